@@ -1,0 +1,141 @@
+/* sr-map: sales log lines to "category_id TAB product_id TAB qty", summed in memory like a combiner. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ident.h"
+#include "keytab.h"
+#include "logread.h"
+#include "msg.h"
+#include "number.h"
+#include "out.h"
+#include "window.h"
+
+#define MEMORY_DEFAULT (512LL << 20)
+#define MEMORY_MIN (1LL << 20)
+
+enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+
+static const struct option longopts[] = {
+	LOGREAD_OPTIONS,
+	WINDOW_OPTIONS,
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "memory", required_argument, NULL, 'm' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char usagetext[] =
+    "usage: sr-map [--counters] [--csv] [-m size] [--progress] [--rejects file] [--strict]\n"
+    "              [--now time] [--days n | --since time --until time] [file ...]\n";
+
+static const char abouttext[] =
+    "\nTurn sales log lines into category_id<TAB>product_id<TAB>qty lines, summing repeated\n"
+    "keys in at most --memory bytes (default 512M). With a window option, only sales in\n"
+    "the window count. See sr-map(1).\n";
+
+static struct window window;
+static struct keytab table;
+
+static void
+usage(void)
+{
+	fputs(usagetext, stderr);
+	exit(EXIT_USAGE);
+}
+
+static void
+emit(const char *key, size_t len, int64_t sum)
+{
+	out_write(key, len);
+	out_char('\t');
+	out_i64(sum);
+	out_char('\n');
+}
+
+/* Write every partial sum and empty the table: the budget is what bounds memory. */
+static void
+flush(void)
+{
+	size_t i;
+	const struct keyslot *s;
+
+	for (i = 0; i <= table.mask; i++) {
+		s = &table.slots[i];
+		if (s->len != 0)
+			emit(keytab_key(&table, s), s->len, s->sum);
+	}
+	keytab_clear(&table);
+}
+
+/*
+ * Add the sale to its key's sum. A sum that would overflow is written out as
+ * it stands and started afresh: a partial sum is valid map output, and
+ * sr-reduce reports the overflow of the real total.
+ */
+static void
+map(const struct logrec *r, const struct line *raw, void *arg)
+{
+	char key[2 * IDENT_MAX + 1];
+	size_t len;
+	int64_t *sum;
+
+	(void)raw, (void)arg;
+	if (window.set && !window_contains(&window, r->ts))
+		return;
+	len = r->f[F_CATEGORY].len;
+	memcpy(key, r->f[F_CATEGORY].p, len);
+	key[len++] = '\t';
+	memcpy(key + len, r->f[F_PRODUCT].p, r->f[F_PRODUCT].len);
+	len += r->f[F_PRODUCT].len;
+	if ((sum = keytab_sum(&table, key, len)) == NULL) {
+		flush();
+		if ((sum = keytab_sum(&table, key, len)) == NULL)
+			fatal(EXIT_DATA, "--memory is too small for one key");
+	}
+	if (__builtin_add_overflow(*sum, r->qty, sum)) {
+		emit(key, len, *sum);
+		*sum = r->qty;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	int c, status = 0;
+	int64_t memory = MEMORY_DEFAULT;
+
+	prog_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "m:", longopts, NULL)) != -1) {
+		if (window_option(&window, c, optarg) || logread_option(c, optarg))
+			continue;
+		switch (c) {
+		case 'm':
+			memory = arg_size("--memory", optarg, MEMORY_MIN, (int64_t)SIZE_MAX / 2);
+			break;
+		case OPT_HELP:
+			help(usagetext, abouttext);
+		case OPT_VERSION:
+			version();
+		default:
+			usage();
+		}
+	}
+	argc -= optind, argv += optind;
+	if (window.set)
+		window_finish(&window);
+	logread_start();
+	keytab_init(&table, (size_t)memory);
+	if (argc == 0 && logread(NULL, map, NULL) < 0)
+		status = EXIT_DATA;
+	for (; *argv != NULL; argv++)
+		if (logread(*argv, map, NULL) < 0)
+			status = EXIT_DATA;
+	flush();
+	if (logread_finish())
+		status = EXIT_DATA;
+	out_close();
+	return status;
+}

@@ -1,0 +1,94 @@
+/* sr-reduce: add up the sums of each (category_id, product_id) key of sorted intermediate lines. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "out.h"
+#include "sumread.h"
+
+enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char usagetext[] = "usage: sr-reduce [file ...]\n";
+
+static const char abouttext[] =
+    "\nSum category_id<TAB>product_id<TAB>sum lines per key. The input must be sorted\n"
+    "(sr-sort); the output has the same form, one line per key. See sr-reduce(1).\n";
+
+static void
+usage(void)
+{
+	fputs(usagetext, stderr);
+	exit(EXIT_USAGE);
+}
+
+static void
+emit(const char *key, size_t len, int64_t sum)
+{
+	out_write(key, len);
+	out_char('\t');
+	out_i64(sum);
+	out_char('\n');
+}
+
+/* Sorted input puts each key's lines together: one running total is all it takes. */
+static int
+reduce(char **operands)
+{
+	struct sumread in;
+	struct sumrec r;
+	char key[2 * 255 + 2];
+	size_t keylen = 0, len;
+	int64_t total = 0;
+	char q[96];
+
+	sumread_init(&in, operands, 0);
+	while (sumread_next(&in, &r)) {
+		len = r.catlen + 1 + r.prodlen;
+		if (keylen == len && memcmp(key, r.cat, len) == 0) {
+			if (__builtin_add_overflow(total, r.sum, &total))
+				fatal(EXIT_DATA, "%s:%llu: field 3 (sum): total of key %s "
+				    "overflows 64 bits", in.lr.name,
+				    (unsigned long long)in.lr.lineno, quote(q, sizeof q, key, len));
+			continue;
+		}
+		if (keylen > 0)
+			emit(key, keylen, total);
+		memcpy(key, r.cat, len);
+		keylen = len;
+		total = r.sum;
+	}
+	if (keylen > 0)
+		emit(key, keylen, total);
+	return in.status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	int c, status;
+
+	prog_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HELP:
+			help(usagetext, abouttext);
+		case OPT_VERSION:
+			version();
+		default:
+			usage();
+		}
+	}
+	argv += optind;
+	status = reduce(argv);
+	out_close();
+	return status;
+}

@@ -1,0 +1,214 @@
+/* sr-sort: sort (or merge) intermediate lines for sr-reduce with GNU sort, set up the way it must be. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "number.h"
+
+#define BUFFER_DEFAULT "1G"
+
+enum { OPT_COMPRESS = CHAR_MAX + 1, OPT_HELP, OPT_PARALLEL, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "buffer-size", required_argument, NULL, 'S' },
+	{ "compress-program", required_argument, NULL, OPT_COMPRESS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "merge", no_argument, NULL, 'm' },
+	{ "parallel", required_argument, NULL, OPT_PARALLEL },
+	{ "temporary-directory", required_argument, NULL, 'T' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char usagetext[] =
+    "usage: sr-sort [-m] [-S size] [-T dir] [--compress-program prog] [--parallel n]\n"
+    "               [file ...]\n";
+
+static const char abouttext[] =
+    "\nSort category_id<TAB>product_id<TAB>sum lines in byte order for sr-reduce with\n"
+    "GNU sort (LC_ALL=C); -m merges files that are sorted already. See sr-sort(1).\n";
+
+static const char **sortargv;
+static int nsortarg, maxsortarg;
+
+static void
+usage(void)
+{
+	fputs(usagetext, stderr);
+	exit(EXIT_USAGE);
+}
+
+static void
+arg(const char *a)
+{
+	if (nsortarg == maxsortarg - 1)
+		fatal(EXIT_DATA, "too many arguments");
+	sortargv[nsortarg++] = a;
+}
+
+/* The sort program, which must be GNU sort: others lack the options relied on. */
+static const char *
+sort_program(void)
+{
+	const char *p = getenv("SR_SORT");
+
+	return p != NULL && *p != '\0' ? p : "sort";
+}
+
+static void
+check_gnu_sort(const char *prog)
+{
+	int fd[2], status;
+	char buf[256] = "";
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(fd) < 0 || (pid = fork()) < 0)
+		fatal(EXIT_DATA, "cannot run %s: %s", prog, strerror(errno));
+	if (pid == 0) {
+		dup2(fd[1], STDOUT_FILENO);
+		close(fd[0]), close(fd[1]);
+		execlp(prog, prog, "--version", (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	n = read(fd[0], buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd[0]);
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		fatal(EXIT_DATA, "cannot run '%s': not found (install GNU coreutils or set SR_SORT)",
+		    prog);
+	if (strstr(buf, "GNU coreutils") == NULL)
+		fatal(EXIT_DATA, "'%s' is not GNU sort (install GNU coreutils or set SR_SORT)",
+		    prog);
+}
+
+static void
+check_tmpdir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		fatal(EXIT_DATA, "temporary directory %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) < 0)
+		fatal(EXIT_DATA, "temporary directory %s: not a writable directory", dir);
+}
+
+/* Wait for sort and speak for it: its status 2 is a runtime error here, 1; a broken pipe stays one. */
+static int
+run_sort(const char *prog)
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) < 0)
+		fatal(EXIT_DATA, "cannot run %s: %s", prog, strerror(errno));
+	if (pid == 0) {
+		execvp(prog, (char *const *)sortargv);
+		warnmsg("cannot run %s: %s", prog, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			fatal(EXIT_DATA, "waiting for %s: %s", prog, strerror(errno));
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE)
+		raise(SIGPIPE);
+	if (WIFSIGNALED(status))
+		fatal(EXIT_DATA, "%s was killed by signal %d", prog, WTERMSIG(status));
+	if (WEXITSTATUS(status) != 0)
+		fatal(EXIT_DATA, "%s failed (exit status %d)", prog, WEXITSTATUS(status));
+	return 0;
+}
+
+static char *
+parallel_default(void)
+{
+	static char buf[32];
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	snprintf(buf, sizeof buf, "--parallel=%ld", n < 1 ? 1 : n > 8 ? 8 : n);
+	return buf;
+}
+
+int
+main(int argc, char *argv[])
+{
+	int c, merge = 0, ntmp = 0;
+	const char *buffer = BUFFER_DEFAULT, *compress = NULL, *parallel = NULL, *prog;
+	const char *tmpdirs[8];
+	static char pbuf[32], cbuf[PATH_MAX + 32];
+
+	prog_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "mS:T:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			merge = 1;
+			break;
+		case 'S':
+			buffer = optarg;
+			break;
+		case 'T':
+			if (ntmp == 8)
+				fatal(EXIT_USAGE, "-T: at most 8 temporary directories");
+			tmpdirs[ntmp++] = optarg;
+			break;
+		case OPT_COMPRESS:
+			compress = optarg;
+			break;
+		case OPT_PARALLEL:
+			parallel = optarg;
+			break;
+		case OPT_HELP:
+			help(usagetext, abouttext);
+		case OPT_VERSION:
+			version();
+		default:
+			usage();
+		}
+	}
+	argv += optind;
+	if (parallel != NULL)
+		snprintf(pbuf, sizeof pbuf, "--parallel=%lld",
+		    (long long)arg_count("--parallel", parallel, 1, 1024));
+	if (ntmp == 0) {
+		tmpdirs[ntmp] = getenv("TMPDIR");
+		if (tmpdirs[ntmp] == NULL || *tmpdirs[ntmp] == '\0')
+			tmpdirs[ntmp] = "/tmp";
+		ntmp++;
+	}
+	maxsortarg = argc + 2 * ntmp + 16;
+	if ((sortargv = calloc((size_t)maxsortarg, sizeof *sortargv)) == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	prog = sort_program();
+	check_gnu_sort(prog);
+	arg(prog);
+	arg("-S");
+	arg(buffer);
+	for (c = 0; c < ntmp; c++) {
+		check_tmpdir(tmpdirs[c]);
+		arg("-T");
+		arg(tmpdirs[c]);
+	}
+	arg(parallel != NULL ? pbuf : parallel_default());
+	if (compress != NULL) {
+		snprintf(cbuf, sizeof cbuf, "--compress-program=%s", compress);
+		arg(cbuf);
+	}
+	if (merge)
+		arg("-m");
+	arg("--");
+	for (; *argv != NULL; argv++)
+		arg(*argv);
+	if (setenv("LC_ALL", "C", 1) < 0)
+		fatal(EXIT_DATA, "setenv: %s", strerror(errno));
+	return run_sort(prog);
+}

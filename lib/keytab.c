@@ -1,0 +1,131 @@
+/* keytab: a hash table from key bytes to a 64-bit sum, held within a memory budget. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "keytab.h"
+#include "msg.h"
+
+#define SLOTS_MIN 4096
+#define ARENA_MIN (64 * 1024)
+
+/* A multiply-xorshift hash over 8-byte words: fast for short keys and well mixed. */
+uint64_t
+hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL), w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 29;
+	}
+	if (n > 0) {
+		w = 0;
+		memcpy(&w, p, n);
+		h = (h ^ w) * 0x94d049bb133111ebULL;
+	}
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 32);
+}
+
+void
+keytab_init(struct keytab *kt, size_t budget)
+{
+	memset(kt, 0, sizeof *kt);
+	kt->budget = budget;
+	kt->mask = SLOTS_MIN - 1;
+	kt->slots = calloc(SLOTS_MIN, sizeof *kt->slots);
+	kt->asize = ARENA_MIN;
+	kt->arena = malloc(kt->asize);
+	if (kt->slots == NULL || kt->arena == NULL)
+		fatal(EXIT_DATA, "out of memory");
+}
+
+/* Double the slots if the old and new tables and the arena fit the budget together. */
+static int
+grow_slots(struct keytab *kt)
+{
+	size_t n = kt->mask + 1, i, j;
+	struct keyslot *s;
+
+	if ((3 * n) * sizeof *s + kt->asize > kt->budget)
+		return -1;
+	if ((s = calloc(2 * n, sizeof *s)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (kt->slots[i].len == 0)
+			continue;
+		for (j = kt->slots[i].hash & (2 * n - 1); s[j].len != 0; j = (j + 1) & (2 * n - 1))
+			;
+		s[j] = kt->slots[i];
+	}
+	free(kt->slots);
+	kt->slots = s;
+	kt->mask = 2 * n - 1;
+	return 0;
+}
+
+static int
+grow_arena(struct keytab *kt, size_t need)
+{
+	size_t size = kt->asize;
+	char *a;
+
+	while (size < kt->alen + need)
+		size *= 2;
+	if (size > UINT32_MAX || (kt->mask + 1) * sizeof *kt->slots + size > kt->budget)
+		return -1;
+	if ((a = realloc(kt->arena, size)) == NULL)
+		return -1;
+	kt->arena = a;
+	kt->asize = size;
+	return 0;
+}
+
+/*
+ * The sum for key, a new one set to 0 if the key is new; NULL if a new key
+ * does not fit the budget (the caller flushes and clears the table).
+ */
+int64_t *
+keytab_sum(struct keytab *kt, const char *key, size_t len)
+{
+	uint64_t h = hash_bytes(key, len);
+	size_t i;
+	struct keyslot *s;
+
+	for (i = h & kt->mask; kt->slots[i].len != 0; i = (i + 1) & kt->mask) {
+		s = &kt->slots[i];
+		if (s->hash == h && s->len == len && memcmp(kt->arena + s->off, key, len) == 0)
+			return &s->sum;
+	}
+	if (2 * (kt->count + 1) > kt->mask + 1) {
+		if (grow_slots(kt) < 0)
+			return NULL;
+		for (i = h & kt->mask; kt->slots[i].len != 0; i = (i + 1) & kt->mask)
+			;
+	}
+	if (kt->alen + len > kt->asize && grow_arena(kt, len) < 0)
+		return NULL;
+	s = &kt->slots[i];
+	memcpy(kt->arena + kt->alen, key, len);
+	s->hash = h, s->sum = 0, s->off = (uint32_t)kt->alen, s->len = (uint32_t)len;
+	kt->alen += len;
+	kt->count++;
+	return &s->sum;
+}
+
+void
+keytab_clear(struct keytab *kt)
+{
+	memset(kt->slots, 0, (kt->mask + 1) * sizeof *kt->slots);
+	kt->count = 0;
+	kt->alen = 0;
+}
+
+void
+keytab_free(struct keytab *kt)
+{
+	free(kt->slots);
+	free(kt->arena);
+}

@@ -1,0 +1,295 @@
+/* logread: sales log records from files or stdin, as TSV or CSV, with bad lines handed to reject. */
+#include <csv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logread.h"
+#include "msg.h"
+#include "reject.h"
+
+/* State of the current operand while CSV records are assembled across lines. */
+struct csvstate {
+	struct csv_parser parser;
+	char *raw;		/* physical lines of the record so far */
+	size_t rawlen, rawsize;
+	char *fbuf;		/* field bytes, NUL-separated */
+	size_t flen, fsize;
+	size_t off[NFIELDS + 1];
+	size_t nf;
+	uint64_t startline;
+	struct lineread *lr;
+	logrec_fn *fn;
+	void *arg;
+};
+
+static int csvmode;
+static uint64_t nlines, nbytes;
+static struct rejectopts ropts;
+
+/* Returns 1 if opt was a log reader option (and records it), else 0. */
+int
+logread_option(int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_LOG_COUNTERS:
+		ropts.counters = 1;
+		break;
+	case OPT_LOG_CSV:
+		csvmode = 1;
+		break;
+	case OPT_LOG_PROGRESS:
+		ropts.progress = 1;
+		break;
+	case OPT_LOG_REJECTS:
+		ropts.path = arg;
+		break;
+	case OPT_LOG_STRICT:
+		ropts.strict = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* After option parsing: opens the rejects file. */
+void
+logread_start(void)
+{
+	reject_init(&ropts);
+}
+
+static void
+grow(char **p, size_t *size, size_t need)
+{
+	if (need <= *size)
+		return;
+	while (*size < need)
+		*size = *size ? *size * 2 : 4096;
+	if ((*p = realloc(*p, *size)) == NULL)
+		fatal(EXIT_DATA, "out of memory");
+}
+
+/* Check the fields and hand on the record, or reject the raw text. */
+static void
+dispatch(struct logrec *r, size_t nf, const char *name, uint64_t lineno,
+    const struct line *raw, logrec_fn *fn, void *arg)
+{
+	struct rejection rj = { name, lineno, -1, NULL, NULL, 0 };
+	static char why[64];
+
+	if (nf != NFIELDS) {
+		snprintf(why, sizeof why, "%s fields: %zu (want 7)",
+		    nf < NFIELDS ? "too few" : "too many", nf);
+		rj.why = why;
+		if (nf == 1 && r->f[0].len == 0)
+			rj.why = "empty line";
+	} else if (fields_are_header(r->f, nf))
+		rj.why = "header line in the middle of the input";
+	else if ((rj.why = logrec_check(r, &rj.field)) != NULL) {
+		rj.value = r->f[rj.field].p;
+		rj.vlen = r->f[rj.field].len;
+	}
+	if (rj.why == NULL)
+		fn(r, raw, arg);
+	else
+		reject(&rj, raw->p, raw->len, raw->newline);
+}
+
+/* Split a TSV line at tabs into r's fields; returns the field count. */
+static size_t
+split_tsv(struct logrec *r, const char *p, size_t len)
+{
+	const char *end = p + len, *tab;
+	size_t n = 0;
+
+	if (len > 0 && end[-1] == '\r')
+		end--;
+	for (;;) {
+		tab = memchr(p, '\t', (size_t)(end - p));
+		if (n < NFIELDS) {
+			r->f[n].p = p;
+			r->f[n].len = (size_t)((tab ? tab : end) - p);
+		}
+		n++;
+		if (tab == NULL)
+			return n;
+		p = tab + 1;
+	}
+}
+
+static void
+tsv_line(struct lineread *lr, struct line *l, logrec_fn *fn, void *arg)
+{
+	struct logrec r;
+	size_t nf = split_tsv(&r, l->p, l->len);
+
+	if (lr->lineno == 1 && fields_are_header(r.f, nf)) {
+		nlines--;
+		return;
+	}
+	dispatch(&r, nf, lr->name, lr->lineno, l, fn, arg);
+}
+
+static void
+csv_field(void *s, size_t len, void *data)
+{
+	struct csvstate *cs = data;
+
+	if (cs->nf < NFIELDS) {
+		grow(&cs->fbuf, &cs->fsize, cs->flen + len + 1);
+		cs->off[cs->nf] = cs->flen;
+		if (len > 0)
+			memcpy(cs->fbuf + cs->flen, s, len);
+		cs->flen += len;
+		cs->off[cs->nf + 1] = cs->flen;
+	}
+	cs->nf++;
+}
+
+static void
+csv_reset(struct csvstate *cs)
+{
+	cs->rawlen = cs->flen = cs->nf = 0;
+}
+
+static void
+csv_record(int c, void *data)
+{
+	struct csvstate *cs = data;
+	struct logrec r;
+	struct line raw = { cs->raw, cs->rawlen - 1, 1, 0, 0 };
+	size_t i;
+
+	(void)c;
+	for (i = 0; i < cs->nf && i < NFIELDS; i++) {
+		r.f[i].p = cs->fbuf + cs->off[i];
+		r.f[i].len = cs->off[i + 1] - cs->off[i];
+	}
+	if (cs->nf == 0) {
+		r.f[0].p = "";
+		r.f[0].len = 0;
+		cs->nf = 1;
+	}
+	if (cs->startline == 1 && fields_are_header(r.f, cs->nf))
+		nlines--;
+	else
+		dispatch(&r, cs->nf, cs->lr->name, cs->startline, &raw, cs->fn, cs->arg);
+	csv_reset(cs);
+}
+
+static int
+only_newline(unsigned char c)
+{
+	return c == '\n';
+}
+
+static int
+no_space(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
+static void
+csv_start(struct csvstate *cs)
+{
+	if (csv_init(&cs->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
+		fatal(EXIT_DATA, "out of memory");
+	csv_set_term_func(&cs->parser, only_newline);
+	csv_set_space_func(&cs->parser, no_space);
+}
+
+static void
+csv_fail(struct csvstate *cs, const char *why)
+{
+	struct rejection rj = { cs->lr->name, cs->startline, -1, why, NULL, 0 };
+
+	reject(&rj, cs->raw, cs->rawlen > 0 ? cs->rawlen - 1 : 0, cs->rawlen > 0);
+	csv_free(&cs->parser);
+	csv_start(cs);
+	csv_reset(cs);
+}
+
+/*
+ * Feed one physical line. A quoted field may hold a newline, so a record can
+ * span lines; its raw text is kept until it ends so that a reject is verbatim.
+ * A trailing '\r' is a CRLF line end, not data.
+ */
+static void
+csv_line(struct csvstate *cs, const struct line *l)
+{
+	size_t len = l->len;
+
+	if (cs->rawlen == 0)
+		cs->startline = cs->lr->lineno;
+	grow(&cs->raw, &cs->rawsize, cs->rawlen + l->len + 1);
+	memcpy(cs->raw + cs->rawlen, l->p, l->len);
+	cs->rawlen += l->len;
+	cs->raw[cs->rawlen++] = '\n';
+	if (len > 0 && l->p[len - 1] == '\r')
+		len--;
+	if (csv_parse(&cs->parser, l->p, len, csv_field, csv_record, cs) != len ||
+	    csv_parse(&cs->parser, "\n", 1, csv_field, csv_record, cs) != 1)
+		csv_fail(cs, "bad CSV quoting");
+	else if (cs->rawlen > LINE_MAX_BYTES)
+		csv_fail(cs, "CSV record too long (over 65536 bytes)");
+}
+
+static void
+csv_end(struct csvstate *cs)
+{
+	if (csv_fini(&cs->parser, csv_field, csv_record, cs) != 0 || cs->rawlen > 0)
+		csv_fail(cs, "CSV quoted field not closed at end of input");
+	csv_free(&cs->parser);
+	free(cs->raw);
+	free(cs->fbuf);
+}
+
+/* One operand; returns 0, or -1 if it could not be opened or read (reported). */
+int
+logread(const char *path, logrec_fn *fn, void *arg)
+{
+	struct lineread lr;
+	struct line l;
+	struct csvstate cs;
+	struct rejection rj = { NULL, 0, -1, "line too long (over 65536 bytes)", NULL, 0 };
+	int rc;
+
+	if (lr_open(&lr, path) < 0)
+		return -1;
+	memset(&cs, 0, sizeof cs);
+	cs.lr = &lr, cs.fn = fn, cs.arg = arg;
+	if (csvmode)
+		csv_start(&cs);
+	while ((rc = lr_next(&lr, &l)) > 0) {
+		if (l.cont) {
+			reject_more(l.p, l.len, l.newline);
+			continue;
+		}
+		nlines++;
+		if (l.more) {
+			rj.name = lr.name, rj.lineno = lr.lineno;
+			if (csvmode && cs.rawlen > 0)
+				csv_fail(&cs, "CSV record cut by a line too long");
+			reject(&rj, l.p, l.len, 0);
+		} else if (csvmode)
+			csv_line(&cs, &l);
+		else
+			tsv_line(&lr, &l, fn, arg);
+		reject_progress(nbytes + lr.bytes, nlines);
+	}
+	if (csvmode)
+		csv_end(&cs);
+	nbytes += lr.bytes;
+	lr_close(&lr);
+	return rc < 0 ? -1 : 0;
+}
+
+/* After the last operand: the summary; returns 1 if any line was rejected. */
+int
+logread_finish(void)
+{
+	return reject_finish(nbytes, nlines);
+}

@@ -1,0 +1,32 @@
+/* logread: sales log records from files or stdin, as TSV or CSV, with bad lines handed to reject. */
+#ifndef SR_LOGREAD_H
+#define SR_LOGREAD_H
+
+#include "lineread.h"
+#include "logrec.h"
+
+/*
+ * Called with each valid record. raw is the line as read (without its
+ * newline, a '\r' kept) for TSV input, NULL for CSV input.
+ */
+typedef void logrec_fn(const struct logrec *r, const struct line *raw, void *arg);
+
+/* Long-option numbers of the options every log reader takes. */
+enum {
+	OPT_LOG_COUNTERS = 0x1100, OPT_LOG_CSV, OPT_LOG_PROGRESS, OPT_LOG_REJECTS,
+	OPT_LOG_STRICT
+};
+
+#define LOGREAD_OPTIONS \
+	{ "counters", no_argument, NULL, OPT_LOG_COUNTERS }, \
+	{ "csv", no_argument, NULL, OPT_LOG_CSV }, \
+	{ "progress", no_argument, NULL, OPT_LOG_PROGRESS }, \
+	{ "rejects", required_argument, NULL, OPT_LOG_REJECTS }, \
+	{ "strict", no_argument, NULL, OPT_LOG_STRICT }
+
+int logread_option(int opt, const char *arg);
+void logread_start(void);
+int logread(const char *path, logrec_fn *fn, void *arg);
+int logread_finish(void);
+
+#endif

@@ -1,0 +1,113 @@
+/* msg: program name, diagnostics on stderr and the exit statuses every tool shares. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+
+#ifndef SR_VERSION
+#define SR_VERSION "unknown"
+#endif
+
+const char *progname = "sr";
+
+/*
+ * A tool killed by SIGPIPE ends quietly, as `| head` expects; a parent that
+ * ignored the signal (some job runners do) must not turn it into EPIPE errors.
+ */
+void
+prog_init(const char *argv0)
+{
+	const char *slash;
+
+	if (argv0 != NULL && *argv0 != '\0') {
+		slash = strrchr(argv0, '/');
+		progname = slash != NULL ? slash + 1 : argv0;
+	}
+	signal(SIGPIPE, SIG_DFL);
+}
+
+static void
+vmsg(const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+warnmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+/* --help: the text on stdout, status 0 (or 1 if it could not be written). */
+void
+help(const char *usage, const char *about)
+{
+	fputs(usage, stdout);
+	fputs(about, stdout);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		fatal(EXIT_DATA, "write error: %s", strerror(errno));
+	exit(0);
+}
+
+void
+version(void)
+{
+	printf("%s (sr) %s\n", progname, SR_VERSION);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		fatal(EXIT_DATA, "write error: %s", strerror(errno));
+	exit(0);
+}
+
+/*
+ * Quote a field value for a message: 'value', with bytes that would break the
+ * one-line message shown as \t, \r, \n or \xHH, cut to fit buf.
+ */
+char *
+quote(char *buf, size_t size, const char *p, size_t n)
+{
+	size_t o = 0, i;
+	unsigned char c;
+
+	buf[o++] = '\'';
+	for (i = 0; i < n && o + 8 < size; i++) {
+		c = (unsigned char)p[i];
+		if (c == '\t')
+			o += (size_t)snprintf(buf + o, size - o, "\\t");
+		else if (c == '\r')
+			o += (size_t)snprintf(buf + o, size - o, "\\r");
+		else if (c == '\n')
+			o += (size_t)snprintf(buf + o, size - o, "\\n");
+		else if (c < 0x20 || c == 0x7f || c == '\\')
+			o += (size_t)snprintf(buf + o, size - o,
+			    c == '\\' ? "\\\\" : "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	if (i < n)
+		o += (size_t)snprintf(buf + o, size - o, "...");
+	buf[o++] = '\'';
+	buf[o] = '\0';
+	return buf;
+}

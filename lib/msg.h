@@ -1,0 +1,18 @@
+/* msg: program name, diagnostics on stderr and the exit statuses every tool shares. */
+#ifndef SR_MSG_H
+#define SR_MSG_H
+
+#include <stdnoreturn.h>
+
+enum { EXIT_DATA = 1, EXIT_USAGE = 2 };
+
+extern const char *progname;
+
+void prog_init(const char *argv0);
+void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+noreturn void fatal(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+noreturn void help(const char *usage, const char *about);
+noreturn void version(void);
+char *quote(char *buf, size_t size, const char *p, size_t n);
+
+#endif

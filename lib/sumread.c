@@ -1,0 +1,110 @@
+/* sumread: the intermediate "category_id TAB product_id TAB sum" stream, checked for form and order. */
+#include <string.h>
+
+#include "ident.h"
+#include "msg.h"
+#include "number.h"
+#include "sumread.h"
+
+static const char *const names[] = { "category_id", "product_id", "sum" };
+
+/*
+ * Operands are read as one stream, as cat(1) would join them. With unique,
+ * keys must strictly increase (sr-topk: one line per key); otherwise they
+ * may repeat (sr-reduce: sums to add up).
+ */
+void
+sumread_init(struct sumread *sr, char **operands, int unique)
+{
+	memset(sr, 0, sizeof *sr);
+	sr->operands = operands;
+	sr->unique = unique;
+}
+
+static void
+bad(const struct sumread *sr, int field, const char *why, const char *v, size_t n)
+{
+	char q[96];
+
+	if (field < 0)
+		fatal(EXIT_DATA, "%s:%llu: %s", sr->lr.name,
+		    (unsigned long long)sr->lr.lineno, why);
+	fatal(EXIT_DATA, "%s:%llu: field %d (%s): %s: %s", sr->lr.name,
+	    (unsigned long long)sr->lr.lineno, field + 1, names[field], why,
+	    quote(q, sizeof q, v, n));
+}
+
+/* Open the next operand; 0 when there is none left. */
+static int
+next_operand(struct sumread *sr)
+{
+	if (sr->lr.buf != NULL)
+		lr_close(&sr->lr);
+	if (!sr->opened) {
+		sr->opened = 1;
+		if (*sr->operands == NULL)
+			return lr_open(&sr->lr, NULL) == 0;
+	}
+	while (*sr->operands != NULL) {
+		if (lr_open(&sr->lr, *sr->operands++) == 0)
+			return 1;
+		sr->status = EXIT_DATA;
+	}
+	return 0;
+}
+
+static void
+parse(struct sumread *sr, const struct line *l, struct sumrec *r)
+{
+	const char *p = l->p, *end = l->p + l->len, *t1, *t2, *why;
+
+	if ((t1 = memchr(p, '\t', l->len)) == NULL ||
+	    (t2 = memchr(t1 + 1, '\t', (size_t)(end - t1 - 1))) == NULL)
+		bad(sr, -1, "too few fields (want 3: category_id, product_id, sum)", NULL, 0);
+	if (memchr(t2 + 1, '\t', (size_t)(end - t2 - 1)) != NULL)
+		bad(sr, -1, "too many fields (want 3: category_id, product_id, sum)", NULL, 0);
+	r->cat = p, r->catlen = (size_t)(t1 - p);
+	r->prod = t1 + 1, r->prodlen = (size_t)(t2 - t1 - 1);
+	if ((why = ident_check(r->cat, r->catlen)) != NULL)
+		bad(sr, 0, why, r->cat, r->catlen);
+	if ((why = ident_check(r->prod, r->prodlen)) != NULL)
+		bad(sr, 1, why, r->prod, r->prodlen);
+	if ((why = parse_i64(t2 + 1, (size_t)(end - t2 - 1), &r->sum)) != NULL)
+		bad(sr, 2, why, t2 + 1, (size_t)(end - t2 - 1));
+}
+
+/* Keys must come in byte order: anything else means a skipped or broken sort. */
+static void
+check_order(struct sumread *sr, const struct sumrec *r)
+{
+	size_t len = r->catlen + 1 + r->prodlen;
+	int c = bytes_cmp(r->cat, len, sr->prev, sr->prevlen);
+
+	if (sr->prevlen > 0 && (c < 0 || (c == 0 && sr->unique)))
+		bad(sr, -1, c < 0 ? "input is not sorted (run sr-sort first)" :
+		    "key repeated (run sr-reduce first)", NULL, 0);
+	memcpy(sr->prev, r->cat, len);
+	sr->prevlen = len;
+}
+
+/* The next record, 1; or 0 at the end of the last operand. Bad input is fatal. */
+int
+sumread_next(struct sumread *sr, struct sumrec *r)
+{
+	struct line l;
+	int rc;
+
+	if (!sr->opened && !next_operand(sr))
+		return 0;
+	while ((rc = lr_next(&sr->lr, &l)) <= 0) {
+		if (rc < 0)
+			sr->status = EXIT_DATA;
+		if (!next_operand(sr))
+			return 0;
+	}
+	if (l.more)
+		bad(sr, -1, "line too long", NULL, 0);
+	parse(sr, &l, r);
+	check_order(sr, r);
+	return 1;
+}

@@ -1,0 +1,28 @@
+/* sumread: the intermediate "category_id TAB product_id TAB sum" stream, checked for form and order. */
+#ifndef SR_SUMREAD_H
+#define SR_SUMREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lineread.h"
+
+struct sumrec {
+	const char *cat, *prod;
+	size_t catlen, prodlen;
+	int64_t sum;
+};
+
+struct sumread {
+	char **operands;	/* NULL-terminated; none means stdin */
+	int opened, unique;
+	struct lineread lr;
+	char prev[2 * 255 + 2];	/* key of the previous line */
+	size_t prevlen;
+	int status;		/* 1 if an operand could not be read */
+};
+
+void sumread_init(struct sumread *sr, char **operands, int unique);
+int sumread_next(struct sumread *sr, struct sumrec *r);
+
+#endif
