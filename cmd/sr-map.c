@@ -113,7 +113,7 @@ main(int argc, char *argv[])
 			continue;
 		switch (c) {
 		case 'm':
-			memory = arg_size("--memory", optarg, MEMORY_MIN, (int64_t)SIZE_MAX / 2);
+			memory = arg_size("--memory", optarg, MEMORY_MIN, INT64_MAX / 2);
 			break;
 		case OPT_HELP:
 			help(usagetext, abouttext);

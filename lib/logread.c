@@ -92,7 +92,7 @@ dispatch(struct logrec *r, size_t nf, const char *name, uint64_t lineno,
 		rj.vlen = r->f[rj.field].len;
 	}
 	if (rj.why == NULL)
-		fn(r, raw, arg);
+		fn(r, csvmode ? NULL : raw, arg);
 	else
 		reject(&rj, raw->p, raw->len, raw->newline);
 }

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install the Debian packages that building and testing sr need, saying which; a no-op when all are there.
+set -eu
+
+pkgs="make gcc libc6-dev libcsv-dev libsqlite3-dev sqlite3 bats mandoc coreutils mawk"
+
+missing=""
+for p in $pkgs; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "sr: installing Debian packages:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "sr: not root: run  apt-get install$missing  as root, then try again" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
