@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdnoreturn.h>
 #include <string.h>
 
 #include "ident.h"
@@ -106,7 +107,7 @@ exec_sql(const char *sql, const char *what)
 		dbfail(what);
 }
 
-static void
+static noreturn void
 bad(const struct lineread *lr, int field, const char *why, const char *v, size_t n)
 {
 	char q[96];

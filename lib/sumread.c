@@ -1,4 +1,5 @@
 /* sumread: the intermediate "category_id TAB product_id TAB sum" stream, checked for form and order. */
+#include <stdnoreturn.h>
 #include <string.h>
 
 #include "ident.h"
@@ -21,7 +22,7 @@ sumread_init(struct sumread *sr, char **operands, int unique)
 	sr->unique = unique;
 }
 
-static void
+static noreturn void
 bad(const struct sumread *sr, int field, const char *why, const char *v, size_t n)
 {
 	char q[96];
