@@ -97,33 +97,11 @@ dispatch(struct logrec *r, size_t nf, const char *name, uint64_t lineno,
 		reject(&rj, raw->p, raw->len, raw->newline);
 }
 
-/* Split a TSV line at tabs into r's fields; returns the field count. */
-static size_t
-split_tsv(struct logrec *r, const char *p, size_t len)
-{
-	const char *end = p + len, *tab;
-	size_t n = 0;
-
-	if (len > 0 && end[-1] == '\r')
-		end--;
-	for (;;) {
-		tab = memchr(p, '\t', (size_t)(end - p));
-		if (n < NFIELDS) {
-			r->f[n].p = p;
-			r->f[n].len = (size_t)((tab ? tab : end) - p);
-		}
-		n++;
-		if (tab == NULL)
-			return n;
-		p = tab + 1;
-	}
-}
-
 static void
 tsv_line(struct lineread *lr, struct line *l, logrec_fn *fn, void *arg)
 {
 	struct logrec r;
-	size_t nf = split_tsv(&r, l->p, l->len);
+	size_t nf = logrec_split(&r, l->p, l->len);
 
 	if (lr->lineno == 1 && fields_are_header(r.f, nf)) {
 		nlines--;

@@ -37,6 +37,32 @@ logrec_check(struct logrec *r, int *field)
 	return NULL;
 }
 
+/*
+ * Split a TSV line (without its newline; a final '\r' is dropped) at tabs into
+ * r's fields. Returns the field count, which may exceed NFIELDS: only the
+ * first NFIELDS are kept.
+ */
+size_t
+logrec_split(struct logrec *r, const char *p, size_t len)
+{
+	const char *end = p + len, *tab;
+	size_t n = 0;
+
+	if (len > 0 && end[-1] == '\r')
+		end--;
+	for (;;) {
+		tab = memchr(p, '\t', (size_t)(end - p));
+		if (n < NFIELDS) {
+			r->f[n].p = p;
+			r->f[n].len = (size_t)((tab ? tab : end) - p);
+		}
+		n++;
+		if (tab == NULL)
+			return n;
+		p = tab + 1;
+	}
+}
+
 int
 fields_are_header(const struct field *f, size_t n)
 {

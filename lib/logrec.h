@@ -24,6 +24,7 @@ extern const char *const field_names[NFIELDS];
 
 #define LOG_HEADER "timestamp\tproduct_id\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id"
 
+size_t logrec_split(struct logrec *r, const char *p, size_t len);
 const char *logrec_check(struct logrec *r, int *field);
 int fields_are_header(const struct field *f, size_t n);
 

@@ -54,24 +54,46 @@ next_operand(struct sumread *sr)
 	return 0;
 }
 
+/*
+ * Parse one intermediate line into r. Returns NULL, or the problem with
+ * *field set to the bad field's index (-1 for the line as a whole).
+ */
+const char *
+sumrec_parse(const char *p, size_t len, struct sumrec *r, int *field)
+{
+	const char *end = p + len, *t1, *t2, *why;
+
+	*field = -1;
+	if ((t1 = memchr(p, '\t', len)) == NULL ||
+	    (t2 = memchr(t1 + 1, '\t', (size_t)(end - t1 - 1))) == NULL)
+		return "too few fields (want 3: category_id, product_id, sum)";
+	if (memchr(t2 + 1, '\t', (size_t)(end - t2 - 1)) != NULL)
+		return "too many fields (want 3: category_id, product_id, sum)";
+	r->cat = p, r->catlen = (size_t)(t1 - p);
+	r->prod = t1 + 1, r->prodlen = (size_t)(t2 - t1 - 1);
+	r->sumtext = t2 + 1, r->sumlen = (size_t)(end - t2 - 1);
+	if ((why = ident_check(r->cat, r->catlen)) != NULL)
+		return *field = 0, why;
+	if ((why = ident_check(r->prod, r->prodlen)) != NULL)
+		return *field = 1, why;
+	if ((why = parse_i64(r->sumtext, r->sumlen, &r->sum)) != NULL)
+		return *field = 2, why;
+	return NULL;
+}
+
 static void
 parse(struct sumread *sr, const struct line *l, struct sumrec *r)
 {
-	const char *p = l->p, *end = l->p + l->len, *t1, *t2, *why;
+	static const char *const empty = "";
+	const char *why, *v[3];
+	size_t n[3];
+	int field;
 
-	if ((t1 = memchr(p, '\t', l->len)) == NULL ||
-	    (t2 = memchr(t1 + 1, '\t', (size_t)(end - t1 - 1))) == NULL)
-		bad(sr, -1, "too few fields (want 3: category_id, product_id, sum)", NULL, 0);
-	if (memchr(t2 + 1, '\t', (size_t)(end - t2 - 1)) != NULL)
-		bad(sr, -1, "too many fields (want 3: category_id, product_id, sum)", NULL, 0);
-	r->cat = p, r->catlen = (size_t)(t1 - p);
-	r->prod = t1 + 1, r->prodlen = (size_t)(t2 - t1 - 1);
-	if ((why = ident_check(r->cat, r->catlen)) != NULL)
-		bad(sr, 0, why, r->cat, r->catlen);
-	if ((why = ident_check(r->prod, r->prodlen)) != NULL)
-		bad(sr, 1, why, r->prod, r->prodlen);
-	if ((why = parse_i64(t2 + 1, (size_t)(end - t2 - 1), &r->sum)) != NULL)
-		bad(sr, 2, why, t2 + 1, (size_t)(end - t2 - 1));
+	if ((why = sumrec_parse(l->p, l->len, r, &field)) == NULL)
+		return;
+	v[0] = r->cat, v[1] = r->prod, v[2] = r->sumtext;
+	n[0] = r->catlen, n[1] = r->prodlen, n[2] = r->sumlen;
+	bad(sr, field, why, field < 0 ? empty : v[field], field < 0 ? 0 : n[field]);
 }
 
 /* Keys must come in byte order: anything else means a skipped or broken sort. */

@@ -8,8 +8,8 @@
 #include "lineread.h"
 
 struct sumrec {
-	const char *cat, *prod;
-	size_t catlen, prodlen;
+	const char *cat, *prod, *sumtext;
+	size_t catlen, prodlen, sumlen;
 	int64_t sum;
 };
 
@@ -24,5 +24,6 @@ struct sumread {
 
 void sumread_init(struct sumread *sr, char **operands, int unique);
 int sumread_next(struct sumread *sr, struct sumrec *r);
+const char *sumrec_parse(const char *p, size_t len, struct sumrec *r, int *field);
 
 #endif
