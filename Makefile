@@ -10,51 +10,79 @@ CFLAGS = -O2 -g -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
 CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DSR_VERSION=\"$(VERSION)\" -Ilib
 LDLIBS = -lcsv -lsqlite3
 
+# O: where objects and binaries go; another O keeps a sanitizer build apart.
+O = .
+
 TOOLS = sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load
-BIN = $(TOOLS:%=bin/%)
+BIN = $(TOOLS:%=$(O)/bin/%)
 LIBSRC = $(wildcard lib/*.c)
-LIBOBJ = $(LIBSRC:.c=.o)
+LIBOBJ = $(LIBSRC:lib/%.c=$(O)/lib/%.o)
 LIBHDR = $(wildcard lib/*.h)
+LIBA = $(O)/lib/libsr.a
 MAN1 = $(TOOLS:%=man/%.1)
 MAN7 = man/sr.7
-UNIT = tests/unit/unit
+UNIT = $(O)/tests/unit/unit
 GEN = tests/bench/sr-gen
 
-all: $(BIN) $(GEN)
+SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+all: $(BIN) $(UNIT) $(GEN)
 
 # One rule builds every tool the same way.
-bin/%: cmd/%.c lib/libsr.a $(LIBHDR)
-	@mkdir -p bin
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/libsr.a $(LDLIBS)
+$(O)/bin/%: cmd/%.c $(LIBA) $(LIBHDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
-lib/%.o: lib/%.c $(LIBHDR)
+$(O)/lib/%.o: lib/%.c $(LIBHDR)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-lib/libsr.a: $(LIBOBJ)
+$(LIBA): $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-$(UNIT): tests/unit/unit.c lib/libsr.a $(LIBHDR)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/unit.c lib/libsr.a $(LDLIBS)
+$(UNIT): tests/unit/unit.c $(LIBA) $(LIBHDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/unit.c $(LIBA) $(LDLIBS)
 
 $(GEN): tests/bench/sr-gen.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/bench/sr-gen.c
 
-# Installs what the build and the tests need (Debian packages), then builds.
+# Installs the Debian packages the build and the tests need (says which), if missing.
 deps:
 	@sh tests/deps.sh
 
-check: deps all $(UNIT)
-	@sh tests/run.sh
+# The quick suite: unit tests, then the bats files against $(O)/bin.
+test: all
+	@SR_BIN=$(O)/bin SR_UNIT=$(UNIT) sh tests/run.sh
 
-demo: deps all
+# Everything CI runs: the suite, the suite again under ASan+UBSan, valgrind, fuzzing.
+check: deps
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory check-sanitize
+	@$(MAKE) --no-print-directory memcheck
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5
+
+check-sanitize:
+	@$(MAKE) --no-print-directory O=build/sanitize CC=clang \
+	    CFLAGS="-O1 -g -std=c11 $(SANITIZE)" LDFLAGS="$(SANITIZE)" test
+
+memcheck: all
+	@sh tests/memcheck.sh
+
+FUZZ_SECONDS = 60
+fuzz:
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 
 lint:
 	mandoc -Tlint -W warning $(MAN1) $(MAN7)
-	shellcheck -S warning tests/*.sh .ci/run
+	shellcheck -S warning tests/*.sh tests/fuzz/*.sh .ci/run
 
-install: all
+install: $(BIN)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	cp $(BIN) $(DESTDIR)$(BINDIR)/
 	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
@@ -65,6 +93,7 @@ uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1) $(DESTDIR)$(MANDIR)/man7/sr.7
 
 clean:
-	rm -rf bin lib/*.o lib/libsr.a $(UNIT) $(GEN) sales_rank.db sales_rank.db-wal sales_rank.db-shm
+	rm -rf bin build lib/*.o lib/libsr.a tests/unit/unit $(GEN)
+	rm -f sales_rank.db sales_rank.db-wal sales_rank.db-shm
 
-.PHONY: all deps check demo lint install uninstall clean
+.PHONY: all deps test check check-sanitize memcheck fuzz demo lint install uninstall clean

@@ -2,7 +2,8 @@
 # Install the Debian packages that building and testing sr need, saying which; a no-op when all are there.
 set -eu
 
-pkgs="make gcc libc6-dev libcsv-dev libsqlite3-dev sqlite3 bats mandoc coreutils mawk"
+pkgs="make gcc libc6-dev clang libclang-rt-14-dev libcsv-dev libsqlite3-dev sqlite3 bats
+	mandoc coreutils mawk valgrind"
 
 missing=""
 for p in $pkgs; do

@@ -8,7 +8,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 echo "== unit tests (tests/unit)"
-./tests/unit/unit > "$out" 2>&1
+"${SR_UNIT:-tests/unit/unit}" > "$out" 2>&1
 cat "$out"
 line=$(tail -n 1 "$out")
 case "$line" in
@@ -24,7 +24,7 @@ case "$line" in
 esac
 
 echo "== bats tests (tests/*.bats)"
-LC_ALL=C bats --tap tests/*.bats > "$out" 2>&1
+SR_BIN=$(cd "${SR_BIN:-bin}" && pwd) LC_ALL=C bats --tap tests/*.bats > "$out" 2>&1
 cat "$out"
 p=$(grep -c '^ok .*# skip' "$out")
 skipped=$((skipped + p))

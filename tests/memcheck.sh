@@ -1,0 +1,54 @@
+#!/bin/sh
+# Run every tool under valgrind memcheck on a small log: 0 errors and 0 leaks, or the run fails.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+export LC_ALL=C
+bin=${SR_BIN:-bin}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+now=2026-11-30T00:00:00Z
+passed=0 failed=0
+
+vg() {
+	name=$1
+	shift
+	# The tools' own status (1 for the rejects planted in the log) is not
+	# what is judged here: valgrind's 99 and its log are.
+	valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect,possible \
+	    --log-file="$tmp/$name.vg" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"
+	if [ $? -ne 99 ] && [ ! -s "$tmp/$name.vg" ]; then
+		passed=$((passed + 1))
+		echo "ok $name"
+	else
+		failed=$((failed + 1))
+		echo "not ok $name"
+		cat "$tmp/$name.vg" "$tmp/$name.err"
+	fi
+}
+
+# A log with good lines, every kind of reject, CRLF and no final newline.
+{
+	cat testdata/sales.tsv
+	printf '2026-11-25T00:00:00Z\tp1\tc1\t2x\t1.00\ts\tb\n'
+	printf 'bad line\n\n2026-11-25T00:00:00+0100\tp1\tc1\t2\t1.00\ts\tb\r\n'
+	printf '2026-11-25T00:00:00Z\tp1\tc1\t2\t1.00\ts\tb'
+} > "$tmp/log"
+tr '\t' , < testdata/sales.tsv > "$tmp/log.csv"
+
+vg filter "$bin/sr-filter-week" --now "$now" --rejects "$tmp/rej" "$tmp/log"
+vg filter-csv "$bin/sr-filter-week" --csv --now "$now" "$tmp/log.csv"
+vg map "$bin/sr-map" --memory 1M --now "$now" "$tmp/log"
+"$bin/sr-map" --now "$now" testdata/sales.tsv > "$tmp/mapped"
+vg sort "$bin/sr-sort" "$tmp/mapped"
+sort "$tmp/mapped" > "$tmp/sorted"
+vg reduce "$bin/sr-reduce" "$tmp/sorted"
+"$bin/sr-reduce" "$tmp/sorted" > "$tmp/reduced"
+vg topk "$bin/sr-topk" -n 5 "$tmp/reduced"
+vg topk-all "$bin/sr-topk" --all "$tmp/reduced"
+"$bin/sr-topk" "$tmp/reduced" > "$tmp/ranking"
+vg load "$bin/sr-load" --db "$tmp/r.db" --now "$now" "$tmp/ranking"
+vg load-again "$bin/sr-load" --db "$tmp/r.db" "$tmp/ranking"
+
+echo "memcheck: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,983 @@
+/* unit: table-driven tests of lib/ (timestamps, numbers, ids, keytab, topk, window); exit 0 iff all pass. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ident.h"
+#include "keytab.h"
+#include "msg.h"
+#include "number.h"
+#include "timestamp.h"
+#include "topk.h"
+#include "window.h"
+
+/* A string literal as pointer and length, so ids with a NUL inside keep their length. */
+#define S(lit) lit, sizeof lit - 1
+
+/* 2026-11-25T19:04:05Z, the example timestamp of the error messages. */
+#define T0 1795633445LL
+#define NS_MAX 999999999
+
+static int npass, nfail;
+
+static void check_at(int ok, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Counts one check; a failure names the line of the test, or of the table row, and what differed. */
+static void
+check_at(int ok, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		npass++;
+		return;
+	}
+	nfail++;
+	printf("FAIL %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+#define CHECK(ok, ...) check_at((ok), __FILE__, __LINE__, __VA_ARGS__)
+#define CHECK_ROW(line, ok, ...) check_at((ok), __FILE__, (line), __VA_ARGS__)
+
+/* An expected error is matched by a substring, so messages may gain detail without breaking tests. */
+static int
+why_matches(const char *why, const char *want)
+{
+	if (want == NULL)
+		return why == NULL;
+	return why != NULL && strstr(why, want) != NULL;
+}
+
+static const char *
+show(const char *why)
+{
+	return why != NULL ? why : "(ok)";
+}
+
+/* Bytes made printable for a failure message; one static buffer, so one use per message. */
+static const char *
+q(const char *p, size_t n)
+{
+	static char buf[128];
+
+	return quote(buf, sizeof buf, p, n);
+}
+
+static const char *
+q2(const char *p, size_t n)
+{
+	static char buf[128];
+
+	return quote(buf, sizeof buf, p, n);
+}
+
+/* ---- timestamp ---- */
+
+struct ts_case {
+	const char *in;
+	int64_t sec;
+	int32_t nsec;
+	const char *err;	/* NULL: parses to sec, nsec */
+	int line;
+};
+
+#define TS_OK(in, sec, nsec) { in, sec, nsec, NULL, __LINE__ }
+#define TS_ERR(in, err) { in, 0, 0, err, __LINE__ }
+
+static const struct ts_case ts_cases[] = {
+	TS_OK("2026-11-25T19:04:05Z", T0, 0),
+	TS_OK("2026-11-25t19:04:05z", T0, 0),
+	TS_OK("2026-11-25 19:04:05Z", T0, 0),
+	TS_OK("2026-11-25T19:04:05.1Z", T0, 100000000),
+	TS_OK("2026-11-25T19:04:05.12Z", T0, 120000000),
+	TS_OK("2026-11-25T19:04:05.123Z", T0, 123000000),
+	TS_OK("2026-11-25T19:04:05.1234Z", T0, 123400000),
+	TS_OK("2026-11-25T19:04:05.12345Z", T0, 123450000),
+	TS_OK("2026-11-25T19:04:05.123456Z", T0, 123456000),
+	TS_OK("2026-11-25T19:04:05.1234567Z", T0, 123456700),
+	TS_OK("2026-11-25T19:04:05.12345678Z", T0, 123456780),
+	TS_OK("2026-11-25T19:04:05.123456789Z", T0, 123456789),
+	TS_OK("2026-11-25T19:04:05.000000001Z", T0, 1),
+	TS_OK("2026-11-25T19:04:05.999999999Z", T0, NS_MAX),
+	TS_ERR("2026-11-25T19:04:05.1234567890Z", "more than 9 fraction digits"),
+	TS_ERR("2026-11-25T19:04:05.Z", "no digits after the decimal point"),
+	TS_OK("2026-11-25T19:04:05+05:30", T0 - 19800, 0),
+	TS_OK("2026-11-25T19:04:05.5-00:00", T0, 500000000),
+	TS_OK("2026-11-25T02:00:00+05:30", 1795552200, 0),	/* the day before in UTC */
+	TS_OK("2026-11-25T20:00:00-08:00", 1795665600, 0),	/* the day after in UTC */
+	TS_OK("2027-01-01T00:59:59+01:00", 1798761599, 0),	/* the year before in UTC */
+	TS_ERR("2026-11-25T19:04:05+0530", "colon"),
+	TS_ERR("2026-11-25T19:04:05+24:00", "UTC offset out of range"),
+	TS_ERR("2026-11-25T19:04:05+05:60", "UTC offset out of range"),
+	TS_ERR("2026-11-25T19:04:05+5:30", "bad UTC offset"),
+	TS_ERR("2026-11-25T19:04:05Zjunk", "bad UTC offset"),
+	TS_ERR("2026-11-25T19:04:05.5", "no UTC offset"),
+	TS_ERR("2026-11-25T19:04:05", "not a timestamp"),
+	TS_OK("2026-12-31T23:59:60Z", 1798761599, NS_MAX),
+	TS_OK("2026-12-31T23:59:60.5Z", 1798761599, NS_MAX),
+	TS_ERR("2026-12-31T23:59:61Z", "time of day out of range"),
+	TS_OK("2024-02-29T00:00:00Z", 1709164800, 0),
+	TS_OK("2024-03-01T00:00:00Z", 1709251200, 0),
+	TS_ERR("2023-02-29T00:00:00Z", "date out of range"),
+	TS_OK("2000-02-29T00:00:00Z", 951782400, 0),
+	TS_ERR("1900-02-29T00:00:00Z", "date out of range"),
+	TS_OK("1900-01-01T00:00:00Z", -2208988800LL, 0),
+	TS_ERR("2026-13-01T00:00:00Z", "date out of range"),
+	TS_ERR("2026-00-01T00:00:00Z", "date out of range"),
+	TS_ERR("2026-01-32T00:00:00Z", "date out of range"),
+	TS_ERR("2026-04-31T00:00:00Z", "date out of range"),
+	TS_ERR("2026-01-00T00:00:00Z", "date out of range"),
+	TS_ERR("2026-11-25T24:00:00Z", "time of day out of range"),
+	TS_ERR("2026-11-25T23:60:00Z", "time of day out of range"),
+	TS_OK("0000-01-01T00:00:00Z", INSTANT_MIN_SEC, 0),
+	TS_OK("0000-02-29T00:00:00Z", INSTANT_MIN_SEC + 59 * 86400, 0),
+	TS_OK("0000-01-01T05:00:00+05:00", INSTANT_MIN_SEC, 0),
+	TS_ERR("0000-01-01T00:00:00+00:01", "out of range"),
+	TS_OK("0001-01-01T00:00:00Z", -62135596800LL, 0),
+	TS_OK("9999-12-31T23:59:59.999999999Z", INSTANT_MAX_SEC, NS_MAX),
+	TS_ERR("9999-12-31T23:59:59-00:01", "out of range"),
+	TS_OK("1795996800", 1795996800, 0),
+	TS_OK("1795996800.5", 1795996800, 500000000),
+	TS_OK("0", 0, 0),
+	TS_OK("-0", 0, 0),
+	TS_OK("-1", -1, 0),
+	TS_OK("-1.5", -2, 500000000),
+	TS_OK("-0.5", -1, 500000000),
+	TS_OK("0.000000001", 0, 1),
+	TS_OK("253402300799.999999999", INSTANT_MAX_SEC, NS_MAX),
+	TS_OK("-62167219200", INSTANT_MIN_SEC, 0),
+	TS_ERR("253402300800", "out of range"),
+	TS_ERR("-62167219201", "out of range"),
+	TS_ERR("-62167219200.5", "out of range"),
+	TS_ERR("999999999999999", "out of range"),
+	TS_ERR("99999999999999999999999999", "out of range"),
+	TS_ERR("1.1234567890", "more than 9 fraction digits"),
+	TS_ERR("1.", "no digits after the decimal point"),
+	TS_ERR("", "empty"),
+	TS_ERR("-", "not a timestamp"),
+	TS_ERR("+5", "not a timestamp"),
+	TS_ERR(" 1", "not a timestamp"),
+	TS_ERR("1 ", "not a timestamp"),
+	TS_ERR(".5", "not a timestamp"),
+	TS_ERR("1e9", "not a timestamp"),
+	TS_ERR("abc", "not a timestamp"),
+	TS_ERR("2026-11-25", "not a timestamp"),
+	TS_ERR("2026/11/25T19:04:05Z", "not a timestamp"),
+	TS_ERR("2026-11-25X19:04:05Z", "not a timestamp"),
+	TS_ERR("2026-1a-25T19:04:05Z", "not a timestamp"),
+	TS_ERR("2026-11-25T19-04-05Z", "not a timestamp"),
+	TS_ERR("20261125T190405Z", "not a timestamp"),
+	TS_ERR("+026-11-25T19:04:05Z", "not a timestamp"),
+};
+
+static void
+test_ts_parse(void)
+{
+	const struct ts_case *c;
+	struct instant t;
+	const char *why;
+
+	for (c = ts_cases; c < ts_cases + sizeof ts_cases / sizeof *ts_cases; c++) {
+		t.sec = -12345, t.nsec = -1;
+		why = ts_parse(c->in, strlen(c->in), &t);
+		if (c->err != NULL) {
+			CHECK_ROW(c->line, why_matches(why, c->err), "ts_parse('%s'): got %s, want error '%s'",
+			    c->in, show(why), c->err);
+			continue;
+		}
+		CHECK_ROW(c->line, why == NULL && t.sec == c->sec && t.nsec == c->nsec,
+		    "ts_parse('%s'): got %s %" PRId64 ".%09" PRId32 ", want %" PRId64 ".%09" PRId32,
+		    c->in, show(why), t.sec, t.nsec, c->sec, c->nsec);
+	}
+}
+
+/* Fields are not NUL-terminated: the parser must stop at n, not at a terminator. */
+static void
+test_ts_length(void)
+{
+	static const char line[] = "2026-11-25T19:04:05Z\t1795996800.5\t";
+	struct instant t;
+	const char *why;
+
+	why = ts_parse(line, 20, &t);
+	CHECK(why == NULL && t.sec == T0 && t.nsec == 0, "rfc3339 field: %s", show(why));
+	why = ts_parse(line + 21, 12, &t);
+	CHECK(why == NULL && t.sec == 1795996800 && t.nsec == 500000000, "epoch field: %s", show(why));
+	why = ts_parse(line + 21, 10, &t);
+	CHECK(why == NULL && t.sec == 1795996800 && t.nsec == 0, "epoch prefix: %s", show(why));
+	why = ts_parse(line, 19, &t);
+	CHECK(why != NULL, "timestamp cut before its offset was accepted");
+}
+
+static const struct {
+	struct instant t;
+	const char *want;
+	int line;
+} fmt_cases[] = {
+	{ { T0, 0 }, "2026-11-25T19:04:05Z", __LINE__ },
+	{ { T0, 500000000 }, "2026-11-25T19:04:05.500000000Z", __LINE__ },
+	{ { T0, 1 }, "2026-11-25T19:04:05.000000001Z", __LINE__ },
+	{ { 0, 0 }, "1970-01-01T00:00:00Z", __LINE__ },
+	{ { -1, 0 }, "1969-12-31T23:59:59Z", __LINE__ },
+	{ { -2, 500000000 }, "1969-12-31T23:59:58.500000000Z", __LINE__ },
+	{ { -86400, 0 }, "1969-12-31T00:00:00Z", __LINE__ },
+	{ { 951782400, 0 }, "2000-02-29T00:00:00Z", __LINE__ },
+	{ { -2208988800LL, 0 }, "1900-01-01T00:00:00Z", __LINE__ },
+	{ { INSTANT_MIN_SEC, 0 }, "0000-01-01T00:00:00Z", __LINE__ },
+	{ { INSTANT_MAX_SEC, NS_MAX }, "9999-12-31T23:59:59.999999999Z", __LINE__ },
+};
+
+static void
+test_ts_format(void)
+{
+	char buf[TS_BUFSIZE];
+	size_t i;
+
+	for (i = 0; i < sizeof fmt_cases / sizeof *fmt_cases; i++) {
+		ts_format(buf, fmt_cases[i].t);
+		CHECK_ROW(fmt_cases[i].line, strcmp(buf, fmt_cases[i].want) == 0,
+		    "ts_format: got %s, want %s", buf, fmt_cases[i].want);
+	}
+}
+
+/* Format then parse must give the same instant back; the text is left in buf for a message. */
+static int
+round_trips(struct instant t, char buf[TS_BUFSIZE], struct instant *u)
+{
+	u->sec = 0, u->nsec = 0;
+	ts_format(buf, t);
+	return ts_parse(buf, strlen(buf), u) == NULL && instant_cmp(t, *u) == 0;
+}
+
+static void
+test_ts_round_trip(void)
+{
+	const struct ts_case *c;
+	char buf[TS_BUFSIZE];
+	struct instant t, u;
+	int64_t s;
+	int ok = 1;
+
+	for (c = ts_cases; c < ts_cases + sizeof ts_cases / sizeof *ts_cases; c++) {
+		if (c->err != NULL)
+			continue;
+		t.sec = c->sec, t.nsec = c->nsec;
+		ok = round_trips(t, buf, &u);
+		CHECK_ROW(c->line, ok, "round trip via %s gave %" PRId64 ".%09" PRId32,
+		    buf, u.sec, u.nsec);
+	}
+	ok = 1;
+	/* A sweep over the whole range, odd steps so every month, weekday and time of day is hit. */
+	for (s = INSTANT_MIN_SEC; s <= INSTANT_MAX_SEC && ok; s += 86400LL * 6007 + 3593) {
+		t.sec = s, t.nsec = (int32_t)((s % 1000000000 + 1000000000) % 1000000000);
+		ok = round_trips(t, buf, &u);
+	}
+	CHECK(ok, "round-trip sweep: %" PRId64 ".%09" PRId32 " via %s gave %" PRId64 ".%09" PRId32,
+	    t.sec, t.nsec, buf, u.sec, u.nsec);
+}
+
+static void
+test_instant_cmp(void)
+{
+	static const struct {
+		struct instant a, b;
+		int want;
+		int line;
+	} c[] = {
+		{ { 0, 0 }, { 0, 0 }, 0, __LINE__ },
+		{ { 1, 0 }, { 0, NS_MAX }, 1, __LINE__ },
+		{ { 0, 1 }, { 0, 2 }, -1, __LINE__ },
+		{ { -1, NS_MAX }, { 0, 0 }, -1, __LINE__ },
+		{ { -2, 500000000 }, { -1, 0 }, -1, __LINE__ },
+		{ { INSTANT_MIN_SEC, 0 }, { INSTANT_MAX_SEC, NS_MAX }, -1, __LINE__ },
+		{ { INT64_MAX, 0 }, { INT64_MIN, 0 }, 1, __LINE__ },
+		{ { T0, 5 }, { T0, 5 }, 0, __LINE__ },
+	};
+	size_t i;
+	int ab, ba;
+
+	for (i = 0; i < sizeof c / sizeof *c; i++) {
+		ab = instant_cmp(c[i].a, c[i].b);
+		ba = instant_cmp(c[i].b, c[i].a);
+		CHECK_ROW(c[i].line, ab == c[i].want && ba == -c[i].want,
+		    "instant_cmp: got %d and %d reversed, want %d", ab, ba, c[i].want);
+	}
+}
+
+/* ---- number ---- */
+
+static const struct {
+	const char *p;
+	size_t n;
+	int64_t v;
+	const char *err;
+	int line;
+} i64_cases[] = {
+#define I64_OK(lit, v) { S(lit), v, NULL, __LINE__ }
+#define I64_ERR(lit, err) { S(lit), 0, err, __LINE__ }
+	I64_OK("0", 0),
+	I64_OK("-0", 0),
+	I64_OK("+0", 0),
+	I64_OK("+5", 5),
+	I64_OK("-5", -5),
+	I64_OK("007", 7),
+	I64_OK("9223372036854775807", INT64_MAX),
+	I64_OK("+9223372036854775807", INT64_MAX),
+	I64_OK("-9223372036854775808", INT64_MIN),
+	I64_OK("-9223372036854775807", INT64_MIN + 1),
+	I64_OK("00000000000000000000009223372036854775807", INT64_MAX),
+	I64_ERR("9223372036854775808", "out of range"),
+	I64_ERR("-9223372036854775809", "out of range"),
+	I64_ERR("9223372036854775810", "out of range"),
+	I64_ERR("18446744073709551616", "out of range"),
+	I64_ERR("99999999999999999999999", "out of range"),
+	I64_ERR("", "empty"),
+	I64_ERR("-", "not an integer"),
+	I64_ERR("+", "not an integer"),
+	I64_ERR("--1", "not an integer"),
+	I64_ERR("1x", "not an integer"),
+	I64_ERR(" 1", "not an integer"),
+	I64_ERR("1 ", "not an integer"),
+	I64_ERR("0x10", "not an integer"),
+	I64_ERR("1.0", "not an integer"),
+	I64_ERR("1e3", "not an integer"),
+	I64_ERR("1\0", "not an integer"),
+	{ "12345", 3, 123, NULL, __LINE__ },	/* a field ends at n */
+	{ "-9x", 2, -9, NULL, __LINE__ },
+#undef I64_OK
+#undef I64_ERR
+};
+
+static void
+test_parse_i64(void)
+{
+	size_t i;
+	int64_t v;
+	const char *why;
+
+	for (i = 0; i < sizeof i64_cases / sizeof *i64_cases; i++) {
+		v = 424242;
+		why = parse_i64(i64_cases[i].p, i64_cases[i].n, &v);
+		if (i64_cases[i].err != NULL)
+			CHECK_ROW(i64_cases[i].line, why_matches(why, i64_cases[i].err),
+			    "parse_i64(%s): got %s, want error '%s'",
+			    q(i64_cases[i].p, i64_cases[i].n), show(why), i64_cases[i].err);
+		else
+			CHECK_ROW(i64_cases[i].line, why == NULL && v == i64_cases[i].v,
+			    "parse_i64(%s): got %s %" PRId64 ", want %" PRId64,
+			    q(i64_cases[i].p, i64_cases[i].n), show(why), v, i64_cases[i].v);
+	}
+}
+
+static const struct {
+	const char *p;
+	size_t n;
+	const char *err;
+	int line;
+} dec_cases[] = {
+#define DEC_OK(lit) { S(lit), NULL, __LINE__ }
+#define DEC_ERR(lit, err) { S(lit), err, __LINE__ }
+	DEC_OK("20.00"),
+	DEC_OK("-3.5"),
+	DEC_OK("0"),
+	DEC_OK("0.00"),
+	DEC_OK("-0"),
+	DEC_OK("123456789012345678"),
+	DEC_OK("-123456789012345678"),
+	DEC_OK("12345678901234567.8"),
+	DEC_OK("0.00000000000000001"),
+	DEC_ERR("1234567890123456789", "more than 18 digits"),
+	DEC_ERR("12345678901234567.89", "more than 18 digits"),
+	DEC_ERR("0.000000000000000001", "more than 18 digits"),
+	DEC_ERR("1.", "not a decimal number"),
+	DEC_ERR(".5", "not a decimal number"),
+	DEC_ERR("-.5", "not a decimal number"),
+	DEC_ERR(".", "not a decimal number"),
+	DEC_ERR("1e5", "not a decimal number"),
+	DEC_ERR("1.2.3", "not a decimal number"),
+	DEC_ERR("1,000", "not a decimal number"),
+	DEC_ERR("--1", "not a decimal number"),
+	DEC_ERR(" 1", "not a decimal number"),
+	DEC_ERR("1 ", "not a decimal number"),
+	DEC_ERR("1\0", "not a decimal number"),
+	DEC_ERR("", "empty"),
+	DEC_ERR("-", "not a decimal number"),
+	{ "20.00x", 5, NULL, __LINE__ },	/* a field ends at n */
+	{ "20.", 3, "not a decimal number", __LINE__ },
+#undef DEC_OK
+#undef DEC_ERR
+};
+
+static void
+test_check_decimal(void)
+{
+	size_t i;
+	const char *why;
+
+	for (i = 0; i < sizeof dec_cases / sizeof *dec_cases; i++) {
+		why = check_decimal(dec_cases[i].p, dec_cases[i].n);
+		CHECK_ROW(dec_cases[i].line, why_matches(why, dec_cases[i].err),
+		    "check_decimal(%s): got %s, want %s", q(dec_cases[i].p, dec_cases[i].n),
+		    show(why), show(dec_cases[i].err));
+	}
+}
+
+/* ---- ident ---- */
+
+static const struct {
+	const char *p;
+	size_t n;
+	const char *err;
+	int line;
+} idck_cases[] = {
+#define ID_OK(lit) { S(lit), NULL, __LINE__ }
+#define ID_ERR(lit, err) { S(lit), err, __LINE__ }
+	ID_OK("P123"),
+	ID_OK("0"),
+	ID_OK("a b"),
+	ID_OK("~"),
+	ID_OK("caf\xc3\xa9"),
+	ID_OK("\xe2\x82\xac"),
+	ID_OK("\xff\xfe"),
+	ID_OK("\x80"),
+	ID_OK("\xc3"),
+	ID_ERR("", "empty"),
+	ID_ERR("a\tb", "control character"),
+	ID_ERR("a\0b", "control character"),
+	ID_ERR("\0", "control character"),
+	ID_ERR("ab\n", "control character"),
+	ID_ERR("\r", "control character"),
+	ID_ERR("\x1f", "control character"),
+	ID_ERR("a\x7f", "control character"),
+	{ "ab\tc", 2, NULL, __LINE__ },	/* a field ends at n */
+#undef ID_OK
+#undef ID_ERR
+};
+
+static void
+test_ident_check(void)
+{
+	char buf[IDENT_MAX + 2];
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof idck_cases / sizeof *idck_cases; i++) {
+		why = ident_check(idck_cases[i].p, idck_cases[i].n);
+		CHECK_ROW(idck_cases[i].line, why_matches(why, idck_cases[i].err),
+		    "ident_check(%s): got %s, want %s", q(idck_cases[i].p, idck_cases[i].n),
+		    show(why), show(idck_cases[i].err));
+	}
+	memset(buf, 'x', sizeof buf);
+	why = ident_check(buf, IDENT_MAX);
+	CHECK(why == NULL, "ident_check of 255 bytes: %s", show(why));
+	why = ident_check(buf, IDENT_MAX + 1);
+	CHECK(why_matches(why, "longer than 255 bytes"), "ident_check of 256 bytes: %s", show(why));
+	buf[IDENT_MAX - 1] = '\t';
+	why = ident_check(buf, IDENT_MAX);
+	CHECK(why_matches(why, "control character"), "ident_check, tab in last byte: %s", show(why));
+}
+
+static int
+sign(int v)
+{
+	return (v > 0) - (v < 0);
+}
+
+static const struct {
+	const char *a;
+	size_t an;
+	const char *b;
+	size_t bn;
+	int want;
+	int line;
+} idcmp_cases[] = {
+#define CMP(a, b, want) { S(a), S(b), want, __LINE__ }
+	CMP("2", "10", -1),
+	CMP("9", "10", -1),
+	CMP("0", "1", -1),
+	CMP("0", "00", -1),	/* "00" has a leading zero: not an integer */
+	CMP("7", "007", -1),
+	CMP("8", "007", -1),	/* integers first, whatever their value */
+	CMP("99999999999999999999999", "a", -1),
+	CMP("123456789012345678901234567890", "123456789012345678901234567891", -1),
+	CMP("99999999999999999999", "100000000000000000000", -1),
+	CMP("1", "1a", -1),
+	CMP("10", "-1", -1),
+	CMP("a", "b", -1),
+	CMP("a", "ab", -1),
+	CMP("B", "a", -1),
+	CMP("z", "\xc3\xa9", -1),	/* bytes compare unsigned */
+	CMP("a\0b", "a\0c", -1),
+	CMP("a", "a\0", -1),
+	CMP("5", "5", 0),
+	CMP("007", "007", 0),
+	CMP("", "", 0),
+	{ "10x", 2, "9", 1, 1, __LINE__ },	/* "10" > "9" once cut at n */
+#undef CMP
+};
+
+static void
+test_ident_cmp_cases(void)
+{
+	size_t i;
+	int ab, ba;
+
+	for (i = 0; i < sizeof idcmp_cases / sizeof *idcmp_cases; i++) {
+		ab = sign(ident_cmp(idcmp_cases[i].a, idcmp_cases[i].an, idcmp_cases[i].b, idcmp_cases[i].bn));
+		ba = sign(ident_cmp(idcmp_cases[i].b, idcmp_cases[i].bn, idcmp_cases[i].a, idcmp_cases[i].an));
+		CHECK_ROW(idcmp_cases[i].line, ab == idcmp_cases[i].want && ba == -idcmp_cases[i].want,
+		    "ident_cmp(%s, %s) = %d, reversed %d; want %d",
+		    q(idcmp_cases[i].a, idcmp_cases[i].an), q2(idcmp_cases[i].b, idcmp_cases[i].bn),
+		    ab, ba, idcmp_cases[i].want);
+	}
+}
+
+/* Ids in their expected order: every pair must compare that way, both ways round. */
+static const char *const id_order[] = {
+	"0", "1", "2", "9", "10", "99", "100", "18446744073709551615", "18446744073709551616",
+	" 1", "-1", "00", "007", "01", "1a", "B", "a", "ab", "abc", "\xc3\xa9", "\xff",
+};
+
+static void
+test_ident_cmp_order(void)
+{
+	size_t n = sizeof id_order / sizeof *id_order, i, j, li, lj;
+	int ij, ji;
+
+	for (i = 0; i < n; i++) {
+		li = strlen(id_order[i]);
+		CHECK(ident_cmp(id_order[i], li, id_order[i], li) == 0, "ident_cmp(%s, itself) != 0",
+		    q(id_order[i], li));
+		for (j = i + 1; j < n; j++) {
+			lj = strlen(id_order[j]);
+			ij = ident_cmp(id_order[i], li, id_order[j], lj);
+			ji = ident_cmp(id_order[j], lj, id_order[i], li);
+			CHECK(ij < 0 && ji > 0, "ident_cmp(%s, %s) = %d, reversed %d; want < 0, > 0",
+			    q(id_order[i], li), q2(id_order[j], lj), ij, ji);
+		}
+	}
+}
+
+/* ---- keytab ---- */
+
+/* Key i: "c<i mod 97><TAB>p<i>", the shape sr-map builds, of varied lengths. */
+static size_t
+make_key(char *buf, size_t i)
+{
+	return (size_t)sprintf(buf, "c%zu\tp%zu", i % 97, i);
+}
+
+static int64_t
+key_sum(size_t i)
+{
+	return (int64_t)i * 3 - 100000;
+}
+
+/* Adds key_sum(i) to key i in two halves; returns how many lookups failed. */
+static size_t
+keytab_add_all(struct keytab *kt, size_t n, int half)
+{
+	char key[64];
+	size_t i, bad = 0;
+	int64_t *sum;
+
+	for (i = 0; i < n; i++) {
+		if ((sum = keytab_sum(kt, key, make_key(key, i))) == NULL) {
+			bad++;
+			continue;
+		}
+		*sum += half == 0 ? (int64_t)i : key_sum(i) - (int64_t)i;
+	}
+	return bad;
+}
+
+/* Every used slot holds one of the n keys with its full sum; returns how many do not. */
+static size_t
+keytab_bad_slots(const struct keytab *kt, size_t n, size_t *used)
+{
+	char key[64];
+	size_t i, idx, bad = 0;
+	const struct keyslot *s;
+
+	*used = 0;
+	for (i = 0; i <= kt->mask; i++) {
+		s = &kt->slots[i];
+		if (s->len == 0)
+			continue;
+		++*used;
+		if (s->len >= sizeof key) {
+			bad++;
+			continue;
+		}
+		memcpy(key, keytab_key(kt, s), s->len);
+		key[s->len] = '\0';
+		if (sscanf(key, "c%*u\tp%zu", &idx) != 1 || idx >= n || s->sum != key_sum(idx))
+			bad++;
+	}
+	return bad;
+}
+
+static void
+test_keytab_many(void)
+{
+	enum { N = 200000 };
+	struct keytab kt;
+	size_t bad, used;
+
+	keytab_init(&kt, (size_t)1 << 30);
+	bad = keytab_add_all(&kt, N, 0);
+	CHECK(bad == 0 && kt.count == N, "keytab: first pass: %zu NULL, count %zu", bad, kt.count);
+	bad = keytab_add_all(&kt, N, 1);
+	CHECK(bad == 0 && kt.count == N, "keytab: second pass: %zu NULL, count %zu", bad, kt.count);
+	CHECK(kt.mask + 1 >= 2 * (size_t)N, "keytab: %zu slots for %d keys, want load <= 1/2",
+	    kt.mask + 1, N);
+	bad = keytab_bad_slots(&kt, N, &used);
+	CHECK(bad == 0 && used == N, "keytab: %zu of %zu used slots wrong", bad, used);
+	keytab_free(&kt);
+}
+
+/* Key i padded to width digits, so the arena fills at a known rate. */
+static size_t
+make_wide_key(char *buf, size_t i, int width)
+{
+	return (size_t)sprintf(buf, "%0*zu", width, i);
+}
+
+/*
+ * Fill a table of the given budget until keytab_sum says full: it must stop
+ * within the budget, lose nothing, take no partial key, and work again after
+ * keytab_clear.
+ */
+static void
+test_keytab_budget(size_t budget, int width)
+{
+	struct keytab kt;
+	char key[256];
+	size_t n, i, bad = 0, fill;
+	int64_t *sum;
+
+	keytab_init(&kt, budget);
+	for (n = 0; n < 1000000 && (sum = keytab_sum(&kt, key, make_wide_key(key, n, width))) != NULL; n++)
+		*sum = (int64_t)n + 1;
+	fill = n;
+	CHECK(n < 1000000, "keytab budget %zu, width %d: never full", budget, width);
+	CHECK(kt.count == n, "keytab: count %zu after %zu keys", kt.count, n);
+	CHECK((kt.mask + 1) * sizeof *kt.slots + kt.asize <= budget,
+	    "keytab: %zu slots + %zu arena bytes exceed budget %zu", kt.mask + 1, kt.asize, budget);
+	CHECK(keytab_sum(&kt, key, make_wide_key(key, n, width)) == NULL && kt.count == n,
+	    "keytab: a full table took the key after all");
+	for (i = 0; i < n; i++)
+		if ((sum = keytab_sum(&kt, key, make_wide_key(key, i, width))) == NULL || *sum != (int64_t)i + 1)
+			bad++;
+	CHECK(bad == 0 && kt.count == n, "keytab: full table lost %zu of %zu sums", bad, n);
+	keytab_clear(&kt);
+	CHECK(kt.count == 0, "keytab_clear: count %zu", kt.count);
+	sum = keytab_sum(&kt, key, make_wide_key(key, 0, width));
+	CHECK(sum != NULL && *sum == 0, "keytab_clear: an old key kept its sum");
+	for (bad = 0, n = 0; n < fill; n++)
+		if (keytab_sum(&kt, key, make_wide_key(key, n, width)) == NULL)
+			bad++;
+	CHECK(bad == 0 && kt.count == fill, "keytab after clear: %zu NULL, count %zu, want %zu",
+	    bad, kt.count, fill);
+	keytab_free(&kt);
+}
+
+static void
+test_hash_bytes(void)
+{
+	char a[80], b[88];
+	size_t n, off, bad;
+
+	for (n = 0; n < sizeof a; n++)
+		a[n] = (char)(n * 37 + 11);
+	for (n = 0; n <= 64; n++) {
+		/* The same bytes at every alignment, since words are read at any address. */
+		for (bad = 0, off = 0; off < 8; off++) {
+			memcpy(b + off, a, n);
+			if (hash_bytes(b + off, n) != hash_bytes(a, n))
+				bad++;
+		}
+		CHECK(bad == 0, "hash_bytes of %zu equal bytes differs at %zu alignments", n, bad);
+	}
+	CHECK(hash_bytes("abc", 3) == hash_bytes("abcdef", 3), "hash_bytes reads past n");
+	CHECK(hash_bytes("a", 1) != hash_bytes("a\0", 2), "hash_bytes ignores the length");
+	CHECK(hash_bytes("c1\tp1", 5) != hash_bytes("c1\tp2", 5), "hash_bytes ignores a byte");
+}
+
+/* ---- topk ---- */
+
+/* xorshift64: the same pseudo-random sets on every run, so a failure can be replayed. */
+static uint64_t
+rnd(void)
+{
+	static uint64_t x = 0x2545f4914f6cdd1dULL;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
+/* The order sr-topk promises: total descending, then ident_cmp ascending. */
+static int
+rank_cmp(const void *pa, const void *pb)
+{
+	const struct ranked *a = pa, *b = pb;
+
+	if (a->total != b->total)
+		return a->total > b->total ? -1 : 1;
+	return ident_cmp(a->id, a->len, b->id, b->len);
+}
+
+/* n distinct ids of mixed kinds (integers, leading zeros, words, UTF-8), shuffled. */
+static void
+make_products(struct ranked *v, size_t n, int ties)
+{
+	static const char *const forms[] = { "%zu", "0%zu", "p%zu", "P-%zu-\xc3\xa9" };
+	static const int64_t extremes[] = { INT64_MAX, INT64_MIN, 0, -1 };
+	struct ranked tmp;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		v[i].len = (size_t)sprintf(v[i].id, forms[i % 4], i / 4);
+		if (ties)
+			v[i].total = (int64_t)(rnd() % 4);
+		else if (rnd() % 50 == 0)
+			v[i].total = extremes[rnd() % 4];
+		else
+			v[i].total = (int64_t)(rnd() % 2000000) - 1000000;
+	}
+	for (i = n; i > 1; i--) {
+		j = (size_t)(rnd() % i);
+		tmp = v[i - 1], v[i - 1] = v[j], v[j] = tmp;
+	}
+}
+
+/* Index of the first difference between the heap's sorted result and want, or -1. */
+static long
+first_difference(const struct topk *t, const struct ranked *want, size_t nwant)
+{
+	size_t i;
+
+	for (i = 0; i < t->n && i < nwant; i++)
+		if (t->v[i].total != want[i].total || t->v[i].len != want[i].len ||
+		    memcmp(t->v[i].id, want[i].id, want[i].len) != 0)
+			return (long)i;
+	return t->n == nwant ? -1 : (long)i;
+}
+
+/* Push n products forwards, compare; clear, push them backwards, compare again. */
+static void
+test_topk_one(size_t k, size_t n, int ties)
+{
+	struct ranked *v = malloc((n + 1) * sizeof *v), *sorted = malloc((n + 1) * sizeof *v);
+	size_t nwant = k == 0 || k > n ? n : k, i;
+	struct topk t;
+	long d;
+
+	if (v == NULL || sorted == NULL)
+		abort();
+	make_products(v, n, ties);
+	memcpy(sorted, v, n * sizeof *v);
+	qsort(sorted, n, sizeof *sorted, rank_cmp);
+	topk_init(&t, k);
+	for (i = 0; i < n; i++)
+		topk_push(&t, v[i].id, v[i].len, v[i].total);
+	topk_sort(&t);
+	d = first_difference(&t, sorted, nwant);
+	CHECK(d < 0, "topk k=%zu n=%zu ties=%d: %zu kept, want %zu; first difference at rank %ld",
+	    k, n, ties, t.n, nwant, d + 1);
+	topk_clear(&t);
+	for (i = n; i > 0; i--)
+		topk_push(&t, v[i - 1].id, v[i - 1].len, v[i - 1].total);
+	topk_sort(&t);
+	d = first_difference(&t, sorted, nwant);
+	CHECK(d < 0, "topk after clear, k=%zu n=%zu ties=%d: first difference at rank %ld",
+	    k, n, ties, d + 1);
+	topk_free(&t);
+	free(v);
+	free(sorted);
+}
+
+static void
+test_topk(void)
+{
+	static const size_t ks[] = { 1, 3, 100, 0 };
+	static const size_t ns[] = { 0, 1, 2, 3, 4, 7, 99, 100, 101, 1000, 5000 };
+	size_t i, j;
+	int ties;
+
+	for (i = 0; i < sizeof ks / sizeof *ks; i++)
+		for (j = 0; j < sizeof ns / sizeof *ns; j++)
+			for (ties = 0; ties <= 1; ties++)
+				test_topk_one(ks[i], ns[j], ties);
+}
+
+/* ---- window ---- */
+
+static struct instant
+at(int64_t sec, int32_t nsec)
+{
+	struct instant t;
+
+	t.sec = sec, t.nsec = nsec;
+	return t;
+}
+
+/* t moved by one nanosecond, dir -1 or +1. */
+static struct instant
+nudge(struct instant t, int dir)
+{
+	t.nsec += dir;
+	if (t.nsec < 0)
+		t.sec--, t.nsec += 1000000000;
+	else if (t.nsec > NS_MAX)
+		t.sec++, t.nsec -= 1000000000;
+	return t;
+}
+
+static void
+window_from_options(struct window *w, const char *now, const char *days, const char *since,
+    const char *until)
+{
+	memset(w, 0, sizeof *w);
+	if (now != NULL)
+		window_option(w, OPT_WINDOW_NOW, now);
+	if (days != NULL)
+		window_option(w, OPT_WINDOW_DAYS, days);
+	if (since != NULL)
+		window_option(w, OPT_WINDOW_SINCE, since);
+	if (until != NULL)
+		window_option(w, OPT_WINDOW_UNTIL, until);
+	window_finish(w);
+}
+
+static const struct {
+	const char *now, *days, *since, *until;
+	struct instant from, to;
+	int line;
+} win_cases[] = {
+	{ "2026-11-30T00:00:00Z", "7", NULL, NULL, { 1795392000, 0 }, { 1795996800, 0 }, __LINE__ },
+	{ "2026-11-30T00:00:00Z", NULL, NULL, NULL, { 1795392000, 0 }, { 1795996800, 0 }, __LINE__ },
+	{ "2026-11-30T00:00:00Z", "1", NULL, NULL, { 1795910400, 0 }, { 1795996800, 0 }, __LINE__ },
+	{ "1795996800.25", NULL, NULL, NULL, { 1795392000, 250000000 }, { 1795996800, 250000000 }, __LINE__ },
+	{ "2026-11-30T01:00:00+01:00", "36500", NULL, NULL,
+	    { 1795996800LL - 36500LL * 86400, 0 }, { 1795996800, 0 }, __LINE__ },
+	{ NULL, NULL, "2026-11-23T00:00:00Z", "2026-11-30T00:00:00Z",
+	    { 1795392000, 0 }, { 1795996800, 0 }, __LINE__ },
+	{ NULL, NULL, "1795392000.5", "2026-11-30T00:00:00.000000001Z",
+	    { 1795392000, 500000000 }, { 1795996800, 1 }, __LINE__ },
+	{ NULL, NULL, "-1.5", "0", { -2, 500000000 }, { 0, 0 }, __LINE__ },
+	{ NULL, NULL, "2026-11-25T19:04:05Z", "1795633445", { T0, 0 }, { T0, 0 }, __LINE__ },
+	{ NULL, NULL, "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z",
+	    { INSTANT_MIN_SEC, 0 }, { INSTANT_MAX_SEC, NS_MAX }, __LINE__ },
+};
+
+/* From is in the window, to is not, and so are their neighbours a nanosecond away. */
+static void
+check_window_bounds(const struct window *w, int line)
+{
+	int empty = instant_cmp(w->from, w->to) == 0;
+
+	CHECK_ROW(line, window_contains(w, w->from) == !empty, "window_contains(from) = %d",
+	    window_contains(w, w->from));
+	CHECK_ROW(line, !window_contains(w, nudge(w->from, -1)), "window_contains(from - 1ns)");
+	CHECK_ROW(line, window_contains(w, nudge(w->to, -1)) == !empty, "window_contains(to - 1ns) = %d",
+	    window_contains(w, nudge(w->to, -1)));
+	CHECK_ROW(line, !window_contains(w, w->to), "window_contains(to)");
+	CHECK_ROW(line, !window_contains(w, nudge(w->to, 1)), "window_contains(to + 1ns)");
+}
+
+static void
+test_window_cases(void)
+{
+	struct window w;
+	size_t i;
+
+	for (i = 0; i < sizeof win_cases / sizeof *win_cases; i++) {
+		window_from_options(&w, win_cases[i].now, win_cases[i].days, win_cases[i].since,
+		    win_cases[i].until);
+		CHECK_ROW(win_cases[i].line, w.set && instant_cmp(w.from, win_cases[i].from) == 0 &&
+		    instant_cmp(w.to, win_cases[i].to) == 0,
+		    "window: set %d, [%" PRId64 ".%09" PRId32 ", %" PRId64 ".%09" PRId32 ")",
+		    w.set, w.from.sec, w.from.nsec, w.to.sec, w.to.nsec);
+		check_window_bounds(&w, win_cases[i].line);
+	}
+}
+
+/* Without --now the window ends at the clock, read while window_finish ran. */
+static void
+test_window_clock(void)
+{
+	struct window w;
+	struct instant before, after;
+
+	before = instant_now();
+	window_from_options(&w, NULL, "2", NULL, NULL);
+	after = instant_now();
+	CHECK(instant_cmp(before, w.to) <= 0 && instant_cmp(w.to, after) <= 0,
+	    "window: to %" PRId64 " not between clock reads %" PRId64 " and %" PRId64,
+	    w.to.sec, before.sec, after.sec);
+	CHECK(w.from.sec == w.to.sec - 2 * 86400 && w.from.nsec == w.to.nsec,
+	    "window --days 2: from %" PRId64 ", to %" PRId64, w.from.sec, w.to.sec);
+	check_window_bounds(&w, __LINE__);
+}
+
+static void
+test_window_option(void)
+{
+	static const int others[] = { 0, 'm', '?', OPT_WINDOW_NOW - 1, OPT_WINDOW_UNTIL + 1 };
+	struct window w;
+	size_t i;
+	int r;
+
+	memset(&w, 0, sizeof w);
+	for (i = 0; i < sizeof others / sizeof *others; i++) {
+		r = window_option(&w, others[i], "x");
+		CHECK(r == 0 && !w.set && w.now == NULL && w.days == NULL && w.since == NULL &&
+		    w.until == NULL, "window_option(%d) took a non-window option", others[i]);
+	}
+	r = window_option(&w, OPT_WINDOW_SINCE, "0");
+	CHECK(r == 1 && w.set && w.since != NULL && strcmp(w.since, "0") == 0,
+	    "window_option(--since) = %d, set %d", r, w.set);
+	w.from = at(10, 0), w.to = at(20, 0);
+	CHECK(window_contains(&w, at(10, 0)) && window_contains(&w, at(19, NS_MAX)) &&
+	    !window_contains(&w, at(9, NS_MAX)) && !window_contains(&w, at(20, 0)),
+	    "window_contains on [10, 20)");
+}
+
+int
+main(int argc, char *argv[])
+{
+	(void)argc;
+	prog_init(argv[0]);
+	test_ts_parse();
+	test_ts_length();
+	test_ts_format();
+	test_ts_round_trip();
+	test_instant_cmp();
+	test_parse_i64();
+	test_check_decimal();
+	test_ident_check();
+	test_ident_cmp_cases();
+	test_ident_cmp_order();
+	test_keytab_many();
+	test_keytab_budget((size_t)1 << 20, 8);		/* slots run out first */
+	test_keytab_budget((size_t)1 << 20, 200);	/* the arena runs out first */
+	test_keytab_budget((size_t)4 << 20, 20);
+	test_hash_bytes();
+	test_topk();
+	test_window_cases();
+	test_window_clock();
+	test_window_option();
+	printf("%d passed, %d failed\n", npass, nfail);
+	return nfail == 0 ? 0 : 1;
+}
