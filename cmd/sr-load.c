@@ -133,7 +133,8 @@ parse(const struct lineread *lr, const struct line *l, struct rankrow *r)
 			    NULL, 0);
 		r->f[i].p = p;
 		r->f[i].len = (size_t)((tab != NULL ? tab : end) - p);
-		p = tab + 1;
+		if (tab != NULL)
+			p = tab + 1;
 	}
 	if ((why = ident_check(r->f[0].p, r->f[0].len)) != NULL)
 		bad(lr, 0, why, r->f[0].p, r->f[0].len);
