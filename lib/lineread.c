@@ -77,29 +77,28 @@ take(struct lineread *lr, struct line *l, size_t len, size_t skip)
 	lr->start += len + skip;
 }
 
-/* Returns 1 with a line (or piece), 0 at end of input, -1 on a read error. */
+/*
+ * Returns 1 with a line (or piece), 0 at end of input, -1 on a read error.
+ * A line of LINE_MAX_BYTES or more comes as pieces of at most that size.
+ */
 int
 lr_next(struct lineread *lr, struct line *l)
 {
 	char *nl;
-	size_t have;
+	size_t have, len;
 
 	for (;;) {
 		have = lr->end - lr->start;
 		nl = memchr(lr->buf + lr->start, '\n', have);
-		if (nl != NULL) {
+		len = nl != NULL ? (size_t)(nl - (lr->buf + lr->start)) : have;
+		if (nl != NULL || have >= LINE_MAX_BYTES || (lr->eof && (have > 0 || lr->inlong))) {
 			if (!lr->inlong)
 				lr->lineno++;
-			take(lr, l, (size_t)(nl - (lr->buf + lr->start)), 1);
-			l->more = 0;
-			lr->inlong = 0;
-			return 1;
-		}
-		if (have >= LINE_MAX_BYTES || (lr->eof && have > 0)) {
-			if (!lr->inlong)
-				lr->lineno++;
-			take(lr, l, have > LINE_MAX_BYTES ? LINE_MAX_BYTES : have, 0);
-			l->more = !lr->eof || lr->start < lr->end;
+			l->more = len >= LINE_MAX_BYTES;
+			if (l->more)
+				take(lr, l, LINE_MAX_BYTES, 0);
+			else
+				take(lr, l, len, nl != NULL);
 			lr->inlong = l->more;
 			return 1;
 		}

@@ -243,7 +243,7 @@ logread(const char *path, logrec_fn *fn, void *arg)
 		csv_start(&cs);
 	while ((rc = lr_next(&lr, &l)) > 0) {
 		if (l.cont) {
-			reject_more(l.p, l.len, l.newline);
+			reject_more(l.p, l.len, !l.more);
 			continue;
 		}
 		nlines++;
