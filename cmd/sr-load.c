@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ident.h"
+#include "keytab.h"
 #include "lineread.h"
 #include "msg.h"
 #include "number.h"
@@ -75,6 +76,7 @@ struct rankstate {
 	size_t catlen;
 	int64_t rank, total;
 	int64_t rows, categories;
+	struct keytab products;	/* of the current category */
 };
 
 static const char *const names[] = { "category_id", "rank", "product_id", "total_sold" };
@@ -148,13 +150,14 @@ parse(const struct lineread *lr, const struct line *l, struct rankrow *r)
 
 /*
  * A ranking, as sr-topk writes it: categories in byte order, each once, ranks
- * 1, 2, 3, ... within each, totals never rising. Anything else is refused
+ * 1, 2, 3, ... within each, totals never rising, each product once. Anything else is refused
  * rather than served as a wrong ranking.
  */
 static void
 check(const struct lineread *lr, const struct rankrow *r, struct rankstate *st)
 {
 	int c = bytes_cmp(r->f[0].p, r->f[0].len, st->cat, st->catlen);
+	int64_t *seen;
 
 	if (st->rows > 0 && c < 0)
 		bad(lr, 0, "categories out of order (want sr-topk output)", r->f[0].p, r->f[0].len);
@@ -164,10 +167,15 @@ check(const struct lineread *lr, const struct rankrow *r, struct rankstate *st)
 		memcpy(st->cat, r->f[0].p, r->f[0].len);
 		st->catlen = r->f[0].len;
 		st->categories++;
+		keytab_clear(&st->products);
 	} else if (r->rank != st->rank + 1)
 		bad(lr, 1, "ranks must run 1, 2, 3, ... within a category", r->f[1].p, r->f[1].len);
 	else if (r->total > st->total)
 		bad(lr, 3, "total is larger than the one ranked above it", r->f[3].p, r->f[3].len);
+	if ((seen = keytab_sum(&st->products, r->f[2].p, r->f[2].len)) == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	if ((*seen)++ > 0)
+		bad(lr, 2, "product ranked twice in its category", r->f[2].p, r->f[2].len);
 	st->rank = r->rank;
 	st->total = r->total;
 	st->rows++;
@@ -199,6 +207,8 @@ load_file(const char *path, sqlite3_stmt *ins, struct rankstate *st)
 	while ((rc = lr_next(&lr, &l)) > 0) {
 		if (l.more)
 			bad(&lr, -1, "line too long", NULL, 0);
+		if (!l.newline)
+			bad(&lr, -1, "last line has no newline: input cut short?", NULL, 0);
 		parse(&lr, &l, &r);
 		check(&lr, &r, st);
 		insert(ins, &r);
@@ -257,12 +267,14 @@ load(char **operands, const struct window *w, int allow_empty)
 	if (sqlite3_prepare_v2(db, insert_row, -1, &ins, NULL) != SQLITE_OK)
 		dbfail("prepare");
 	memset(&st, 0, sizeof st);
+	keytab_init(&st.products, SIZE_MAX);
 	if (*operands == NULL && load_file(NULL, ins, &st) < 0)
 		status = EXIT_DATA;
 	for (; *operands != NULL; operands++)
 		if (load_file(*operands, ins, &st) < 0)
 			status = EXIT_DATA;
 	sqlite3_finalize(ins);
+	keytab_free(&st.products);
 	if (status != 0 || (st.rows == 0 && !allow_empty))
 		exec_sql("ROLLBACK", "rollback");
 	if (status != 0)

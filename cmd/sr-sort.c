@@ -1,5 +1,6 @@
 /* sr-sort: sort (or merge) intermediate lines for sr-reduce with GNU sort, set up the way it must be. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -103,6 +104,31 @@ check_tmpdir(const char *dir)
 		fatal(EXIT_DATA, "temporary directory %s: not a writable directory", dir);
 }
 
+/*
+ * GNU sort stops at the first operand it cannot read; sr-sort reports each
+ * such operand, sorts the others, and exits 1.
+ */
+static int
+readable(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return 1;
+	if ((fd = open(path, O_RDONLY)) < 0) {
+		warnmsg("%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		warnmsg("%s: %s", path, strerror(EISDIR));
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	return 1;
+}
+
 /* Wait for sort and speak for it: its status 2 is a runtime error here, 1; a broken pipe stays one. */
 static int
 run_sort(const char *prog)
@@ -142,7 +168,7 @@ parallel_default(void)
 int
 main(int argc, char *argv[])
 {
-	int c, merge = 0, ntmp = 0;
+	int c, merge = 0, ntmp = 0, status = 0, noperands = 0;
 	const char *buffer = BUFFER_DEFAULT, *compress = NULL, *parallel = NULL, *prog;
 	const char *tmpdirs[8];
 	static char pbuf[32], cbuf[PATH_MAX + 32];
@@ -206,9 +232,15 @@ main(int argc, char *argv[])
 	if (merge)
 		arg("-m");
 	arg("--");
-	for (; *argv != NULL; argv++)
-		arg(*argv);
+	for (; *argv != NULL; argv++, noperands++) {
+		if (readable(*argv))
+			arg(*argv);
+		else
+			status = EXIT_DATA;
+	}
+	if (noperands > 0 && status != 0 && strcmp(sortargv[nsortarg - 1], "--") == 0)
+		return status;
 	if (setenv("LC_ALL", "C", 1) < 0)
 		fatal(EXIT_DATA, "setenv: %s", strerror(errno));
-	return run_sort(prog);
+	return run_sort(prog) | status;
 }

@@ -212,7 +212,7 @@ csv_line(struct csvstate *cs, const struct line *l)
 	    csv_parse(&cs->parser, "\n", 1, csv_field, csv_record, cs) != 1)
 		csv_fail(cs, "bad CSV quoting");
 	else if (cs->rawlen > LINE_MAX_BYTES)
-		csv_fail(cs, "CSV record too long (over 65536 bytes)");
+		csv_fail(cs, "CSV record too long (65536 bytes or more)");
 }
 
 static void
@@ -232,7 +232,7 @@ logread(const char *path, logrec_fn *fn, void *arg)
 	struct lineread lr;
 	struct line l;
 	struct csvstate cs;
-	struct rejection rj = { NULL, 0, -1, "line too long (over 65536 bytes)", NULL, 0 };
+	struct rejection rj = { NULL, 0, -1, "line too long (65536 bytes or more)", NULL, 0 };
 	int rc;
 
 	if (lr_open(&lr, path) < 0)

@@ -34,7 +34,7 @@ parse_i64(const char *p, size_t n, int64_t *v)
 }
 
 /*
- * A decimal price: optional '-', digits, optionally '.' and digits; at most 18
+ * A decimal price: optional sign, digits, optionally '.' and digits; at most 18
  * digits in all, so it is exact as a scaled 64-bit integer. No exponent, no
  * grouping: such text is never a price a sales server meant.
  */

@@ -81,12 +81,21 @@ since(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
+static void
+report(uint64_t bytes, uint64_t lines, const struct timespec *now)
+{
+	double t = since(&started, now);
+
+	warnmsg("progress: %.1f MB, %llu lines, %.0f MB/s, %llu rejected",
+	    (double)bytes / 1e6, (unsigned long long)lines,
+	    t > 0 ? (double)bytes / 1e6 / t : 0.0, (unsigned long long)nrejected);
+}
+
 /* Called for every line; looks at the clock once in 65536 lines. */
 void
 reject_progress(uint64_t bytes, uint64_t lines)
 {
 	struct timespec now;
-	double t;
 
 	if (!opts.progress || (lines & 0xffff) != 0)
 		return;
@@ -94,20 +103,19 @@ reject_progress(uint64_t bytes, uint64_t lines)
 	if (since(&lastreport, &now) < 1.0)
 		return;
 	lastreport = now;
-	t = since(&started, &now);
-	warnmsg("progress: %.1f MB, %llu lines, %.0f MB/s, %llu rejected",
-	    (double)bytes / 1e6, (unsigned long long)lines,
-	    t > 0 ? (double)bytes / 1e6 / t : 0.0, (unsigned long long)nrejected);
+	report(bytes, lines, &now);
 }
 
 /* The summary; returns 1 if any line was rejected, else 0. */
 int
 reject_finish(uint64_t bytes, uint64_t lines)
 {
+	struct timespec now;
+
 	close_rejects();
 	if (opts.progress) {
-		lastreport.tv_sec -= 2;
-		reject_progress(bytes, 0);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		report(bytes, lines, &now);
 	}
 	if (nrejected > 0)
 		warnmsg("%llu of %llu lines rejected", (unsigned long long)nrejected,
