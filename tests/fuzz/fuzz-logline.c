@@ -45,15 +45,17 @@ check_split(const struct logrec *r, size_t nf, const char *buf, size_t size)
 static int64_t
 qty_by_strtoll(const struct field *f)
 {
-	char s[32];
+	char *s = malloc(f->len + 1);
 	long long v;
 
-	CHECK(f->len < sizeof s);
+	if (s == NULL)
+		abort();
 	memcpy(s, f->p, f->len);
 	s[f->len] = '\0';
 	errno = 0;
 	v = strtoll(s, NULL, 10);
 	CHECK(errno == 0);
+	free(s);
 	return v;
 }
 
