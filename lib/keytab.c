@@ -84,8 +84,9 @@ grow_arena(struct keytab *kt, size_t need)
 }
 
 /*
- * The sum for key, a new one set to 0 if the key is new; NULL if a new key
- * does not fit the budget (the caller flushes and clears the table).
+ * The sum for key (1 byte or more: length 0 marks an empty slot), a new one
+ * set to 0 if the key is new; NULL if a new key does not fit the budget (the
+ * caller flushes and clears the table).
  */
 int64_t *
 keytab_sum(struct keytab *kt, const char *key, size_t len)

@@ -87,7 +87,8 @@ rank_order(const void *a, const void *b)
 void
 topk_sort(struct topk *t)
 {
-	qsort(t->v, t->n, sizeof *t->v, rank_order);
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof *t->v, rank_order);
 }
 
 void
