@@ -80,7 +80,7 @@ map(const struct logrec *r, const struct line *raw, void *arg)
 {
 	char key[2 * IDENT_MAX + 1];
 	size_t len;
-	int64_t *sum;
+	int64_t *sum, total;
 
 	(void)raw, (void)arg;
 	if (window.set && !window_contains(&window, r->ts))
@@ -95,10 +95,11 @@ map(const struct logrec *r, const struct line *raw, void *arg)
 		if ((sum = keytab_sum(&table, key, len)) == NULL)
 			fatal(EXIT_DATA, "--memory is too small for one key");
 	}
-	if (__builtin_add_overflow(*sum, r->qty, sum)) {
+	if (__builtin_add_overflow(*sum, r->qty, &total)) {
 		emit(key, len, *sum);
-		*sum = r->qty;
+		total = r->qty;
 	}
+	*sum = total;
 }
 
 int

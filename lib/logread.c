@@ -18,6 +18,7 @@ struct csvstate {
 	size_t off[NFIELDS + 1];
 	size_t nf;
 	uint64_t startline;
+	int inquotes;		/* skipping the rest of a record too long to keep */
 	struct lineread *lr;
 	logrec_fn *fn;
 	void *arg;
@@ -190,6 +191,38 @@ csv_fail(struct csvstate *cs, const char *why)
 	csv_reset(cs);
 }
 
+/* Whether the text leaves a quoted field open ("" inside one toggles twice). */
+static int
+odd_quotes(const char *p, size_t n)
+{
+	int odd = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		odd ^= p[i] == '"';
+	return odd;
+}
+
+/*
+ * A record past the length limit is rejected at once; its remaining lines go
+ * to the rejects file as they come, until its quotes close, so that parsing
+ * picks up again at the next record and memory stays bounded.
+ */
+static void
+csv_too_long(struct csvstate *cs)
+{
+	struct rejection rj = { cs->lr->name, cs->startline, -1,
+		"CSV record too long (65536 bytes or more)", NULL, 0 };
+
+	cs->inquotes = odd_quotes(cs->raw, cs->rawlen);
+	reject(&rj, cs->raw, cs->rawlen, 0);
+	if (!cs->inquotes)
+		reject_more("", 0, 1);
+	csv_free(&cs->parser);
+	csv_start(cs);
+	csv_reset(cs);
+}
+
 /*
  * Feed one physical line. A quoted field may hold a newline, so a record can
  * span lines; its raw text is kept until it ends so that a reject is verbatim.
@@ -200,6 +233,11 @@ csv_line(struct csvstate *cs, const struct line *l)
 {
 	size_t len = l->len;
 
+	if (cs->inquotes) {
+		reject_more(l->p, l->len, 1);
+		cs->inquotes ^= odd_quotes(l->p, l->len);
+		return;
+	}
 	if (cs->rawlen == 0)
 		cs->startline = cs->lr->lineno;
 	grow(&cs->raw, &cs->rawsize, cs->rawlen + l->len + 1);
@@ -211,8 +249,8 @@ csv_line(struct csvstate *cs, const struct line *l)
 	if (csv_parse(&cs->parser, l->p, len, csv_field, csv_record, cs) != len ||
 	    csv_parse(&cs->parser, "\n", 1, csv_field, csv_record, cs) != 1)
 		csv_fail(cs, "bad CSV quoting");
-	else if (cs->rawlen > LINE_MAX_BYTES)
-		csv_fail(cs, "CSV record too long (65536 bytes or more)");
+	else if (cs->rawlen >= LINE_MAX_BYTES)
+		csv_too_long(cs);
 }
 
 static void

@@ -1,0 +1,249 @@
+#!/usr/bin/env bats
+# sr-map: sums per key, the window only when asked for, rejects, CSV, and a memory budget that flushes partial sums.
+
+load helper
+TOOL=sr-map
+
+NOW='--now 2026-11-30T00:00:00Z'		# the window [2026-11-23T00:00:00Z, 2026-11-30T00:00:00Z)
+T=2026-11-25T10:00:00Z				# a time inside it
+H='timestamp\tproduct_id\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id'
+USAGE='usage: sr-map [--counters] [--csv] [-m size] [--progress] [--rejects file] [--strict]
+              [--now time] [--days n | --since time --until time] [file ...]\n'
+
+# A log line (printf %b form): sale TIME PRODUCT CATEGORY QTY
+sale() {
+	printf '%s\\t%s\\t%s\\t%s\\t9.99\\ts\\tb\\n' "$1" "$2" "$3" "$4"
+}
+
+# sr-map with its output sorted, for tables of several keys: the map order is unspecified.
+sorted() {
+	local s=0
+	sr-map "$@" > .unsorted || s=$?
+	sort .unsorted
+	return "$s"
+}
+
+# N sales, each of its own product, over 13 categories; then the same again with one more each.
+distinct() {
+	awk -v n="$1" 'BEGIN { for (r = 0; r < 2; r++) for (i = 0; i < n; i++)
+	    printf "2026-11-25T10:00:00Z\tp%d\tc%d\t%d\t9.99\ts\tb\n", i, i % 13, i % 5 + r }'
+}
+
+forever() {
+	awk 'BEGIN { for (i = 0; ; i++) printf "2026-11-25T10:00:00Z\tp%d\tc\t1\t9.99\ts\tb\n", i }'
+}
+
+@test "sr-map: --help, --version, bad options" {
+	check_help_version
+	check 2 "-m" "" "" "$TOOL: option requires an argument -- 'm'\n$USAGE"
+	check 2 "--memory" "" "" "$TOOL: option '--memory' requires an argument\n$USAGE"
+	check 2 "--strict=1" "" "" "$TOOL: option '--strict' doesn't allow an argument\n$USAGE"
+}
+
+@test "sr-map: a full disk is a write error at once" {
+	check_dev_full "-m 1M" forever
+}
+
+@test "sr-map: | head -1 ends it quietly" {
+	check_head "" "distinct 150000" $'c*\tp*\t[0-9]'
+}
+
+@test "sr-map: operands: a directory, a missing file, - for stdin" {
+	printf "$(sale $T p c 1)" > a.tsv
+	printf "$H\n$(sale $T p c 2)" > b.tsv
+	mkdir dir
+	check 1 "a.tsv dir b.tsv" "" "c\tp\t3\n" "$TOOL: dir: Is a directory\n"
+	check 1 "nosuch a.tsv" "" "c\tp\t1\n" "$TOOL: nosuch: No such file or directory\n"
+	check 0 "a.tsv - b.tsv -" "$H\n$(sale $T p c 4)" "c\tp\t7\n"
+	check 0 "-" "$(sale $T p c 4)" "c\tp\t4\n"
+	check 0 "" "" ""
+	check 1 "b.tsv - a.tsv" "\n" "c\tp\t3\n" "$TOOL: stdin:1: empty line\n$TOOL: 1 of 3 lines rejected\n"
+	check 0 "b.tsv b.tsv" "" "c\tp\t4\n"
+}
+
+@test "sr-map: the header is skipped on line 1 only" {
+	check 0 "" "$H\n$(sale $T p c 1)" "c\tp\t1\n"
+	check 0 "" "$H\r\n$(sale $T p c 1)" "c\tp\t1\n"
+	check 0 "" "$H\n" ""
+	check 1 "" "$(sale $T p c 1)$H\n" "c\tp\t1\n" \
+	    "$TOOL: stdin:2: header line in the middle of the input\n$TOOL: 1 of 2 lines rejected\n"
+}
+
+@test "sr-map: sums per key (category, product)" {
+	TOOL=sorted check 0 "" "$(sale $T p c 1)$(sale $T p c 2)$(sale $T q c 5)$(sale $T p d 7)$(sale $T p c 4)" \
+	    "c\tp\t7\nc\tq\t5\nd\tp\t7\n"
+	check 0 "" "$(sale $T p c 5)$(sale $T p c -2)" "c\tp\t3\n"
+	check 0 "" "$(sale $T p c 5)$(sale $T p c -7)" "c\tp\t-2\n"
+	check 0 "" "$(sale $T p c 5)$(sale $T p c -5)" "c\tp\t0\n"
+	check 0 "" "$(sale $T p c +5)$(sale $T p c 0)$(sale $T p c -0)" "c\tp\t5\n"
+	check 0 "" "$(sale $T p c 9223372036854775807)" "c\tp\t9223372036854775807\n"
+	check 0 "" "$(sale $T p c -9223372036854775808)" "c\tp\t-9223372036854775808\n"
+	check 0 "" "$(sale $T p c 9223372036854775807)$(sale $T p c -1)" "c\tp\t9223372036854775806\n"
+	# Ids are bytes: case, spaces and UTF-8 make different keys.
+	TOOL=sorted check 0 "" "$(sale $T p c 1)$(sale $T P c 2)$(sale $T 'p ' c 3)$(sale $T p C 4)$(sale $T 'é' c 5)" \
+	    "C\tp\t4\nc\tP\t2\nc\tp\t1\nc\tp \t3\nc\t\xc3\xa9\t5\n"
+}
+
+@test "sr-map: a sum that would overflow is written as it stands and started again" {
+	local max=9223372036854775807
+	check 0 "" "$(sale $T p c $max)$(sale $T p c 1)" "c\tp\t$max\nc\tp\t1\n"
+	check 0 "" "$(sale $T p c -$max)$(sale $T p c -2)" "c\tp\t-$max\nc\tp\t-2\n"
+}
+
+@test "sr-map: without a window option every valid sale counts" {
+	check 0 "" "$(sale 0000-01-01T00:00:00Z p c 1)$(sale 9999-12-31T23:59:59Z p c 2)$(sale 1 p c 4)" "c\tp\t7\n"
+}
+
+@test "sr-map: a window option counts only the sales in [from, to)" {
+	local lines
+	lines="$(sale 2026-11-22T23:59:59.999999999Z p c 1)$(sale 2026-11-23T00:00:00Z p c 2)"
+	lines+="$(sale 2026-11-29T23:59:59.999999999Z p c 4)$(sale 2026-11-30T00:00:00Z p c 8)"
+	lines+="$(sale 2026-11-22T19:00:00-05:00 p c 16)$(sale 2026-11-30T01:00:00+01:00 p c 32)"
+	lines+="$(sale 1795392000.5 p c 64)$(sale 1795996799.999999999 p c 128)$(sale 1795996800 p c 256)"
+	check 0 "$NOW" "$lines" "c\tp\t214\n"
+	check 0 "$NOW --days 7" "$lines" "c\tp\t214\n"
+	check 0 "--now 1795996800" "$lines" "c\tp\t214\n"
+	check 0 "--since 2026-11-23T00:00:00Z --until 2026-11-30T00:00:00Z" "$lines" "c\tp\t214\n"
+	check 0 "--since 2026-11-23T00:00:00.5Z --until 2026-11-30T00:00:00Z" "$lines" "c\tp\t196\n"
+	check 0 "$NOW --days 1" "$(sale 2026-11-29T00:00:00Z p c 1)$(sale 2026-11-28T23:59:59Z p c 2)" "c\tp\t1\n"
+	check 0 "--since 1 --until 1" "$(sale 1 p c 1)" ""
+	# A key with no sale in the window is not written; rejects count whatever the time.
+	TOOL=sorted check 0 "$NOW" "$(sale $T p c 1)$(sale 2026-01-01T00:00:00Z q c 1)" "c\tp\t1\n"
+	check 1 "$NOW" "$(sale 2026-01-01T00:00:00Z p c x)" "" \
+	    "$TOOL: stdin:1: field 4 (qty): not an integer: 'x'\n$TOOL: 1 of 1 lines rejected\n"
+}
+
+@test "sr-map: without --now, the window ends at the clock" {
+	local now
+	now=$(date +%s)
+	check 0 "--days 7" "$(sale $((now - 60)) p c 1)$(sale $((now + 60)) p c 2)$(sale $((now - 8 * 86400)) p c 4)" "c\tp\t1\n"
+}
+
+@test "sr-map: window options that conflict or are bad are usage errors" {
+	local s
+	s=$(sale $T p c 1)
+	check 2 "--since $T" "$s" "" "$TOOL: --since and --until go together\n"
+	check 2 "--until $T" "$s" "" "$TOOL: --since and --until go together\n"
+	check 2 "--since $T --until $T $NOW" "$s" "" "$TOOL: --since/--until and --now/--days exclude each other\n"
+	check 2 "--since $T --until $T --days 1" "$s" "" "$TOOL: --since/--until and --now/--days exclude each other\n"
+	check 2 "--since 2026-11-26T00:00:00Z --until $T" "$s" "" "$TOOL: --since is after --until: 2026-11-26T00:00:00Z > $T\n"
+	check 2 "--days 0" "$s" "" "$TOOL: --days: count is too small: 0 (at least 1)\n"
+	check 2 "--days 36501" "$s" "" "$TOOL: --days: count is too large: 36501 (at most 36500)\n"
+	check 2 "--now 2026-11-30" "$s" "" "$TOOL: --now: not a timestamp (want 2026-11-25T19:04:05Z or epoch seconds): '2026-11-30'\n"
+}
+
+@test "sr-map: every timestamp form" {
+	check 0 "$NOW" "$(sale 2026-11-25T10:00:00Z p c 1)$(sale 2026-11-25t10:00:00z p c 2)$(sale '2026-11-25 10:00:00Z' p c 4)" "c\tp\t7\n"
+	check 0 "$NOW" "$(sale 2026-11-25T10:00:00+05:30 p c 1)$(sale 2026-11-25T10:00:00-08:00 p c 2)$(sale 2026-11-25T10:00:00.123456789Z p c 4)" "c\tp\t7\n"
+	check 0 "$NOW" "$(sale 1795600000 p c 1)$(sale 1795600000.5 p c 2)$(sale 2026-11-29T23:59:60Z p c 4)" "c\tp\t7\n"
+	check 1 "$NOW" "$(sale 2026-11-25T10:00:00 p c 1)" "" \
+	    "$TOOL: stdin:1: field 1 (timestamp): not a timestamp (want 2026-11-25T19:04:05Z or epoch seconds): '2026-11-25T10:00:00'\n$TOOL: 1 of 1 lines rejected\n"
+	check 1 "$NOW" "$(sale 2026-11-25T10:00:00.5+0100 p c 1)" "" \
+	    "$TOOL: stdin:1: field 1 (timestamp): UTC offset needs a colon (+hh:mm): '2026-11-25T10:00:00.5+0100'\n$TOOL: 1 of 1 lines rejected\n"
+	check 1 "$NOW" "$(sale 1795600000.1234567890 p c 1)" "" \
+	    "$TOOL: stdin:1: field 1 (timestamp): more than 9 fraction digits: '1795600000.1234567890'\n$TOOL: 1 of 1 lines rejected\n"
+}
+
+@test "sr-map: CRLF lines and a last line without a newline" {
+	check 0 "" "$T\tp\tc\t1\t9.99\ts\tb\r\n$T\tp\tc\t2\t9.99\ts\tb" "c\tp\t3\n"
+	check 0 "" "$T\tp\tc\t1\t9.99\ts\tb\r" "c\tp\t1\n"
+}
+
+@test "sr-map: every kind of reject, with its exact message" {
+	local r="$TOOL: 1 of 1 lines rejected\n"
+	check 1 "" "\n" "" "$TOOL: stdin:1: empty line\n$r"
+	check 1 "" "$T\tp\tc\t1\t9.99\ts\n" "" "$TOOL: stdin:1: too few fields: 6 (want 7)\n$r"
+	check 1 "" "$T\tp\tc\t1\t9.99\ts\tb\tx\n" "" "$TOOL: stdin:1: too many fields: 8 (want 7)\n$r"
+	check 1 "" "\tp\tc\t1\t9.99\ts\tb\n" "" "$TOOL: stdin:1: field 1 (timestamp): empty: ''\n$r"
+	check 1 "" "$T\t\tc\t1\t9.99\ts\tb\n" "" "$TOOL: stdin:1: field 2 (product_id): empty: ''\n$r"
+	check 1 "" "$T\tp\tc\x1f\t1\t9.99\ts\tb\n" "" "$TOOL: stdin:1: field 3 (category_id): control character in id: 'c\\\\x1f'\n$r"
+	check 1 "" "$T\tp\tc\t2x\t9.99\ts\tb\n" "" "$TOOL: stdin:1: field 4 (qty): not an integer: '2x'\n$r"
+	check 1 "" "$T\tp\tc\t9223372036854775808\t9.99\ts\tb\n" "" "$TOOL: stdin:1: field 4 (qty): out of range for a 64-bit integer: '9223372036854775808'\n$r"
+	check 1 "" "$T\tp\tc\t1\t9,99\ts\tb\n" "" "$TOOL: stdin:1: field 5 (total_price): not a decimal number: '9,99'\n$r"
+	check 1 "" "$T\tp\tc\t1\t1234567890123456789\ts\tb\n" "" "$TOOL: stdin:1: field 5 (total_price): more than 18 digits: '1234567890123456789'\n$r"
+	check 1 "" "$T\tp\tc\t1\t9.99\t$(printf '%0256d' 0)\tb\n" "" "$TOOL: stdin:1: field 6 (seller_id): longer than 255 bytes: '$(printf '%087d' 0)...'\n$r"
+	check 0 "" "$T\tp\tc\t1\t9.99\ts\t\\\\\n" "c\tp\t1\n"
+	check 1 "" "$T\tp\tc\t1\t9.99\ts\t\n" "" "$TOOL: stdin:1: field 7 (buyer_id): empty: ''\n$r"
+}
+
+@test "sr-map: ten rejects are shown, the rest counted; good lines still count" {
+	local i in="" err=""
+	for i in $(seq 2 13); do
+		in+="x\n"
+		[ "$i" -le 11 ] && err+="$TOOL: stdin:$i: too few fields: 1 (want 7)\n"
+	done
+	check 1 "" "$(sale $T p c 1)$in$(sale $T p c 2)" "c\tp\t3\n" \
+	    "$err$TOOL: further rejected lines are counted, not shown\n$TOOL: 12 of 14 lines rejected\n"
+}
+
+@test "sr-map: --strict stops at the first rejected line" {
+	check 1 "--strict" "x\n$(sale $T p c 1)" "" \
+	    "$TOOL: stdin:1: too few fields: 1 (want 7)\n$TOOL: stopped at the first rejected line (--strict)\n"
+	check 0 "--strict" "$(sale $T p c 1)" "c\tp\t1\n"
+}
+
+@test "sr-map: --rejects gets every bad line verbatim; --counters" {
+	local c='reporter:counter:sr'
+	printf "$(sale $T p c 1)$T\tp\tc\t1x\t9.99\ts\tb\r\n%070000d\n$(sale $T p c 2)x" 0 > in.tsv
+	printf "$T\tp\tc\t1x\t9.99\ts\tb\r\n%070000d\nx" 0 > want
+	check 1 "--rejects rej --counters in.tsv" "" "c\tp\t3\n" \
+	    "$TOOL: in.tsv:2: field 4 (qty): not an integer: '1x'\n$TOOL: in.tsv:3: line too long (65536 bytes or more)\n$TOOL: in.tsv:5: too few fields: 1 (want 7)\n$TOOL: 3 of 5 lines rejected\n$c,input_lines,5\n$c,rejected_lines,3\n"
+	cmp rej want
+	cat in.tsv | "$TOOL" --rejects rej > /dev/null 2>&1 || true
+	cmp rej want
+	check 0 "--rejects rej --counters" "$H\n$(sale $T p c 1)" "c\tp\t1\n" "$c,input_lines,1\n$c,rejected_lines,0\n"
+	[ ! -s rej ]
+	mapreduce_task_id=attempt_1 check 0 "" "$(sale $T p c 1)" "c\tp\t1\n" "$c,input_lines,1\n$c,rejected_lines,0\n"
+	check 1 "--rejects nodir/rej" "$(sale $T p c 1)" "" "$TOOL: nodir/rej: No such file or directory\n"
+}
+
+@test "sr-map: --csv: quoted fields, records over lines, bad quoting" {
+	local r="$TOOL: 1 of 1 lines rejected\n"
+	TOOL=sorted check 0 "--csv" "${H//\\t/,}\r\n$T,\"p,1\",\"c \"\"x\"\"\",2,9.99,s,b\r\n$T,\"p,1\",\"c \"\"x\"\"\",3,\"9.99\",s,b\n$T,p,c,-1,9.99,\" s\",b" \
+	    "c\tp\t-1\nc \"x\"\tp,1\t5\n"
+	check 1 "--csv" "$T,\"p\nq\",c,1,9.99,s,b\n$T,p,c,1,9.99,s,b\n" "c\tp\t1\n" \
+	    "$TOOL: stdin:1: field 2 (product_id): control character in id: 'p\\\\nq'\n$TOOL: 1 of 3 lines rejected\n"
+	check 1 "--csv" "$T,\"p\"q,c,1,9.99,s,b\n" "" "$TOOL: stdin:1: bad CSV quoting\n$r"
+	check 1 "--csv" "$T,p\"q,c,1,9.99,s,b\n" "" "$TOOL: stdin:1: bad CSV quoting\n$r"
+	check 1 "--csv" "$T,p,c,1,9.99,s,\"b" "" "$TOOL: stdin:1: CSV quoted field not closed at end of input\n$r"
+	check 1 "--csv" "$T,p,c,1,9.99,s\n" "" "$TOOL: stdin:1: too few fields: 6 (want 7)\n$r"
+	check 1 "--csv" "$T,p,c, 1,9.99,s,b\n" "" "$TOOL: stdin:1: field 4 (qty): not an integer: ' 1'\n$r"
+	check 1 "--csv --strict" "$T,\"p\"q,c,1,9.99,s,b\n$T,p,c,1,9.99,s,b\n" "" \
+	    "$TOOL: stdin:1: bad CSV quoting\n$TOOL: stopped at the first rejected line (--strict)\n"
+	check 0 "--csv $NOW" "$T,p,c,1,9.99,s,b\n2026-11-30T00:00:00Z,p,c,2,9.99,s,b\n" "c\tp\t1\n"
+}
+
+@test "sr-map: --memory 1M with 100000 keys: partial sums that reduce to the right totals" {
+	distinct 100000 > in.tsv
+	"$TOOL" -m 1M in.tsv > map
+	[ "$(wc -l < map)" -gt 100000 ]		# the table was flushed: keys repeat
+	sort map | sr-reduce > got
+	awk -F '\t' '{ s[$3 "\t" $2] += $4 } END { for (k in s) print k "\t" s[k] }' in.tsv | sort > want
+	[ "$(wc -l < want)" -eq 100000 ]
+	cmp got want
+	# The default budget holds them all: one line per key.
+	"$TOOL" in.tsv | sort > map
+	cmp map want
+	"$TOOL" --memory 1048576 in.tsv | sort | sr-reduce > got
+	cmp got want
+}
+
+@test "sr-map: --memory: bad sizes are usage errors" {
+	local want='(want bytes, or a number and K, M, G or T)'
+	check 2 "-m 1K" "" "" "$TOOL: --memory: size is too small: 1K (at least 1048576 bytes)\n"
+	check 2 "-m 1048575" "" "" "$TOOL: --memory: size is too small: 1048575 (at least 1048576 bytes)\n"
+	check 2 "-m 0" "" "" "$TOOL: --memory: size is too small: 0 (at least 1048576 bytes)\n"
+	check 2 "-m x" "" "" "$TOOL: --memory: not a size: 'x' $want\n"
+	check 2 "-m ''" "" "" "$TOOL: --memory: not a size: '' $want\n"
+	check 2 "-m M" "" "" "$TOOL: --memory: not a size: 'M' $want\n"
+	check 2 "-m -1M" "" "" "$TOOL: --memory: not a size: '-1M' $want\n"
+	check 2 "-m +1M" "" "" "$TOOL: --memory: not a size: '+1M' $want\n"
+	check 2 "-m 1.5M" "" "" "$TOOL: --memory: not a size: '1.5M' $want\n"
+	check 2 "-m 1MB" "" "" "$TOOL: --memory: not a size: '1MB' $want\n"
+	check 2 "--memory 9999999T" "" "" "$TOOL: --memory: size is too large: 9999999T\n"
+	check 2 "--memory 99999999999999999999" "" "" "$TOOL: --memory: not a size: '99999999999999999999' $want\n"
+	check 0 "-m 1M" "$(sale $T p c 1)" "c\tp\t1\n"
+	check 0 "-m 2m" "$(sale $T p c 1)" "c\tp\t1\n"
+	check 0 "--memory 1g" "$(sale $T p c 1)" "c\tp\t1\n"
+	check 0 "--memory=1048576" "$(sale $T p c 1)" "c\tp\t1\n"
+}

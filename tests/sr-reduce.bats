@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# sr-reduce: one total per key of sorted input; unsorted, malformed or overflowing input stops it; its output reduces to itself.
+
+load helper
+TOOL=sr-reduce
+
+USAGE='usage: sr-reduce [file ...]\n'
+MAX=9223372036854775807
+FIELDS='(want 3: category_id, product_id, sum)'
+
+# N sorted keys, each on two lines: c<n> TAB p TAB 1, then TAB 2.
+sorted_keys() {
+	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "c%09d\tp\t1\nc%09d\tp\t2\n", i, i }'
+}
+
+forever() {
+	awk 'BEGIN { for (i = 0; ; i++) printf "c%012d\tp\t1\n", i }'
+}
+
+@test "sr-reduce: --help, --version, bad options" {
+	check_help_version
+	check 2 "-n 1" "" "" "$TOOL: invalid option -- 'n'\n$USAGE"
+}
+
+@test "sr-reduce: a full disk is a write error at once" {
+	check_dev_full "" forever
+}
+
+@test "sr-reduce: | head -1 ends it quietly" {
+	check_head "" "sorted_keys 300000" $'c000000000\tp\t3'
+}
+
+@test "sr-reduce: operands: a directory, a missing file, - for stdin; one stream" {
+	printf 'a\tp\t1\na\tp\t2\nb\tp\t1\n' > f1
+	printf 'b\tp\t5\nc\tq\t1\n' > f2
+	mkdir dir
+	check 0 "f1 f2" "" "a\tp\t3\nb\tp\t6\nc\tq\t1\n"
+	check 0 "f1 - f2" "b\tp\t10\n" "a\tp\t3\nb\tp\t16\nc\tq\t1\n"
+	check 0 "-" "a\tp\t1\n" "a\tp\t1\n"
+	check 1 "f1 dir f2" "" "a\tp\t3\nb\tp\t6\nc\tq\t1\n" "$TOOL: dir: Is a directory\n"
+	check 1 "nosuch f1 f2" "" "a\tp\t3\nb\tp\t6\nc\tq\t1\n" "$TOOL: nosuch: No such file or directory\n"
+	check 1 "f1 nosuch" "" "a\tp\t3\nb\tp\t1\n" "$TOOL: nosuch: No such file or directory\n"
+	check 1 "nosuch" "a\tp\t1\n" "" "$TOOL: nosuch: No such file or directory\n"
+	# The order runs across operands; line numbers are those of each operand.
+	check 1 "f2 f1" "" "" "$TOOL: f1:1: input is not sorted (run sr-sort first)\n"
+	check 1 "f1 -" "a\tp\t1\n" "" "$TOOL: stdin:1: input is not sorted (run sr-sort first)\n"
+}
+
+@test "sr-reduce: one line per key with the total of its sums" {
+	check 0 "" "" ""
+	check 0 "" "c\tp\t1\nc\tp\t2\nc\tq\t4\nd\tp\t8\n" "c\tp\t3\nc\tq\t4\nd\tp\t8\n"
+	check 0 "" "c\tp\t5\nc\tp\t-7\n" "c\tp\t-2\n"
+	check 0 "" "c\tp\t5\nc\tp\t-5\nc\tq\t0\n" "c\tp\t0\nc\tq\t0\n"
+	check 0 "" "c\tp\t+5\nc\tp\t-0\nc\tp\t+0\nc\tp\t007\n" "c\tp\t12\n"
+	check 0 "" "c\tp\t$MAX\nc\tp\t-1\nc\tp\t1\n" "c\tp\t$MAX\n"
+	check 0 "" "c\tp\t-$MAX\nc\tp\t-1\n" "c\tp\t-9223372036854775808\n"
+	check 0 "" "c\tp\t1\nc\tp\t2" "c\tp\t3\n"
+	check 0 "" "B\tz\t1\na\tb\t1\na\tb\t1\na\tb c\t2\na\tbc\t4\na b\tc\t8\nab\tc\t16\n\xc3\xa9\tp\t1\n" \
+	    "B\tz\t1\na\tb\t2\na\tb c\t2\na\tbc\t4\na b\tc\t8\nab\tc\t16\n\xc3\xa9\tp\t1\n"
+}
+
+@test "sr-reduce: unsorted input stops it" {
+	check 1 "" "b\tp\t1\na\tp\t1\n" "" "$TOOL: stdin:2: input is not sorted (run sr-sort first)\n"
+	check 1 "" "c\tq\t1\nc\tp\t1\n" "" "$TOOL: stdin:2: input is not sorted (run sr-sort first)\n"
+	check 1 "" "ab\tp\t1\na\tb\t1\n" "" "$TOOL: stdin:2: input is not sorted (run sr-sort first)\n"
+	check 1 "" "a\tp\t1\nB\tp\t1\n" "" "$TOOL: stdin:2: input is not sorted (run sr-sort first)\n"
+	check 1 "" "c\tp\t1\nc\tp\t1\nc\tp \t1\nc\tp\t1\n" "" "$TOOL: stdin:4: input is not sorted (run sr-sort first)\n"
+}
+
+@test "sr-reduce: a total that overflows 64 bits stops it" {
+	check 1 "" "c\tp\t$MAX\nc\tp\t1\n" "" "$TOOL: stdin:2: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	check 1 "" "c\tp\t-$MAX\nc\tp\t-1\nc\tp\t-1\n" "" "$TOOL: stdin:3: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	printf 'c\tp\t%s\n' $MAX > o1
+	check 1 "o1 o1" "" "" "$TOOL: o1:1: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+}
+
+@test "sr-reduce: a malformed line stops it, naming the line and field" {
+	check 1 "" "\n" "" "$TOOL: stdin:1: too few fields $FIELDS\n"
+	check 1 "" "c\tp\n" "" "$TOOL: stdin:1: too few fields $FIELDS\n"
+	check 1 "" "c\tp\t1\t2\n" "" "$TOOL: stdin:1: too many fields $FIELDS\n"
+	check 1 "" "c\tp\t1\t\n" "" "$TOOL: stdin:1: too many fields $FIELDS\n"
+	check 1 "" "c\tp\t1\nc\tp\t2x\n" "" "$TOOL: stdin:2: field 3 (sum): not an integer: '2x'\n"
+	check 1 "" "c\tp\t\n" "" "$TOOL: stdin:1: field 3 (sum): empty: ''\n"
+	check 1 "" "c\tp\t1.5\n" "" "$TOOL: stdin:1: field 3 (sum): not an integer: '1.5'\n"
+	check 1 "" "c\tp\t-\n" "" "$TOOL: stdin:1: field 3 (sum): not an integer: '-'\n"
+	check 1 "" "c\tp\t 1\n" "" "$TOOL: stdin:1: field 3 (sum): not an integer: ' 1'\n"
+	check 1 "" "c\tp\t1\r\n" "" "$TOOL: stdin:1: field 3 (sum): not an integer: '1\\\\r'\n"
+	check 1 "" "c\tp\t9223372036854775808\n" "" "$TOOL: stdin:1: field 3 (sum): out of range for a 64-bit integer: '9223372036854775808'\n"
+	check 1 "" "\tp\t1\n" "" "$TOOL: stdin:1: field 1 (category_id): empty: ''\n"
+	check 1 "" "c\t\t1\n" "" "$TOOL: stdin:1: field 2 (product_id): empty: ''\n"
+	check 1 "" "c\x01\tp\t1\n" "" "$TOOL: stdin:1: field 1 (category_id): control character in id: 'c\\\\x01'\n"
+	check 1 "" "c\tp\x7f\t1\n" "" "$TOOL: stdin:1: field 2 (product_id): control character in id: 'p\\\\x7f'\n"
+	check 1 "" "c\t$(printf '%0256d' 0)\t1\n" "" "$TOOL: stdin:1: field 2 (product_id): longer than 255 bytes: '$(printf '%087d' 0)...'\n"
+	check 0 "" "c\t$(printf '%0255d' 0)\t1\n" "c\t$(printf '%0255d' 0)\t1\n"
+	check 1 "" "c\tp\t$(printf '%070000d' 0)\n" "" "$TOOL: stdin:1: line too long\n"
+}
+
+@test "sr-reduce: its output reduces to itself; halves reduced apart then merged give the same totals" {
+	awk 'BEGIN { for (i = 0; i < 50000; i++) printf "c%d\tp%d\t%d\n", i % 7, i % 1000, i % 11 - 3 }' > in
+	sort in > sorted
+	"$TOOL" sorted > once
+	"$TOOL" once > twice
+	cmp once twice
+	[ "$(wc -l < once)" -eq 7000 ]
+	awk -F '\t' '{ s[$1 "\t" $2] += $3 } END { for (k in s) print k "\t" s[k] }' in | sort > want
+	cmp once want
+	head -25000 in | sort | "$TOOL" > half1
+	tail -n +25001 in | sort | "$TOOL" > half2
+	sr-sort -m half1 half2 | "$TOOL" > merged
+	cmp merged want
+}
