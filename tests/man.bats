@@ -1,0 +1,67 @@
+#!/usr/bin/env bats
+# The manuals keep up with the code: every tool has a lint-clean page, and every option it accepts is documented there.
+
+TOOLS="sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load"
+
+setup() {
+	export LC_ALL=C
+	cd "$BATS_TEST_DIRNAME/.."
+	PATH="${SR_BIN:-$PWD/bin}:$PATH"
+}
+
+# The long options a tool's source accepts, from its option table and the shared ones it includes.
+long_options() {
+	local src="cmd/$1.c"
+	{
+		grep -oE '^[[:space:]]*\{ "[a-z-]+",' "$src"
+		grep -q LOGREAD_OPTIONS "$src" && grep -oE '\{ "[a-z-]+",' lib/logread.h
+		grep -q WINDOW_OPTIONS "$src" && grep -oE '\{ "[a-z-]+",' lib/window.h
+	} | sed -E 's/.*"([a-z-]+)".*/\1/' | sort -u
+}
+
+@test "every page is mandoc -Tlint clean, the overview too" {
+	run mandoc -Tlint -W warning man/*.1 man/sr.7
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
+
+@test "every tool has a page with the sections a user looks for" {
+	local t s
+	for t in $TOOLS; do
+		[ -f "man/$t.1" ]
+		for s in NAME SYNOPSIS DESCRIPTION "EXIT STATUS" EXAMPLES "SEE ALSO"; do
+			grep -q "^\.Sh $s" "man/$t.1" || { echo "$t.1 lacks $s"; return 1; }
+		done
+		grep -q "^\.Xr sr 7" "man/$t.1" || { echo "$t.1 does not point to sr(7)"; return 1; }
+	done
+}
+
+@test "every long option a tool accepts is documented in its page" {
+	local t o n=0
+	for t in $TOOLS; do
+		for o in $(long_options "$t"); do
+			n=$((n + 1))
+			grep -qE "Fl -$o( |$)" "man/$t.1" || { echo "$t: --$o is not in $t.1"; return 1; }
+		done
+	done
+	[ "$n" -gt 30 ]
+}
+
+@test "every option in a tool's usage line is in its SYNOPSIS" {
+	local t o
+	for t in $TOOLS; do
+		for o in $("$t" --help | sed "/^$/,\$d; s/^usage: $t//" | grep -oE '\-\-?[a-z][a-z-]*'); do
+			sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "man/$t.1" |
+			    grep -qE "Fl ${o#-}( |$)" || { echo "$t: $o is not in the SYNOPSIS"; return 1; }
+		done
+	done
+}
+
+@test "the overview names every tool and every inter-stage format" {
+	local t
+	for t in $TOOLS; do
+		grep -q "$t" man/sr.7 || { echo "sr.7 does not mention $t"; return 1; }
+	done
+	grep -q 'sales_rank_meta' man/sr.7
+	grep -q 'total_sold' man/sr.7
+}
