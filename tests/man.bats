@@ -52,7 +52,7 @@ long_options() {
 	for t in $TOOLS; do
 		for o in $("$t" --help | sed "/^$/,\$d; s/^usage: $t//" | grep -oE '\-\-?[a-z][a-z-]*'); do
 			sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "man/$t.1" |
-			    grep -qE "Fl ${o#-}( |$)" || { echo "$t: $o is not in the SYNOPSIS"; return 1; }
+			    grep -qE "(Fl|[|]) ${o#-}( |$)" || { echo "$t: $o is not in the SYNOPSIS"; return 1; }
 		done
 	done
 }
