@@ -62,6 +62,7 @@ check: deps
 	@$(MAKE) --no-print-directory check-sanitize
 	@$(MAKE) --no-print-directory memcheck
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory test
 
 check-sanitize:
@@ -79,9 +80,15 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 
+# Static checks. cppcheck's variableScope is off: declarations open each
+# block, as in style(9).
+TIDY_CHECKS = -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
 lint:
 	mandoc -Tlint -W warning $(MAN1) $(MAN7)
 	shellcheck -S warning tests/*.sh tests/fuzz/*.sh .ci/run
+	cppcheck --error-exitcode=1 --quiet --std=c11 --enable=warning,style,performance,portability \
+	    --suppress=variableScope --inline-suppr $(CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz
+	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c lib/*.c -- $(CPPFLAGS) -std=c11
 
 install: $(BIN)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7

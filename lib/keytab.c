@@ -6,7 +6,7 @@
 #include "msg.h"
 
 #define SLOTS_MIN 4096
-#define ARENA_MIN (64 * 1024)
+#define ARENA_MIN ((size_t)64 * 1024)
 
 /* A multiply-xorshift hash over 8-byte words: fast for short keys and well mixed. */
 uint64_t

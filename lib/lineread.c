@@ -8,7 +8,7 @@
 #include "lineread.h"
 #include "msg.h"
 
-#define READ_SIZE (1024 * 1024)
+#define READ_SIZE ((size_t)1024 * 1024)
 
 /* Returns 0, or -1 with errno set and a message already given. */
 int
@@ -72,7 +72,7 @@ take(struct lineread *lr, struct line *l, size_t len, size_t skip)
 {
 	l->p = lr->buf + lr->start;
 	l->len = len;
-	l->newline = skip;
+	l->newline = skip != 0;
 	l->cont = lr->inlong;
 	lr->start += len + skip;
 }

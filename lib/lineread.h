@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LINE_MAX_BYTES (64 * 1024)
+#define LINE_MAX_BYTES ((size_t)64 * 1024)
 
 struct lineread {
 	int fd;

@@ -241,7 +241,8 @@ csv_line(struct csvstate *cs, const struct line *l)
 	if (cs->rawlen == 0)
 		cs->startline = cs->lr->lineno;
 	grow(&cs->raw, &cs->rawsize, cs->rawlen + l->len + 1);
-	memcpy(cs->raw + cs->rawlen, l->p, l->len);
+	/* grow() has made raw non-NULL: it asked for at least one byte. */
+	memcpy(cs->raw + cs->rawlen, l->p, l->len); /* NOLINT(clang-analyzer-core.NonNullParamChecker) */
 	cs->rawlen += l->len;
 	cs->raw[cs->rawlen++] = '\n';
 	if (len > 0 && l->p[len - 1] == '\r')

@@ -2,7 +2,6 @@
 #ifndef SR_MSG_H
 #define SR_MSG_H
 
-#include <stdnoreturn.h>
 
 enum { EXIT_DATA = 1, EXIT_USAGE = 2 };
 
@@ -10,9 +9,10 @@ extern const char *progname;
 
 void prog_init(const char *argv0);
 void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-noreturn void fatal(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-noreturn void help(const char *usage, const char *about);
-noreturn void version(void);
+void fatal(int status, const char *fmt, ...)
+    __attribute__((__format__(printf, 2, 3), __noreturn__));
+void help(const char *usage, const char *about) __attribute__((__noreturn__));
+void version(void) __attribute__((__noreturn__));
 char *quote(char *buf, size_t size, const char *p, size_t n);
 
 #endif

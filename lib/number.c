@@ -91,7 +91,6 @@ arg_size(const char *opt, const char *s, int64_t min, int64_t max)
 {
 	size_t n = strlen(s);
 	int64_t v, mult = 1;
-	const char *why;
 
 	if (n > 0 && strchr("kKmMgGtT", s[n - 1]) != NULL) {
 		switch (s[n - 1]) {
@@ -102,7 +101,7 @@ arg_size(const char *opt, const char *s, int64_t min, int64_t max)
 		}
 		n--;
 	}
-	if (n == 0 || (why = parse_i64(s, n, &v)) != NULL || s[0] == '+' || s[0] == '-')
+	if (n == 0 || parse_i64(s, n, &v) != NULL || s[0] == '+' || s[0] == '-')
 		fatal(EXIT_USAGE, "%s: not a size: '%s' (want bytes, or a number and K, M, G or T)",
 		    opt, s);
 	if (v > max / mult)

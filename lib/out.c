@@ -6,7 +6,7 @@
 #include "msg.h"
 #include "out.h"
 
-#define OUT_SIZE (256 * 1024)
+#define OUT_SIZE ((size_t)256 * 1024)
 
 static char outbuf[OUT_SIZE];
 static size_t outlen;

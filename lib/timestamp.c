@@ -167,7 +167,7 @@ parse_rfc3339(const char *p, const char *end, struct instant *t)
 		s = 59;
 		nsec = 999999999;
 	}
-	t->sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - off;
+	t->sec = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s - off;
 	t->nsec = nsec;
 	if (t->sec < INSTANT_MIN_SEC || t->sec > INSTANT_MAX_SEC)
 		return "timestamp out of range";

@@ -139,7 +139,7 @@ now_ms() {
 }
 
 @test "4 readers during back-to-back loads: every snapshot is exactly one ranking with its own meta row" {
-	local reloads=${SR_RELOADS:-100} sig sig_a sig_b i n file win failed=0 t0 t1 line
+	local reloads=${SR_RELOADS:-1000} sig sig_a sig_b i n file win failed=0 t0 t1 line
 	sig_a=$(signature "$F/a.tsv" "$WIN_A")
 	sig_b=$(signature "$F/b.tsv" "$WIN_B")
 	[ "$sig_a" = "5000|499355000|a-0000-001|a-0099-050|100|5000|100|2026-01-01T00:00:00Z|2026-01-08T00:00:00Z" ]

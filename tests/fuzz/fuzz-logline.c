@@ -63,10 +63,9 @@ static void
 check_record(struct logrec *r)
 {
 	char q[96];
-	const char *why;
 	int field = -1, i;
 
-	if ((why = logrec_check(r, &field)) != NULL) {
+	if (logrec_check(r, &field) != NULL) {
 		CHECK(field >= 0 && field < NFIELDS);
 		quote(q, sizeof q, r->f[field].p, r->f[field].len);
 		CHECK(strlen(q) < sizeof q && q[0] == '\'' && no_controls(q, strlen(q)));
