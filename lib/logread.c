@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "logread.h"
+#include "logscan.h"
 #include "msg.h"
 #include "reject.h"
 
@@ -102,8 +103,13 @@ static void
 tsv_line(struct lineread *lr, struct line *l, logrec_fn *fn, void *arg)
 {
 	struct logrec r;
-	size_t nf = logrec_split(&r, l->p, l->len);
+	size_t nf;
 
+	if (logrec_scan(&r, l->p, l->len)) {
+		fn(&r, l, arg);
+		return;
+	}
+	nf = logrec_split(&r, l->p, l->len);
 	if (lr->lineno == 1 && fields_are_header(r.f, nf)) {
 		nlines--;
 		return;

@@ -137,6 +137,39 @@ offset(const char *p, const char *end, int *off)
 }
 
 /*
+ * "YYYY-MM-DDTHH" as seconds since the epoch (before any offset). Log lines
+ * come in time order, so the last answer is kept: most lines reuse it.
+ */
+static const char *
+date_hour(const char *p, int64_t *base)
+{
+	static char last[13];
+	static int64_t lastbase;
+	static int have;
+	int y, mo, d, h;
+
+	if (have && memcmp(p, last, 13) == 0) {
+		*base = lastbase;
+		return NULL;
+	}
+	if (p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't' && p[10] != ' '))
+		return BAD_TIMESTAMP;
+	y = digits(p, 4), mo = digits(p + 5, 2), d = digits(p + 8, 2), h = digits(p + 11, 2);
+	if (y < 0 || mo < 0 || d < 0 || h < 0 || p[13] != ':' || p[16] != ':' ||
+	    digits(p + 14, 2) < 0 || digits(p + 17, 2) < 0)
+		return BAD_TIMESTAMP;
+	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo))
+		return "date out of range";
+	if (h > 23)
+		return "time of day out of range";
+	*base = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600;
+	memcpy(last, p, 13);
+	lastbase = *base;
+	have = 1;
+	return NULL;
+}
+
+/*
  * RFC 3339 date-time. A leap second (:60) is taken as the last nanosecond of
  * its minute's second 59: POSIX time has no place for it, and this keeps it
  * inside the same hour and day.
@@ -144,20 +177,19 @@ offset(const char *p, const char *end, int *off)
 static const char *
 parse_rfc3339(const char *p, const char *end, struct instant *t)
 {
-	int y, mo, d, h, mi, s, off;
+	int mi, s, off;
+	int64_t base;
 	int32_t nsec = 0;
 	const char *q = p + 19, *why;
 
-	if (end - p < 20 || p[4] != '-' || p[7] != '-' || p[13] != ':' ||
-	    p[16] != ':' || (p[10] != 'T' && p[10] != 't' && p[10] != ' '))
+	if (end - p < 20)
 		return BAD_TIMESTAMP;
-	y = digits(p, 4), mo = digits(p + 5, 2), d = digits(p + 8, 2);
-	h = digits(p + 11, 2), mi = digits(p + 14, 2), s = digits(p + 17, 2);
-	if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0)
+	if ((why = date_hour(p, &base)) != NULL)
+		return why;
+	if (p[13] != ':' || p[16] != ':' || (mi = digits(p + 14, 2)) < 0 ||
+	    (s = digits(p + 17, 2)) < 0)
 		return BAD_TIMESTAMP;
-	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo))
-		return "date out of range";
-	if (h > 23 || mi > 59 || s > 60)
+	if (mi > 59 || s > 60)
 		return "time of day out of range";
 	if (*q == '.' && (why = fraction(&q, end, &nsec)) != NULL)
 		return why;
@@ -167,7 +199,7 @@ parse_rfc3339(const char *p, const char *end, struct instant *t)
 		s = 59;
 		nsec = 999999999;
 	}
-	t->sec = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s - off;
+	t->sec = base + (int64_t)mi * 60 + s - off;
 	t->nsec = nsec;
 	if (t->sec < INSTANT_MIN_SEC || t->sec > INSTANT_MAX_SEC)
 		return "timestamp out of range";
