@@ -49,7 +49,7 @@ grow_slots(struct keytab *kt)
 	size_t n = kt->mask + 1, i, j;
 	struct keyslot *s;
 
-	if ((3 * n) * sizeof *s + kt->asize > kt->budget)
+	if ((3 * n) * sizeof *s + kt->asize > kt->budget || 2 * n > (size_t)UINT32_MAX + 1)
 		return -1;
 	if ((s = calloc(2 * n, sizeof *s)) == NULL)
 		return -1;
@@ -74,7 +74,7 @@ grow_arena(struct keytab *kt, size_t need)
 
 	while (size < kt->alen + need)
 		size *= 2;
-	if (size > UINT32_MAX || (kt->mask + 1) * sizeof *kt->slots + size > kt->budget)
+	if ((kt->mask + 1) * sizeof *kt->slots + size > kt->budget)
 		return -1;
 	if ((a = realloc(kt->arena, size)) == NULL)
 		return -1;
@@ -88,16 +88,29 @@ grow_arena(struct keytab *kt, size_t need)
  * set to 0 if the key is new; NULL if a new key does not fit the budget (the
  * caller flushes and clears the table).
  */
+/* Start loading the slot where a key of hash h would be, for a lookup soon after. */
+void
+keytab_prefetch(const struct keytab *kt, uint32_t h)
+{
+	__builtin_prefetch(&kt->slots[h & kt->mask]);
+}
+
 int64_t *
 keytab_sum(struct keytab *kt, const char *key, size_t len)
 {
-	uint64_t h = hash_bytes(key, len);
+	return keytab_sum_hashed(kt, key, len, keytab_hash(key, len));
+}
+
+/* keytab_sum with the key's keytab_hash already computed. */
+int64_t *
+keytab_sum_hashed(struct keytab *kt, const char *key, size_t len, uint32_t h)
+{
 	size_t i;
 	struct keyslot *s;
 
 	for (i = h & kt->mask; kt->slots[i].len != 0; i = (i + 1) & kt->mask) {
 		s = &kt->slots[i];
-		if (s->hash == h && s->len == len && memcmp(kt->arena + s->off, key, len) == 0)
+		if (s->hash == h && s->len == len && memcmp(keytab_key(kt, s), key, len) == 0)
 			return &s->sum;
 	}
 	if (2 * (kt->count + 1) > kt->mask + 1) {
@@ -106,12 +119,16 @@ keytab_sum(struct keytab *kt, const char *key, size_t len)
 		for (i = h & kt->mask; kt->slots[i].len != 0; i = (i + 1) & kt->mask)
 			;
 	}
-	if (kt->alen + len > kt->asize && grow_arena(kt, len) < 0)
-		return NULL;
 	s = &kt->slots[i];
-	memcpy(kt->arena + kt->alen, key, len);
-	s->hash = h, s->sum = 0, s->off = (uint32_t)kt->alen, s->len = (uint32_t)len;
-	kt->alen += len;
+	if (len > KEY_INLINE) {
+		if (kt->alen + len > kt->asize && grow_arena(kt, len) < 0)
+			return NULL;
+		memcpy(kt->arena + kt->alen, key, len);
+		s->key.off = kt->alen;
+		kt->alen += len;
+	} else
+		memcpy(s->key.bytes, key, len);
+	s->hash = h, s->sum = 0, s->len = (uint32_t)len;
 	kt->count++;
 	return &s->sum;
 }

@@ -5,11 +5,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define KEY_INLINE 16
+
+/*
+ * 32 bytes, two to a cache line. A key of up to KEY_INLINE bytes lives in the
+ * slot, so finding it touches one line; a longer one is in the arena.
+ */
 struct keyslot {
-	uint64_t hash;
 	int64_t sum;
-	uint32_t off;		/* key bytes in the arena */
+	uint32_t hash;		/* low 32 bits of the key's hash */
 	uint32_t len;		/* 0: empty slot */
+	union {
+		char bytes[KEY_INLINE];
+		uint64_t off;	/* in the arena, when len > KEY_INLINE */
+	} key;
 };
 
 struct keytab {
@@ -23,10 +32,15 @@ struct keytab {
 
 void keytab_init(struct keytab *kt, size_t budget);
 int64_t *keytab_sum(struct keytab *kt, const char *key, size_t len);
+int64_t *keytab_sum_hashed(struct keytab *kt, const char *key, size_t len, uint32_t h);
+void keytab_prefetch(const struct keytab *kt, uint32_t h);
 void keytab_clear(struct keytab *kt);
 void keytab_free(struct keytab *kt);
 uint64_t hash_bytes(const char *p, size_t n);
 
-#define keytab_key(kt, s) ((kt)->arena + (s)->off)
+#define keytab_hash(key, len) ((uint32_t)hash_bytes((key), (len)))
+
+#define keytab_key(kt, s) \
+	((s)->len <= KEY_INLINE ? (s)->key.bytes : (kt)->arena + (s)->key.off)
 
 #endif
