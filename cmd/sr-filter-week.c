@@ -25,13 +25,6 @@ static const char usagetext[] =
 
 static struct window window;
 
-static void
-usage(void)
-{
-	fputs(usagetext, stderr);
-	exit(EXIT_USAGE);
-}
-
 static const char abouttext[] =
     "\nPass the log lines whose timestamp is in [now - days, now) or [since, until).\n"
     "A line passes unchanged; CSV input (--csv) comes out as TSV. See sr-filter-week(1).\n";
@@ -71,7 +64,7 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			version();
 		default:
-			usage();
+			usage_exit(usagetext);
 		}
 	}
 	argc -= optind, argv += optind;

@@ -83,13 +83,6 @@ static const char *const names[] = { "category_id", "rank", "product_id", "total
 static sqlite3 *db;
 static const char *dbpath = DB_DEFAULT;
 
-static void
-usage(void)
-{
-	fputs(usagetext, stderr);
-	exit(EXIT_USAGE);
-}
-
 /* A database error ends the load; the open transaction is rolled back, the old ranking stays. */
 static void
 dbfail(const char *what)
@@ -310,7 +303,7 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			version();
 		default:
-			usage();
+			usage_exit(usagetext);
 		}
 	}
 	argv += optind;

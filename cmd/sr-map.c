@@ -11,6 +11,7 @@
 #include "msg.h"
 #include "number.h"
 #include "out.h"
+#include "sumread.h"
 #include "window.h"
 
 #define MEMORY_DEFAULT (512LL << 20)
@@ -39,22 +40,6 @@ static const char abouttext[] =
 static struct window window;
 static struct keytab table;
 
-static void
-usage(void)
-{
-	fputs(usagetext, stderr);
-	exit(EXIT_USAGE);
-}
-
-static void
-emit(const char *key, size_t len, int64_t sum)
-{
-	out_write(key, len);
-	out_char('\t');
-	out_i64(sum);
-	out_char('\n');
-}
-
 /* Write every partial sum and empty the table: the budget is what bounds memory. */
 static void
 flush(void)
@@ -65,7 +50,7 @@ flush(void)
 	for (i = 0; i <= table.mask; i++) {
 		s = &table.slots[i];
 		if (s->len != 0)
-			emit(keytab_key(&table, s), s->len, s->sum);
+			sumrec_write(keytab_key(&table, s), s->len, s->sum);
 	}
 	keytab_clear(&table);
 }
@@ -103,7 +88,7 @@ add(const struct pending *b)
 			fatal(EXIT_DATA, "--memory is too small for one key");
 	}
 	if (__builtin_add_overflow(*sum, b->qty, &total)) {
-		emit(b->key, b->len, *sum);
+		sumrec_write(b->key, b->len, *sum);
 		total = b->qty;
 	}
 	*sum = total;
@@ -159,7 +144,7 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			version();
 		default:
-			usage();
+			usage_exit(usagetext);
 		}
 	}
 	argc -= optind, argv += optind;

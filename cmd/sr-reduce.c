@@ -23,22 +23,6 @@ static const char abouttext[] =
     "\nSum category_id<TAB>product_id<TAB>sum lines per key. The input must be sorted\n"
     "(sr-sort); the output has the same form, one line per key. See sr-reduce(1).\n";
 
-static void
-usage(void)
-{
-	fputs(usagetext, stderr);
-	exit(EXIT_USAGE);
-}
-
-static void
-emit(const char *key, size_t len, int64_t sum)
-{
-	out_write(key, len);
-	out_char('\t');
-	out_i64(sum);
-	out_char('\n');
-}
-
 /* Sorted input puts each key's lines together: one running total is all it takes. */
 static int
 reduce(char **operands)
@@ -61,13 +45,13 @@ reduce(char **operands)
 			continue;
 		}
 		if (keylen > 0)
-			emit(key, keylen, total);
+			sumrec_write(key, keylen, total);
 		memcpy(key, r.cat, len);
 		keylen = len;
 		total = r.sum;
 	}
 	if (keylen > 0)
-		emit(key, keylen, total);
+		sumrec_write(key, keylen, total);
 	return in.status;
 }
 
@@ -84,7 +68,7 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			version();
 		default:
-			usage();
+			usage_exit(usagetext);
 		}
 	}
 	argv += optind;

@@ -40,13 +40,6 @@ static const char **sortargv;
 static int nsortarg, maxsortarg;
 
 static void
-usage(void)
-{
-	fputs(usagetext, stderr);
-	exit(EXIT_USAGE);
-}
-
-static void
 arg(const char *a)
 {
 	if (nsortarg == maxsortarg - 1)
@@ -196,7 +189,7 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			version();
 		default:
-			usage();
+			usage_exit(usagetext);
 		}
 	}
 	argv += optind;

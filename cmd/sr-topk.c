@@ -32,13 +32,6 @@ static const char abouttext[] =
     "100) or --all. Ties go to the smaller product id. See sr-topk(1).\n";
 
 static void
-usage(void)
-{
-	fputs(usagetext, stderr);
-	exit(EXIT_USAGE);
-}
-
-static void
 emit(const char *cat, size_t catlen, struct topk *t)
 {
 	size_t i;
@@ -105,7 +98,7 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			version();
 		default:
-			usage();
+			usage_exit(usagetext);
 		}
 	}
 	argv += optind;

@@ -61,6 +61,14 @@ fatal(int status, const char *fmt, ...)
 	exit(status);
 }
 
+/* A usage error: the synopsis on stderr, status 2. */
+void
+usage_exit(const char *usage)
+{
+	fputs(usage, stderr);
+	exit(EXIT_USAGE);
+}
+
 /* --help: the text on stdout, status 0 (or 1 if it could not be written). */
 void
 help(const char *usage, const char *about)

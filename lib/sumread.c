@@ -5,6 +5,7 @@
 #include "ident.h"
 #include "msg.h"
 #include "number.h"
+#include "out.h"
 #include "sumread.h"
 
 static const char *const names[] = { "category_id", "product_id", "sum" };
@@ -130,4 +131,14 @@ sumread_next(struct sumread *sr, struct sumrec *r)
 	parse(sr, &l, r);
 	check_order(sr, r);
 	return 1;
+}
+
+/* One intermediate line: key is "category_id TAB product_id". */
+void
+sumrec_write(const char *key, size_t len, int64_t sum)
+{
+	out_write(key, len);
+	out_char('\t');
+	out_i64(sum);
+	out_char('\n');
 }

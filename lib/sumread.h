@@ -24,6 +24,7 @@ struct sumread {
 
 void sumread_init(struct sumread *sr, char **operands, int unique);
 int sumread_next(struct sumread *sr, struct sumrec *r);
+void sumrec_write(const char *key, size_t len, int64_t sum);
 const char *sumrec_parse(const char *p, size_t len, struct sumrec *r, int *field);
 
 #endif
