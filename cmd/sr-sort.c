@@ -1,5 +1,7 @@
 /* sr-sort: sort (or merge) intermediate lines for sr-reduce with GNU sort, set up the way it must be. */
+#define _GNU_SOURCE	/* splice(2) */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -120,29 +122,67 @@ readable(const char *path)
 	return 1;
 }
 
-/* Wait for sort and speak for it: its status 2 is a runtime error here, 1; a broken pipe stays one. */
+/*
+ * Move sort's output to stdout, with splice(2) where the kernel can, so that a
+ * write error is sr-sort's to report like any tool's. Returns 0, or errno.
+ */
+static int
+relay(int from)
+{
+	static char buf[1 << 16];
+	ssize_t n, w, off;
+	int use_splice = 1;
+
+	for (;;) {
+		n = use_splice ? splice(from, NULL, STDOUT_FILENO, NULL, 1 << 20, SPLICE_F_MOVE) : -1;
+		if (n < 0 && use_splice && errno == EINVAL) {
+			use_splice = 0;
+			continue;
+		}
+		if (n < 0 && use_splice && errno != EINTR)
+			return errno;
+		if (!use_splice && (n = read(from, buf, sizeof buf)) < 0 && errno != EINTR)
+			return errno;
+		if (n == 0)
+			return 0;
+		for (off = 0; !use_splice && off < n; off += w)
+			if ((w = write(STDOUT_FILENO, buf + off, (size_t)(n - off))) < 0)
+				return errno;
+	}
+}
+
+/* Run sort and speak for it: its status 2 is a runtime error here, 1; a broken pipe stays one. */
 static int
 run_sort(const char *prog)
 {
 	pid_t pid;
-	int status;
+	int status, fd[2], err;
 
-	if ((pid = fork()) < 0)
+	if (pipe(fd) < 0 || (pid = fork()) < 0)
 		fatal(EXIT_DATA, "cannot run %s: %s", prog, strerror(errno));
 	if (pid == 0) {
+		dup2(fd[1], STDOUT_FILENO);
+		close(fd[0]), close(fd[1]);
 		execvp(prog, (char *const *)sortargv);
 		warnmsg("cannot run %s: %s", prog, strerror(errno));
 		_exit(127);
 	}
+	close(fd[1]);
+	if ((err = relay(fd[0])) != 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		fatal(EXIT_DATA, "write error: %s", strerror(err));
+	}
+	close(fd[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			fatal(EXIT_DATA, "waiting for %s: %s", prog, strerror(errno));
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE)
-		raise(SIGPIPE);
 	if (WIFSIGNALED(status))
 		fatal(EXIT_DATA, "%s was killed by signal %d", prog, WTERMSIG(status));
 	if (WEXITSTATUS(status) != 0)
 		fatal(EXIT_DATA, "%s failed (exit status %d)", prog, WEXITSTATUS(status));
+	if (close(STDOUT_FILENO) < 0)
+		fatal(EXIT_DATA, "write error: %s", strerror(errno));
 	return 0;
 }
 
