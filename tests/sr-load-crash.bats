@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # sr-load under kill -9, concurrent readers, full and read-only disks, bad input and hostile ids: old ranking or new, never a mix.
 #
-# The on-demand long run: SR_CRASH_TRIALS=200 SR_RELOADS=1000 bats tests/sr-load-crash.bats
+# Defaults: 20 kill -9 trials, 1000 reloads. The on-demand long run: SR_CRASH_TRIALS=200 bats tests/sr-load-crash.bats
 
 setup_file() {
 	export LC_ALL=C
