@@ -133,6 +133,99 @@ keytab_sum_hashed(struct keytab *kt, const char *key, size_t len, uint32_t h)
 	return &s->sum;
 }
 
+/* A key's first 8 bytes, big-endian and zero-padded: ordering these orders the keys, up to ties. */
+static uint64_t
+key_prefix(const char *k, size_t len)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | (i < len ? (unsigned char)k[i] : 0);
+	return v;
+}
+
+struct sortent {
+	uint64_t prefix;
+	const struct keyslot *slot;
+};
+
+/* LSD radix sort on the prefixes, a byte a pass, skipping bytes all entries share. */
+static struct sortent *
+radix_sort(struct sortent *a, struct sortent *tmp, size_t n)
+{
+	size_t count[256], i, pos, c;
+	struct sortent *t;
+	int shift;
+
+	for (shift = 0; shift < 64; shift += 8) {
+		memset(count, 0, sizeof count);
+		for (i = 0; i < n; i++)
+			count[a[i].prefix >> shift & 0xff]++;
+		if (count[a[0].prefix >> shift & 0xff] == n)
+			continue;
+		for (i = 0, pos = 0; i < 256; i++) {
+			c = count[i];
+			count[i] = pos;
+			pos += c;
+		}
+		for (i = 0; i < n; i++)
+			tmp[count[a[i].prefix >> shift & 0xff]++] = a[i];
+		t = a, a = tmp, tmp = t;
+	}
+	return a;
+}
+
+/* qsort has no context argument; the table being sorted is this one (one sort at a time). */
+static const struct keytab *sorting;
+
+static int
+key_order(const void *x, const void *y)
+{
+	const struct keyslot *a = ((const struct sortent *)x)->slot;
+	const struct keyslot *b = ((const struct sortent *)y)->slot;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(keytab_key(sorting, a), keytab_key(sorting, b), n);
+
+	return c != 0 ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/*
+ * Call fn for every key in byte order. Sorted output costs little here and
+ * spares sort(1) most of its work later. The two sort arrays take at most
+ * half the slots' bytes, within what keytab_sum keeps free for growing.
+ * Returns -1, having called nothing, if they cannot be had.
+ */
+int
+keytab_each_sorted(struct keytab *kt, void (*fn)(const char *, size_t, int64_t))
+{
+	struct sortent *a, *v;
+	size_t i, j, n = 0;
+
+	if ((a = malloc(2 * kt->count * sizeof *a + 1)) == NULL)
+		return -1;
+	for (i = 0; i <= kt->mask; i++)
+		if (kt->slots[i].len != 0) {
+			a[n].slot = &kt->slots[i];
+			a[n++].prefix = key_prefix(keytab_key(kt, &kt->slots[i]), kt->slots[i].len);
+		}
+	v = n > 0 ? radix_sort(a, a + n, n) : a;
+	sorting = kt;
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j].prefix == v[i].prefix; j++)
+			;
+		if (j - i > 1)
+			qsort(v + i, j - i, sizeof *v, key_order);
+	}
+	for (i = 0; i < n; i++) {
+		if (i + 16 < n)
+			__builtin_prefetch(v[i + 16].slot);
+		fn(keytab_key(kt, v[i].slot), v[i].slot->len, v[i].slot->sum);
+	}
+	free(a);
+	return 0;
+}
+
 void
 keytab_clear(struct keytab *kt)
 {

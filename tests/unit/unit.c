@@ -644,6 +644,50 @@ test_keytab_many(void)
 	keytab_free(&kt);
 }
 
+/* keytab_each_sorted: every key once, in strictly increasing byte order, with its sum. */
+static char sorted_prev[600];
+static size_t sorted_prevlen, sorted_n, sorted_bad;
+
+static void
+sorted_visit(const char *key, size_t len, int64_t sum)
+{
+	(void)sum;
+	if (sorted_n > 0 && bytes_cmp(sorted_prev, sorted_prevlen, key, len) >= 0)
+		sorted_bad++;
+	memcpy(sorted_prev, key, len);
+	sorted_prevlen = len;
+	sorted_n++;
+}
+
+static void
+test_keytab_sorted(void)
+{
+	struct keytab kt;
+	char key[600];
+	size_t i, len, n = 0;
+	int64_t *sum;
+	uint64_t x = 88172645463325252ULL;
+
+	keytab_init(&kt, (size_t)1 << 30);
+	for (i = 0; i < 50000; i++) {
+		/* xorshift: keys of 1 to 40 bytes sharing prefixes, some long enough for the arena */
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		len = (size_t)sprintf(key, "%s%llu\t%llu", (x & 1) ? "category-" : "",
+		    (unsigned long long)(x % 7), (unsigned long long)(x >> 40));
+		if (x & 2)
+			len += (size_t)sprintf(key + len, "-%0*d", (int)(x >> 60), 0);
+		sum = keytab_sum(&kt, key, len);
+		n += *sum == 0;
+		*sum += 1;
+	}
+	sorted_n = sorted_bad = 0;
+	CHECK(keytab_each_sorted(&kt, sorted_visit) == 0, "keytab_each_sorted failed");
+	CHECK(sorted_n == kt.count && sorted_n == n, "keytab_each_sorted: %zu keys of %zu",
+	    sorted_n, kt.count);
+	CHECK(sorted_bad == 0, "keytab_each_sorted: %zu keys out of order", sorted_bad);
+	keytab_free(&kt);
+}
+
 /* Key i padded to width digits, so the arena fills at a known rate. */
 static size_t
 make_wide_key(char *buf, size_t i, int width)
@@ -970,6 +1014,7 @@ main(int argc, char *argv[])
 	test_ident_cmp_cases();
 	test_ident_cmp_order();
 	test_keytab_many();
+	test_keytab_sorted();
 	test_keytab_budget((size_t)1 << 20, 8);		/* slots run out first */
 	test_keytab_budget((size_t)1 << 20, 200);	/* the arena runs out first */
 	test_keytab_budget((size_t)4 << 20, 20);
