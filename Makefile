@@ -76,6 +76,12 @@ FUZZ_SECONDS = 60
 fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# Times sr against DuckDB, datamash, mawk, sqlite3 and the textbook's Python on
+# generated logs (installs those peers); BENCH_SIZES="10000000 100000000" for more.
+BENCH_SIZES =
+bench: all
+	@bash tests/bench/bench.sh $(BENCH_SIZES)
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
@@ -85,7 +91,7 @@ demo: deps
 TIDY_CHECKS = -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
 lint:
 	mandoc -Tlint -W warning $(MAN1) $(MAN7)
-	shellcheck -S warning tests/*.sh tests/fuzz/*.sh .ci/run
+	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh .ci/run
 	cppcheck --error-exitcode=1 --quiet --std=c11 --enable=warning,style,performance,portability \
 	    --suppress=variableScope --inline-suppr $(CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz
 	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c lib/*.c -- $(CPPFLAGS) -std=c11
@@ -104,4 +110,4 @@ clean:
 	rm -rf bin build lib/*.o lib/libsr.a tests/unit/unit $(GEN)
 	rm -f sales_rank.db sales_rank.db-wal sales_rank.db-shm
 
-.PHONY: all deps test check check-sanitize memcheck fuzz demo lint install uninstall clean
+.PHONY: all deps test check check-sanitize memcheck fuzz bench demo lint install uninstall clean
