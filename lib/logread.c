@@ -96,7 +96,7 @@ dispatch(struct logrec *r, size_t nf, const char *name, uint64_t lineno,
 	if (rj.why == NULL)
 		fn(r, csvmode ? NULL : raw, arg);
 	else
-		reject(&rj, raw->p, raw->len, raw->newline);
+		reject(&rj, raw->p, raw->len, 1);
 }
 
 static void

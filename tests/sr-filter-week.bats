@@ -262,7 +262,7 @@ forever() {
 
 @test "sr-filter-week: --rejects gets every bad line verbatim" {
 	printf "$G%070000d\n2026-11-25T10:00:00Z\tp\tc\tx\t9.99\ts\tb\r\n$G""y" 0 > in.tsv
-	printf "%070000d\n2026-11-25T10:00:00Z\tp\tc\tx\t9.99\ts\tb\r\ny" 0 > want
+	printf "%070000d\n2026-11-25T10:00:00Z\tp\tc\tx\t9.99\ts\tb\r\ny\n" 0 > want
 	check 1 "$NOW --rejects rej in.tsv" "" "$G$G" \
 	    "$TOOL: in.tsv:2: line too long (65536 bytes or more)\n$TOOL: in.tsv:3: field 4 (qty): not an integer: 'x'\n$TOOL: in.tsv:5: too few fields: 1 (want 7)\n$TOOL: 3 of 5 lines rejected\n"
 	cmp rej want

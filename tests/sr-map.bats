@@ -185,7 +185,7 @@ forever() {
 @test "sr-map: --rejects gets every bad line verbatim; --counters" {
 	local c='reporter:counter:sr'
 	printf "$(sale $T p c 1)$T\tp\tc\t1x\t9.99\ts\tb\r\n%070000d\n$(sale $T p c 2)x" 0 > in.tsv
-	printf "$T\tp\tc\t1x\t9.99\ts\tb\r\n%070000d\nx" 0 > want
+	printf "$T\tp\tc\t1x\t9.99\ts\tb\r\n%070000d\nx\n" 0 > want
 	check 1 "--rejects rej --counters in.tsv" "" "c\tp\t3\n" \
 	    "$TOOL: in.tsv:2: field 4 (qty): not an integer: '1x'\n$TOOL: in.tsv:3: line too long (65536 bytes or more)\n$TOOL: in.tsv:5: too few fields: 1 (want 7)\n$TOOL: 3 of 5 lines rejected\n$c,input_lines,5\n$c,rejected_lines,3\n"
 	cmp rej want
