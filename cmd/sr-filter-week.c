@@ -54,7 +54,7 @@ main(int argc, char *argv[])
 {
 	int c, status = 0;
 
-	prog_init(argv[0]);
+	prog_init(argv);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (window_option(&window, c, optarg) || logread_option(c, optarg))
 			continue;

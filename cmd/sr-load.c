@@ -309,7 +309,7 @@ main(int argc, char *argv[])
 	int c, allow_empty = 0;
 	struct window w = { 0 };
 
-	prog_init(argv[0]);
+	prog_init(argv);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (window_option(&w, c, optarg))
 			continue;

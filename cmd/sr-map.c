@@ -136,7 +136,7 @@ main(int argc, char *argv[])
 	int c, status = 0;
 	int64_t memory = MEMORY_DEFAULT;
 
-	prog_init(argv[0]);
+	prog_init(argv);
 	while ((c = getopt_long(argc, argv, "m:", longopts, NULL)) != -1) {
 		if (window_option(&window, c, optarg) || logread_option(c, optarg))
 			continue;

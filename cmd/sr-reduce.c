@@ -60,7 +60,7 @@ main(int argc, char *argv[])
 {
 	int c, status;
 
-	prog_init(argv[0]);
+	prog_init(argv);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_HELP:

@@ -204,7 +204,7 @@ main(int argc, char *argv[])
 	const char *tmpdirs[8];
 	static char pbuf[32], cbuf[PATH_MAX + 32];
 
-	prog_init(argv[0]);
+	prog_init(argv);
 	while ((c = getopt_long(argc, argv, "mS:T:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':

@@ -84,7 +84,7 @@ main(int argc, char *argv[])
 	int64_t k = K_DEFAULT;
 	const char *count = NULL;
 
-	prog_init(argv[0]);
+	prog_init(argv);
 	while ((c = getopt_long(argc, argv, "an:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':

@@ -15,17 +15,20 @@
 const char *progname = "sr";
 
 /*
- * A tool killed by SIGPIPE ends quietly, as `| head` expects; a parent that
- * ignored the signal (some job runners do) must not turn it into EPIPE errors.
+ * The program's name without its directory, also in argv[0] so that
+ * getopt_long's messages use it. A tool killed by SIGPIPE ends quietly, as
+ * `| head` expects; a parent that ignored the signal (some job runners do)
+ * must not turn it into EPIPE errors.
  */
 void
-prog_init(const char *argv0)
+prog_init(char *argv[])
 {
 	const char *slash;
 
-	if (argv0 != NULL && *argv0 != '\0') {
-		slash = strrchr(argv0, '/');
-		progname = slash != NULL ? slash + 1 : argv0;
+	if (argv[0] != NULL && *argv[0] != '\0') {
+		slash = strrchr(argv[0], '/');
+		progname = slash != NULL ? slash + 1 : argv[0];
+		argv[0] = (char *)progname;
 	}
 	signal(SIGPIPE, SIG_DFL);
 }

@@ -7,7 +7,7 @@ enum { EXIT_DATA = 1, EXIT_USAGE = 2 };
 
 extern const char *progname;
 
-void prog_init(const char *argv0);
+void prog_init(char *argv[]);
 void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatal(int status, const char *fmt, ...)
     __attribute__((__format__(printf, 2, 3), __noreturn__));

@@ -1002,7 +1002,7 @@ int
 main(int argc, char *argv[])
 {
 	(void)argc;
-	prog_init(argv[0]);
+	prog_init(argv);
 	test_ts_parse();
 	test_ts_length();
 	test_ts_format();
