@@ -67,7 +67,7 @@ check: deps
 
 check-sanitize:
 	@$(MAKE) --no-print-directory O=build/sanitize CC=clang \
-	    CFLAGS="-O1 -g -std=c11 $(SANITIZE)" LDFLAGS="$(SANITIZE)" test
+	    CFLAGS="-O1 -g -std=c11 -Wall -Wextra -Wpedantic -Werror $(SANITIZE)" LDFLAGS="$(SANITIZE)" test
 
 memcheck: all
 	@sh tests/memcheck.sh

@@ -45,7 +45,11 @@ check_logrec(const struct logrec *r, const struct line *raw, void *arg)
 static void
 fuzz_logread_init(const char *name, int csvmode)
 {
-	prog_init(name);
+	static char progbuf[32];
+	char *argv[] = { progbuf, NULL };
+
+	snprintf(progbuf, sizeof progbuf, "%s", name);
+	prog_init(argv);
 	csv = csvmode;
 	if (csv)
 		logread_option(OPT_LOG_CSV, NULL);

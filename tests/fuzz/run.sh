@@ -18,7 +18,7 @@ case "$secs" in
 esac
 cc=${FUZZ_CC:-clang}
 build=${FUZZ_BUILD:-${TMPDIR:-/tmp}/sr-fuzz}
-flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 -D_POSIX_C_SOURCE=200809L -Ilib"
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Ilib"
 
 if ! command -v "$cc" > /dev/null 2>&1; then
 	echo "run.sh: $cc not found: the fuzz targets need clang with libFuzzer (apt-get install clang)" >&2
