@@ -88,13 +88,6 @@ grow_arena(struct keytab *kt, size_t need)
  * set to 0 if the key is new; NULL if a new key does not fit the budget (the
  * caller flushes and clears the table).
  */
-/* Start loading the slot where a key of hash h would be, for a lookup soon after. */
-void
-keytab_prefetch(const struct keytab *kt, uint32_t h)
-{
-	__builtin_prefetch(&kt->slots[h & kt->mask]);
-}
-
 int64_t *
 keytab_sum(struct keytab *kt, const char *key, size_t len)
 {

@@ -33,13 +33,19 @@ struct keytab {
 void keytab_init(struct keytab *kt, size_t budget);
 int64_t *keytab_sum(struct keytab *kt, const char *key, size_t len);
 int64_t *keytab_sum_hashed(struct keytab *kt, const char *key, size_t len, uint32_t h);
-void keytab_prefetch(const struct keytab *kt, uint32_t h);
 int keytab_each_sorted(struct keytab *kt, void (*fn)(const char *, size_t, int64_t));
 void keytab_clear(struct keytab *kt);
 void keytab_free(struct keytab *kt);
 uint64_t hash_bytes(const char *p, size_t n);
 
 #define keytab_hash(key, len) ((uint32_t)hash_bytes((key), (len)))
+
+/* Start loading the slot where a key of hash h would be, for a lookup soon after. */
+static inline void
+keytab_prefetch(const struct keytab *kt, uint32_t h)
+{
+	__builtin_prefetch(&kt->slots[h & kt->mask]);
+}
 
 #define keytab_key(kt, s) \
 	((s)->len <= KEY_INLINE ? (s)->key.bytes : (kt)->arena + (s)->key.off)
