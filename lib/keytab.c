@@ -1,4 +1,6 @@
 /* keytab: a hash table from key bytes to a 64-bit sum, held within a memory budget. */
+#define _DEFAULT_SOURCE		/* MAP_ANONYMOUS, madvise */
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +8,7 @@
 #include "msg.h"
 
 #define SLOTS_MIN 4096
+#define HUGE_MIN ((size_t)4 << 20)	/* tables this big get their own mapping */
 #define ARENA_MIN ((size_t)64 * 1024)
 
 /* A multiply-xorshift hash over 8-byte words: fast for short keys and well mixed. */
@@ -29,13 +32,44 @@ hash_bytes(const char *p, size_t n)
 	return h ^ (h >> 32);
 }
 
+/*
+ * Zeroed slots. A big table is its own mapping, asked to be backed by huge
+ * pages: lookups land anywhere in it, and with 4 KiB pages nearly each one
+ * would also miss the TLB.
+ */
+static struct keyslot *
+slots_alloc(size_t n)
+{
+	size_t size = n * sizeof(struct keyslot);
+	void *p;
+
+	if (size < HUGE_MIN)
+		return calloc(n, sizeof(struct keyslot));
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, size, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+static void
+slots_free(struct keyslot *s, size_t n)
+{
+	if (n * sizeof *s < HUGE_MIN)
+		free(s);
+	else
+		munmap(s, n * sizeof *s);
+}
+
 void
 keytab_init(struct keytab *kt, size_t budget)
 {
 	memset(kt, 0, sizeof *kt);
 	kt->budget = budget;
 	kt->mask = SLOTS_MIN - 1;
-	kt->slots = calloc(SLOTS_MIN, sizeof *kt->slots);
+	kt->slots = slots_alloc(SLOTS_MIN);
 	kt->asize = ARENA_MIN;
 	kt->arena = malloc(kt->asize);
 	if (kt->slots == NULL || kt->arena == NULL)
@@ -51,7 +85,7 @@ grow_slots(struct keytab *kt)
 
 	if ((3 * n) * sizeof *s + kt->asize > kt->budget || 2 * n > (size_t)UINT32_MAX + 1)
 		return -1;
-	if ((s = calloc(2 * n, sizeof *s)) == NULL)
+	if ((s = slots_alloc(2 * n)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (kt->slots[i].len == 0)
@@ -60,7 +94,7 @@ grow_slots(struct keytab *kt)
 			;
 		s[j] = kt->slots[i];
 	}
-	free(kt->slots);
+	slots_free(kt->slots, n);
 	kt->slots = s;
 	kt->mask = 2 * n - 1;
 	return 0;
@@ -230,6 +264,6 @@ keytab_clear(struct keytab *kt)
 void
 keytab_free(struct keytab *kt)
 {
-	free(kt->slots);
+	slots_free(kt->slots, kt->mask + 1);
 	free(kt->arena);
 }
