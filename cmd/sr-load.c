@@ -1,5 +1,4 @@
 /* sr-load: replace the sales_rank table of a SQLite database with a ranking, atomically. */
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -7,7 +6,6 @@
 #include <stdlib.h>
 #include <stdnoreturn.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ident.h"
 #include "keytab.h"
@@ -84,22 +82,6 @@ struct rankstate {
 static const char *const names[] = { "category_id", "rank", "product_id", "total_sold" };
 static sqlite3 *db;
 static const char *dbpath = DB_DEFAULT;
-static int created, committed;	/* this run made the database file; its load is in */
-
-/* A failed first load leaves no empty database behind to be mistaken for a ranking. */
-static void
-remove_created(void)
-{
-	char path[PATH_MAX];
-
-	if (!created || committed)
-		return;
-	unlink(dbpath);
-	snprintf(path, sizeof path, "%s-wal", dbpath);
-	unlink(path);
-	snprintf(path, sizeof path, "%s-shm", dbpath);
-	unlink(path);
-}
 
 /* A database error ends the load; the open transaction is rolled back, the old ranking stays. */
 static void
@@ -267,9 +249,6 @@ load(char **operands, const struct window *w, int allow_empty)
 	struct rankstate st;
 	int status = 0;
 
-	created = access(dbpath, F_OK) < 0 && errno == ENOENT;
-	if (created)
-		atexit(remove_created);
 	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
 		dbfail("open");
 	sqlite3_busy_timeout(db, BUSY_MS);
@@ -297,7 +276,6 @@ load(char **operands, const struct window *w, int allow_empty)
 		fatal(EXIT_DATA, "%s: not loaded: the input has no rows (see --allow-empty)", dbpath);
 	update_metadata(w, &st);
 	exec_sql("COMMIT", "commit");
-	committed = 1;
 	if (sqlite3_close(db) != SQLITE_OK)
 		dbfail("close");
 	return 0;

@@ -123,14 +123,6 @@ refused() {
 	rows_are "$ROWS"
 }
 
-@test "sr-load: a first load that fails leaves no database file behind" {
-	check 1 "--db new.db" "" "" "$TOOL: new.db: not loaded: the input has no rows (see --allow-empty)\n"
-	check 1 "--db new.db" "c\t2\tp\t1\n" "" "$TOOL: stdin:1: field 2 (rank): a category's ranks must start at 1: '2'\n"
-	[ -z "$(ls new.db* 2> /dev/null)" ]
-	check 0 "--db new.db" "c\t1\tp\t1\n" ""
-	[ -f new.db ]
-}
-
 @test "sr-load: a ranking that is not one is refused, and the old one stays" {
 	check 0 "--db t.db" "$RANKING" ""
 	refused "a\t2\tp\t5\n" "stdin:1: field 2 (rank): a category's ranks must start at 1: '2'"
