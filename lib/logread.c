@@ -14,7 +14,7 @@ struct csvstate {
 	struct csv_parser parser;
 	char *raw;		/* physical lines of the record so far */
 	size_t rawlen, rawsize;
-	char *fbuf;		/* field bytes, NUL-separated */
+	char *fbuf;		/* the fields' bytes, end to end; off[] marks them */
 	size_t flen, fsize;
 	size_t off[NFIELDS + 1];
 	size_t nf;
