@@ -105,14 +105,9 @@ exec_sql(const char *sql, const char *what)
 static noreturn void
 bad(const struct lineread *lr, int field, const char *why, const char *v, size_t n)
 {
-	char q[96];
-
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	if (field < 0)
-		fatal(EXIT_DATA, "%s:%llu: %s", lr->name, (unsigned long long)lr->lineno, why);
-	fatal(EXIT_DATA, "%s:%llu: field %d (%s): %s: %s", lr->name,
-	    (unsigned long long)lr->lineno, field + 1, names[field], why,
-	    quote(q, sizeof q, v, n));
+	warn_at(lr->name, lr->lineno, field, field < 0 ? NULL : names[field], why, v, n);
+	exit(EXIT_DATA);
 }
 
 static void

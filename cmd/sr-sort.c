@@ -199,7 +199,7 @@ parallel_default(void)
 int
 main(int argc, char *argv[])
 {
-	int c, merge = 0, ntmp = 0, status = 0, noperands = 0;
+	int c, merge = 0, ntmp = 0, status = 0, noperands = 0, nreadable = 0;
 	const char *buffer = BUFFER_DEFAULT, *compress = NULL, *parallel = NULL, *prog;
 	const char *tmpdirs[8];
 	static char pbuf[32], cbuf[PATH_MAX + 32];
@@ -264,12 +264,14 @@ main(int argc, char *argv[])
 		arg("-m");
 	arg("--");
 	for (; *argv != NULL; argv++, noperands++) {
-		if (readable(*argv))
+		if (readable(*argv)) {
 			arg(*argv);
-		else
+			nreadable++;
+		} else
 			status = EXIT_DATA;
 	}
-	if (noperands > 0 && status != 0 && strcmp(sortargv[nsortarg - 1], "--") == 0)
+	/* With no operand left, sort would read stdin instead: there is nothing to sort. */
+	if (noperands > 0 && nreadable == 0)
 		return status;
 	if (setenv("LC_ALL", "C", 1) < 0)
 		fatal(EXIT_DATA, "setenv: %s", strerror(errno));

@@ -93,6 +93,23 @@ version(void)
 }
 
 /*
+ * The one form of a message about input data: "file:line: problem", or with a
+ * field (field >= 0, counted from 0) "file:line: field N (name): problem: 'value'".
+ */
+void
+warn_at(const char *file, unsigned long long line, int field, const char *fieldname,
+    const char *why, const char *value, size_t vlen)
+{
+	char q[96];
+
+	if (field < 0)
+		warnmsg("%s:%llu: %s", file, line, why);
+	else
+		warnmsg("%s:%llu: field %d (%s): %s: %s", file, line, field + 1, fieldname,
+		    why, quote(q, sizeof q, value, vlen));
+}
+
+/*
  * Quote a field value for a message: 'value', with bytes that would break the
  * one-line message shown as \t, \r, \n or \xHH, cut to fit buf.
  */

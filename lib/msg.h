@@ -15,5 +15,7 @@ void usage_exit(const char *usage) __attribute__((__noreturn__));
 void help(const char *usage, const char *about) __attribute__((__noreturn__));
 void version(void) __attribute__((__noreturn__));
 char *quote(char *buf, size_t size, const char *p, size_t n);
+void warn_at(const char *file, unsigned long long line, int field, const char *fieldname,
+    const char *why, const char *value, size_t vlen);
 
 #endif

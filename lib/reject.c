@@ -54,8 +54,6 @@ close_rejects(void)
 void
 reject(const struct rejection *r, const char *raw, size_t len, int newline)
 {
-	char q[96];
-
 	nrejected++;
 	reject_more(raw, len, newline);
 	if (nrejected > REJECT_SHOW && !opts.strict) {
@@ -63,12 +61,8 @@ reject(const struct rejection *r, const char *raw, size_t len, int newline)
 			warnmsg("further rejected lines are counted, not shown");
 		return;
 	}
-	if (r->field < 0)
-		warnmsg("%s:%llu: %s", r->name, (unsigned long long)r->lineno, r->why);
-	else
-		warnmsg("%s:%llu: field %d (%s): %s: %s", r->name,
-		    (unsigned long long)r->lineno, r->field + 1,
-		    field_names[r->field], r->why, quote(q, sizeof q, r->value, r->vlen));
+	warn_at(r->name, r->lineno, r->field, r->field < 0 ? NULL : field_names[r->field],
+	    r->why, r->value, r->vlen);
 	if (opts.strict) {
 		close_rejects();
 		fatal(EXIT_DATA, "stopped at the first rejected line (--strict)");

@@ -1,4 +1,5 @@
 /* sumread: the intermediate "category_id TAB product_id TAB sum" stream, checked for form and order. */
+#include <stdlib.h>
 #include <stdnoreturn.h>
 #include <string.h>
 
@@ -26,14 +27,8 @@ sumread_init(struct sumread *sr, char **operands, int unique)
 static noreturn void
 bad(const struct sumread *sr, int field, const char *why, const char *v, size_t n)
 {
-	char q[96];
-
-	if (field < 0)
-		fatal(EXIT_DATA, "%s:%llu: %s", sr->lr.name,
-		    (unsigned long long)sr->lr.lineno, why);
-	fatal(EXIT_DATA, "%s:%llu: field %d (%s): %s: %s", sr->lr.name,
-	    (unsigned long long)sr->lr.lineno, field + 1, names[field], why,
-	    quote(q, sizeof q, v, n));
+	warn_at(sr->lr.name, sr->lr.lineno, field, field < 0 ? NULL : names[field], why, v, n);
+	exit(EXIT_DATA);
 }
 
 /* Open the next operand; 0 when there is none left. */
