@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <stdnoreturn.h>
 #include <string.h>
+#include <time.h>
 
 #include "ident.h"
 #include "keytab.h"
@@ -100,6 +101,27 @@ exec_sql(const char *sql, const char *what)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		dbfail(what);
+}
+
+/*
+ * Switching a new database to WAL needs it to itself, and SQLite answers
+ * "locked" at once instead of calling the busy handler when another load is
+ * doing the same: so try again, for as long as a lock is waited for.
+ */
+static void
+set_wal(void)
+{
+	struct timespec pause = { 0, 10000000L };	/* 10 ms */
+	int rc, waited;
+
+	for (waited = 0;; waited += 10) {
+		rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+		if (rc != SQLITE_BUSY || waited >= BUSY_MS)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (rc != SQLITE_OK)
+		dbfail("set WAL mode");
 }
 
 static noreturn void
@@ -247,7 +269,7 @@ load(char **operands, const struct window *w, int allow_empty)
 	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
 		dbfail("open");
 	sqlite3_busy_timeout(db, BUSY_MS);
-	exec_sql("PRAGMA journal_mode = WAL", "set WAL mode");
+	set_wal();
 	exec_sql("PRAGMA synchronous = FULL", "set synchronous");
 	exec_sql("BEGIN IMMEDIATE", "begin");
 	exec_sql(schema, "create tables");
