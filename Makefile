@@ -33,6 +33,11 @@ $(O)/bin/%: cmd/%.c $(LIBA) $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
+# sr-load also writes to PostgreSQL, through libpq.
+PGINC = $(shell pg_config --includedir)
+$(O)/bin/sr-load: private CPPFLAGS += -I$(PGINC)
+$(O)/bin/sr-load: private LDLIBS += -lpq
+
 $(O)/lib/%.o: lib/%.c $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -94,7 +99,7 @@ lint:
 	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh .ci/run
 	cppcheck --error-exitcode=1 --quiet --std=c11 --enable=warning,style,performance,portability \
 	    --suppress=variableScope --inline-suppr $(CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz
-	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c lib/*.c -- $(CPPFLAGS) -std=c11
+	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c lib/*.c -- $(CPPFLAGS) -I$(PGINC) -std=c11
 
 install: $(BIN)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7

@@ -4,7 +4,7 @@
 load helper
 TOOL=sr-load
 
-USAGE='usage: sr-load [--allow-empty] [--db path] [--now time] [--days n | --since time
+USAGE='usage: sr-load [--allow-empty] [--db path | uri] [--now time] [--days n | --since time
                --until time] [file ...]\n'
 RANKING='a\t1\tp\t5\na\t2\tq\t3\nb\t1\tr\t9\n'
 ROWS='a 1 p 5\na 2 q 3\nb 1 r 9'
