@@ -1,0 +1,301 @@
+#!/usr/bin/env bats
+# sr-load into PostgreSQL: the rows and metadata the SQLite path writes, atomic reloads under readers, refusals, connections.
+#
+# The file starts its own throwaway server (tests/pg.sh) and gives each test a
+# database of its own. Without PostgreSQL installed the tests are skipped,
+# saying why; with CI=true they fail instead.
+
+load helper
+TOOL=sr-load
+
+RANKING='a\t1\tp\t5\na\t2\tq\t3\nb\t1\tr\t9\n'
+ROWS='1 a 1 p 5\n2 a 2 q 3\n3 b 1 r 9'
+NOW='--now 2026-11-30T00:00:00Z'
+
+setup_file() {
+	local out
+	export SR_PG_ENV="$BATS_FILE_TMPDIR/pg.env" SR_PG_SKIP=""
+	if ! out=$("$BATS_TEST_DIRNAME/pg.sh" start "$SR_PG_ENV" 2>&1); then
+		out=$(echo "$out" | tr '\n' ' ')
+		if [ "${CI:-}" = true ]; then
+			echo "PostgreSQL is needed in CI, and tests/pg.sh could not start it: $out" >&2
+			return 1
+		fi
+		SR_PG_SKIP="no PostgreSQL server (tests/pg.sh start: $out)"
+	fi
+}
+
+teardown_file() {
+	if [ -z "$SR_PG_SKIP" ]; then
+		"$BATS_TEST_DIRNAME/pg.sh" stop "$SR_PG_ENV"
+	fi
+}
+
+# Each test in an empty directory and an empty database of its own, named by --db $PG.
+setup() {
+	[ -z "$SR_PG_SKIP" ] || skip "$SR_PG_SKIP"
+	cd "$BATS_TEST_TMPDIR" || return 1
+	unset PGPASSWORD PGPASSFILE PGSERVICE PGOPTIONS
+	# shellcheck disable=SC1090
+	. "$SR_PG_ENV"
+	psql -qX -c "CREATE DATABASE t$BATS_TEST_NUMBER" > /dev/null
+	export PGDATABASE=t$BATS_TEST_NUMBER
+	PG=postgresql:///$PGDATABASE
+}
+
+# sql QUERY: its rows, fields separated by spaces (or by $SEP), NULL as NULL.
+sql() {
+	psql -qXAt -v ON_ERROR_STOP=1 -F "${SEP:- }" -P null=NULL -c "$1"
+}
+
+# db_is SQL EXPECTED: the rows of SQL are EXPECTED (printf %b).
+db_is() {
+	local got
+	got=$(sql "$1")
+	[ "$got" = "$(printf '%b' "$2")" ] || { echo "-- $1"; echo "-- expected:"; printf '%b\n' "$2"; echo "-- actual:"; echo "$got"; return 1; }
+}
+
+rows_are() {
+	db_is 'SELECT id, category_id, rank, product_id, total_sold FROM sales_rank ORDER BY id' "$1"
+}
+
+# generation, window_since, window_until, row_count, category_count
+meta_is() {
+	db_is 'SELECT generation, window_since, window_until, row_count, category_count FROM sales_rank_meta' "$1"
+}
+
+# refused INPUT MESSAGE: INPUT is not loaded, the database keeps RANKING as generation 1.
+refused() {
+	check 1 "--db $PG" "$1" "" "$TOOL: $2\n"
+	rows_are "$ROWS"
+	meta_is "1 NULL NULL 3 2"
+}
+
+# ranking NAME CATEGORIES RANKS: sr-topk output whose product ids start with NAME.
+ranking() {
+	awk -v n="$1" -v c="$2" -v k="$3" 'BEGIN {
+		for (i = 0; i < c; i++)
+			for (r = 1; r <= k; r++)
+				printf "cat%04d\t%d\t%s-%04d-%03d\t%d\n", i, r, n, i, r, 100000 + i - 7 * r
+	}'
+}
+
+@test "sr-load postgresql: the SQLite schema, with a unique index on (category_id, rank) and ids compared as bytes" {
+	check 0 "--db $PG" "$RANKING" ""
+	rows_are "$ROWS"
+	meta_is "1 NULL NULL 3 2"
+	db_is "SELECT column_name, data_type, is_nullable, coalesce(collation_name, '-') FROM information_schema.columns
+	    WHERE table_name = 'sales_rank' ORDER BY ordinal_position" \
+	    "id bigint NO -\ncategory_id text NO C\nproduct_id text NO C\ntotal_sold bigint NO -\nrank bigint NO -"
+	db_is "SELECT column_name, data_type, is_nullable FROM information_schema.columns
+	    WHERE table_name = 'sales_rank_meta' ORDER BY ordinal_position" \
+	    "id integer NO\ngeneration bigint NO\nloaded_at text NO\nwindow_since text YES\nwindow_until text YES\nrow_count bigint NO\ncategory_count bigint NO"
+	db_is "SELECT indexdef FROM pg_indexes WHERE indexname = 'sales_rank_category_rank'" \
+	    "CREATE UNIQUE INDEX sales_rank_category_rank ON public.sales_rank USING btree (category_id, rank)"
+	run sql "INSERT INTO sales_rank VALUES (9, 'a', 'x', 1, 1)"
+	[ "$status" -ne 0 ]
+	[[ $output == *'duplicate key value violates unique constraint "sales_rank_category_rank"'* ]]
+	run sql "INSERT INTO sales_rank_meta VALUES (2, 1, 'x', NULL, NULL, 0, 0)"
+	[[ $output == *'violates check constraint'* ]]
+	# Extreme totals exactly; the ids in byte order, as sr sorts them.
+	check 0 "--db $PG" "B\t1\tx\t9223372036854775807\na\t1\tx\t-9223372036854775808\n" ""
+	db_is "SELECT category_id, total_sold FROM sales_rank ORDER BY category_id" "B 9223372036854775807\na -9223372036854775808"
+}
+
+@test "sr-load postgresql: the same pipeline loaded into SQLite and into PostgreSQL gives identical rows and metadata" {
+	local td="$BATS_TEST_DIRNAME/../testdata" q
+	sr-filter-week $NOW "$td/sales.tsv" | sr-map | sr-sort | sr-reduce | sr-topk -n 10 > ranking
+	# Ids that COPY would misread unescaped, among the generated ones.
+	printf 'zz\\t\t1\t\\N\t3\nzz\\t\t2\t\\.\t2\nzz\\t\t3\tq\\\\\t1\n' >> ranking
+	[ "$(wc -l < ranking)" -gt 30 ]
+	sr-load --db r.db $NOW ranking
+	sr-load --db "$PG" $NOW ranking
+	q='SELECT id, category_id, rank, product_id, total_sold FROM sales_rank ORDER BY category_id, rank'
+	sqlite3 -separator ' ' r.db "$q" > sqlite.rows
+	sql "$q" > pg.rows
+	cmp sqlite.rows pg.rows
+	[ "$(wc -l < pg.rows)" -eq "$(wc -l < ranking)" ]
+	# Both read back as the input, byte for byte.
+	SEP=$'\t' sql "SELECT category_id, rank, product_id, total_sold FROM sales_rank ORDER BY id" | cmp - ranking
+	q='SELECT generation, window_since, window_until, row_count, category_count FROM sales_rank_meta'
+	[ "$(sqlite3 -separator ' ' r.db "$q")" = "$(sql "$q")" ]
+	meta_is "1 2026-11-23T00:00:00Z 2026-11-30T00:00:00Z $(wc -l < ranking) $(cut -f 1 ranking | uniq | wc -l)"
+}
+
+@test "sr-load postgresql: each load replaces the ranking and counts a generation; the window is recorded" {
+	local t
+	check 0 "--db $PG $NOW" "$RANKING" ""
+	meta_is "1 2026-11-23T00:00:00Z 2026-11-30T00:00:00Z 3 2"
+	check 0 "--db $PG" "c\t1\tz\t1\n" ""
+	rows_are "1 c 1 z 1"
+	meta_is "2 NULL NULL 1 1"
+	check 0 "--db $PG --since 2026-11-23T00:00:00.25+00:00 --until 1795996800.5" "$RANKING" ""
+	rows_are "$ROWS"
+	meta_is "3 2026-11-23T00:00:00.250000000Z 2026-11-30T00:00:00.500000000Z 3 2"
+	t=$(sql 'SELECT loaded_at FROM sales_rank_meta')
+	[[ $t == 20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]*Z ]]
+	db_is "SELECT abs(extract(epoch FROM now() - loaded_at::timestamptz)) < 3600 FROM sales_rank_meta" "t"
+	# postgres:// too, and nothing but the PG* environment.
+	check 0 "--db postgres:///$PGDATABASE" "$RANKING" ""
+	check 0 "--db postgresql://" "$RANKING" ""
+	meta_is "5 NULL NULL 3 2"
+	db_is "SELECT count(*) FROM sales_rank_meta" "1"
+}
+
+@test "sr-load postgresql: empty input is refused, unless --allow-empty" {
+	check 0 "--db $PG" "$RANKING" ""
+	refused "" "postgresql: not loaded: the input has no rows (see --allow-empty)"
+	check 0 "--db $PG --allow-empty" "" ""
+	rows_are ""
+	meta_is "2 NULL NULL 0 0"
+	check 0 "--db $PG --allow-empty" "$RANKING" ""
+	rows_are "$ROWS"
+	meta_is "3 NULL NULL 3 2"
+}
+
+@test "sr-load postgresql: bad input is refused with the SQLite path's messages, and the old ranking stays" {
+	check 0 "--db $PG" "$RANKING" ""
+	refused "a\t2\tp\t5\n" "stdin:1: field 2 (rank): a category's ranks must start at 1: '2'"
+	refused "a\t1\tp\t5\na\t2\tq\t6\n" "stdin:2: field 4 (total_sold): total is larger than the one ranked above it: '6'"
+	refused "b\t1\tp\t5\na\t1\tq\t6\n" "stdin:2: field 1 (category_id): categories out of order (want sr-topk output): 'a'"
+	refused "a\t1\tp\t5\na\t2\tp\t3\n" "stdin:2: field 3 (product_id): product ranked twice in its category: 'p'"
+	refused "a\t1\tp\n" "stdin:1: too few fields (want 4)"
+	refused "a\t1\tp\x01\t5\n" "stdin:1: field 3 (product_id): control character in id: 'p\\\\x01'"
+	refused "a\t1\tp\t5\na\t2\tq\t3" "stdin:2: last line has no newline: input cut short?"
+	# A bad line after many good ones, more than one COPY buffer: nothing of them stays.
+	ranking x 300 100 > long
+	printf 'cat0299\t101\tx\t999999\n' >> long
+	check 1 "--db $PG long" "" "" "$TOOL: long:30001: field 4 (total_sold): total is larger than the one ranked above it: '999999'\n"
+	rows_are "$ROWS"
+	meta_is "1 NULL NULL 3 2"
+	mkdir dir
+	check 1 "--db $PG dir" "" "" "$TOOL: dir: Is a directory\n$TOOL: postgresql: not loaded: an input could not be read\n"
+	check 1 "--db $PG nosuch" "" "" "$TOOL: nosuch: No such file or directory\n$TOOL: postgresql: not loaded: an input could not be read\n"
+	rows_are "$ROWS"
+	meta_is "1 NULL NULL 3 2"
+	# What the server refuses rolls back too: bytes that are not UTF-8, in a UTF8 database.
+	check 1 "--db $PG" "a\t1\tp\t5\na\t2\tq\xff\t3\n" "" \
+	    "$TOOL: postgresql: invalid byte sequence for encoding \"UTF8\": 0xff (COPY sales_rank, line 2)\n"
+	rows_are "$ROWS"
+	meta_is "1 NULL NULL 3 2"
+}
+
+@test "sr-load postgresql: ids with backslashes, quotes, COPY escapes and unicode are stored verbatim" {
+	# Categories in byte order: '"', "'", '\'.
+	local in="\"q\"\t1\t\xc3\xa9\xe2\x82\xac\xf0\x9f\x93\xa6 \xe6\x97\xa5\t3\n'\t1\t'; DROP TABLE sales_rank; --\t4\n"
+	in+='\\\t1\t\\\\\t9\n\\\t2\t\\N\t8\n\\\t3\t\\.\t7\n\\\t4\tx\\\t6\n\\\t5\t\\t\\n\\r\t5\n'
+	check 0 "--db $PG" "$in" ""
+	printf '%b' "$in" > want
+	SEP=$'\t' sql "SELECT category_id, rank, product_id, total_sold FROM sales_rank ORDER BY id" > got
+	cmp want got
+	db_is "SELECT product_id FROM sales_rank WHERE product_id IS NULL OR length(product_id) < 3 ORDER BY id" '\\\\\n\\N\n\\.\nx\\'
+	db_is "SELECT octet_length(product_id), length(product_id) FROM sales_rank WHERE category_id = '\"q\"'" "13 5"
+	# Looked up by a literal: standard strings take a backslash as itself.
+	db_is "SELECT rank FROM sales_rank WHERE category_id = '\\' AND product_id = '\\t\\n\\r'" "5"
+}
+
+@test "sr-load postgresql: a reader in a long transaction does not block a load, and keeps its snapshot" {
+	local q='SELECT count(*), min(product_id) FROM sales_rank'
+	ranking a 10 10 > a.tsv
+	ranking b 10 10 > b.tsv
+	sr-load --db "$PG" a.tsv
+	psql -qXAt -c 'BEGIN ISOLATION LEVEL REPEATABLE READ' -c "$q" -c 'SELECT pg_sleep(4)' -c "$q" -c COMMIT > reader &
+	sleep 1
+	# The load takes no lock that waits for the reader, whose table it empties and refills.
+	timeout 3 sr-load --db "$PG" b.tsv
+	db_is "$q" "100 b-0000-001"
+	wait $!
+	[ "$(sed '/^$/d' reader)" = "$(printf '100|a-0000-001\n100|a-0000-001')" ]
+}
+
+@test "sr-load postgresql: readers during 100 reloads see one whole ranking and its own meta row, never a mix or none" {
+	local reloads=${SR_PG_RELOADS:-100} i file failed=0 n bad
+	ranking a 100 50 > a.tsv
+	ranking b 101 50 > b.tsv
+	sr-load --db "$PG" --since 2026-01-01T00:00:00Z --until 2026-01-08T00:00:00Z a.tsv
+	# One statement is one snapshot: the rows and the meta row of the same load.
+	cat > reader.sql <<-'EOF'
+	SELECT count(*), count(DISTINCT category_id), min(product_id), max(product_id), sum(total_sold),
+	    (SELECT row_count || '/' || category_count || '/' || window_since FROM sales_rank_meta) FROM sales_rank;
+	EOF
+	for n in 1 2; do
+		(
+			while [ ! -e stop ]; do
+				for i in 1 2 3 4 5 6 7 8 9 10; do cat reader.sql; done | psql -qXAt -v ON_ERROR_STOP=1 || exit 1
+			done
+		) > "reader.$n" 2> "reader.$n.err" &
+	done
+	for ((i = 1; i <= reloads; i++)); do
+		if ((i % 2)); then file=b.tsv; else file=a.tsv; fi
+		sr-load --db "$PG" --since 2026-0$((i % 2 + 1))-01T00:00:00Z --until 2026-0$((i % 2 + 1))-08T00:00:00Z \
+		    "$file" 2>> load.err || failed=$((failed + 1))
+	done
+	touch stop
+	wait
+	cat load.err reader.*.err
+	[ "$failed" -eq 0 ]
+	[ ! -s load.err ]
+	cat reader.1 reader.2 | sort | uniq -c
+	bad=$(cat reader.1 reader.2 | grep -vcxF -e '5000|100|a-0000-001|a-0099-050|499355000|5000/100/2026-01-01T00:00:00Z' \
+	    -e '5050|101|b-0000-001|b-0100-050|504351075|5050/101/2026-02-01T00:00:00Z' || true)
+	[ "$bad" -eq 0 ]
+	# Both rankings were seen, many times.
+	[ "$(grep -c '^5000|' reader.1 reader.2 | awk -F: '{ s += $2 } END { print s }')" -gt 10 ]
+	[ "$(grep -c '^5050|' reader.1 reader.2 | awk -F: '{ s += $2 } END { print s }')" -gt 10 ]
+	meta_is "$((reloads + 1)) 2026-0$((reloads % 2 + 1))-01T00:00:00Z 2026-0$((reloads % 2 + 1))-08T00:00:00Z $((5000 + 50 * (reloads % 2))) $((100 + reloads % 2))"
+}
+
+@test "sr-load postgresql: concurrent first loads take turns; a killed load leaves the old ranking" {
+	local n pid
+	for n in 1 2 3 4; do
+		ranking "l$n" "$((10 + n))" 20 > "l$n.tsv"
+		sr-load --db "$PG" "l$n.tsv" 2> "err.$n" &
+	done
+	wait
+	cat err.*
+	[ "$(cat err.*)" = "" ]
+	meta_is "4 NULL NULL $(sql 'SELECT count(*) FROM sales_rank') $(sql 'SELECT count(DISTINCT category_id) FROM sales_rank')"
+	db_is "SELECT count(DISTINCT substr(product_id, 1, 2)) FROM sales_rank" "1"
+	check 0 "--db $PG" "$RANKING" ""
+	# Killed in the middle of its COPY: the server rolls the transaction back.
+	mkfifo fifo
+	sr-load --db "$PG" < fifo &
+	pid=$!
+	{
+		ranking k 100 100
+		sleep 2
+	} > fifo &
+	sleep 1
+	db_is "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sr-load' AND query LIKE 'COPY%'" "1"
+	kill -9 "$pid"
+	wait "$pid" || true
+	rows_are "$ROWS"
+	meta_is "5 NULL NULL 3 2"
+}
+
+@test "sr-load postgresql: a failed connection is one line on stderr, status 1" {
+	check 1 "--db postgresql:///nosuch" "$RANKING" "" \
+	    "$TOOL: postgresql: connection to server on socket \"$PGHOST/.s.PGSQL.5432\" failed: FATAL:  database \"nosuch\" does not exist\n"
+	mkdir empty
+	PGHOST=$PWD/empty check 1 "--db $PG" "$RANKING" "" \
+	    "$TOOL: postgresql: connection to server on socket \"$PWD/empty/.s.PGSQL.5432\" failed: No such file or directory; Is the server running locally and accepting connections on that socket?\n"
+	check 1 "--db postgresql://127.0.0.1:1/x?connect_timeout=5" "$RANKING" "" \
+	    "$TOOL: postgresql: connection to server at \"127.0.0.1\", port 1 failed: Connection refused; Is the server running on that host and accepting TCP/IP connections?\n"
+	# A malformed URI is a usage error.
+	check 2 "--db postgresql:///x?nosuch=1" "$RANKING" "" "$TOOL: --db: invalid URI query parameter: \"nosuch\"\n"
+}
+
+@test "sr-load postgresql: no password in the URI; PGPASSWORD and .pgpass are used" {
+	local msg="$TOOL: --db: no password in the URI, where ps and shell history show it: give it in PGPASSWORD or ~/.pgpass\n"
+	check 2 "--db postgresql://sr_pw:sr-secret@/sr_pw" "$RANKING" "" "$msg"
+	check 2 "--db 'postgresql:///sr_pw?user=sr_pw&password=sr-secret'" "$RANKING" "" "$msg"
+	check 2 "--db postgres://sr_pw:sr-secret@localhost:1/sr_pw" "$RANKING" "" "$msg"
+	check 1 "--db postgresql://sr_pw@/sr_pw" "$RANKING" "" \
+	    "$TOOL: postgresql: connection to server on socket \"$PGHOST/.s.PGSQL.5432\" failed: fe_sendauth: no password supplied\n"
+	PGPASSWORD=sr-secret check 0 "--db postgresql://sr_pw@/sr_pw" "$RANKING" ""
+	echo "*:*:sr_pw:sr_pw:sr-secret" > pgpass
+	chmod 600 pgpass
+	PGPASSFILE=$PWD/pgpass check 0 "--db postgresql://sr_pw@/sr_pw" "$RANKING" ""
+	PGUSER=sr_pw PGDATABASE=sr_pw PGPASSFILE=$PWD/pgpass check 0 "--db postgresql://" "$RANKING" ""
+	PGDATABASE=sr_pw meta_is "3 NULL NULL 3 2"
+}
