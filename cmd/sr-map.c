@@ -48,34 +48,48 @@ static struct keytab table;
 static void
 flush(void)
 {
-	size_t i;
-	const struct keyslot *s;
-
 	if (keytab_each_sorted(&table, sumrec_write) < 0)
-		for (i = 0; i <= table.mask; i++) {
-			s = &table.slots[i];
-			if (s->len != 0)
-				sumrec_write(keytab_key(&table, s), s->len, s->sum);
-		}
+		keytab_each(&table, sumrec_write);
 	keytab_clear(&table);
 }
 
 /*
  * Sales wait in a batch of BATCH keys: their slots are prefetched together,
  * so that the cache misses of a table larger than the cache overlap instead
- * of coming one after another.
+ * of coming one after another. A key of two small plain integers, the usual
+ * kind, goes packed into a number; any other as text.
  */
 #define BATCH 16
 
 struct pending {
-	char key[2 * IDENT_MAX + 1];
-	size_t len;
+	uint64_t packed;	/* 0: the key is text */
 	uint32_t hash;
 	int64_t qty;
+	size_t len;
+	char text[2 * IDENT_MAX + 1];
 };
 
 static struct pending batch[BATCH];
 static size_t nbatch;
+
+static int64_t *
+sum_of(const struct pending *b)
+{
+	if (b->packed != 0)
+		return keytab_sum_packed(&table, b->packed, b->hash);
+	return keytab_sum_hashed(&table, b->text, b->len, b->hash);
+}
+
+/* The key's text, for a sum written out early. */
+static void
+write_early(const struct pending *b, int64_t sum)
+{
+	struct pending t = *b;
+
+	if (t.packed != 0)
+		t.len = keytab_unpack(t.packed, t.text);
+	sumrec_write(t.text, t.len, sum);
+}
 
 /*
  * Add a sale to its key's sum. A sum that would overflow is written out as it
@@ -87,13 +101,13 @@ add(const struct pending *b)
 {
 	int64_t *sum, total;
 
-	if ((sum = keytab_sum_hashed(&table, b->key, b->len, b->hash)) == NULL) {
+	if ((sum = sum_of(b)) == NULL) {
 		flush();
-		if ((sum = keytab_sum_hashed(&table, b->key, b->len, b->hash)) == NULL)
+		if ((sum = sum_of(b)) == NULL)
 			fatal(EXIT_DATA, "--memory is too small for one key");
 	}
 	if (__builtin_add_overflow(*sum, b->qty, &total)) {
-		sumrec_write(b->key, b->len, *sum);
+		write_early(b, *sum);
 		total = b->qty;
 	}
 	*sum = total;
@@ -105,7 +119,10 @@ drain(void)
 	size_t i;
 
 	for (i = 0; i < nbatch; i++)
-		keytab_prefetch(&table, batch[i].hash);
+		if (batch[i].packed != 0)
+			keytab_prefetch_packed(&table, batch[i].hash);
+		else
+			keytab_prefetch(&table, batch[i].hash);
 	for (i = 0; i < nbatch; i++)
 		add(&batch[i]);
 	nbatch = 0;
@@ -120,11 +137,16 @@ map(const struct logrec *r, const struct line *raw, void *arg)
 	(void)raw, (void)arg;
 	if (window.set && !window_contains(&window, r->ts))
 		return;
-	memcpy(b->key, cat->p, cat->len);
-	b->key[cat->len] = '\t';
-	memcpy(b->key + cat->len + 1, prod->p, prod->len);
-	b->len = cat->len + 1 + prod->len;
-	b->hash = keytab_hash(b->key, b->len);
+	if (keytab_pack(cat->p, cat->len, prod->p, prod->len, &b->packed))
+		b->hash = keytab_packed_hash(b->packed);
+	else {
+		b->packed = 0;
+		memcpy(b->text, cat->p, cat->len);
+		b->text[cat->len] = '\t';
+		memcpy(b->text + cat->len + 1, prod->p, prod->len);
+		b->len = cat->len + 1 + prod->len;
+		b->hash = keytab_hash(b->text, b->len);
+	}
 	b->qty = r->qty;
 	if (++nbatch == BATCH)
 		drain();

@@ -151,23 +151,144 @@ relay(int from)
 	}
 }
 
-/* Run sort and speak for it: its status 2 is a runtime error here, 1; a broken pipe stays one. */
+/*
+ * Input that is in order already, as sr-map's is when it fits its memory,
+ * need not go through sort: stdin is read, up to PASS_MAX bytes, checking
+ * that each line sorts at or after the one before, as sort -C would. If it
+ * all came in order it is written out as sort would have; otherwise sort gets
+ * what was read and the rest.
+ */
+#define PASS_MAX ((size_t)256 << 20)
+
+static char *inbuf;
+static size_t inlen, insize;
+
+/* Whether line a..an sorts after line b..bn, bytewise, a line before its extensions. */
 static int
-run_sort(const char *prog)
+line_after(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	return c != 0 ? c > 0 : an > bn;
+}
+
+/* Read stdin while it is in order; returns 1 if all of it was (inbuf ends in a newline then). */
+static int
+read_in_order(void)
+{
+	size_t prev = 0, prevlen = 0, line = 0, scan = 0;
+	int first = 1;
+	ssize_t n;
+	char *nl, *p;
+
+	for (;;) {
+		if (inlen >= PASS_MAX)
+			return 0;
+		if (insize - inlen < (1 << 16)) {
+			insize = insize == 0 ? (size_t)1 << 20 : 2 * insize;
+			if (insize > PASS_MAX)
+				insize = PASS_MAX;
+			if ((p = realloc(inbuf, insize + 1)) == NULL)
+				fatal(EXIT_DATA, "out of memory");
+			inbuf = p;
+		}
+		if ((n = read(STDIN_FILENO, inbuf + inlen, insize - inlen)) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal(EXIT_DATA, "stdin: %s", strerror(errno));
+		}
+		inlen += (size_t)n;
+		if (n == 0 && inlen > line && inbuf[inlen - 1] != '\n')
+			inbuf[inlen++] = '\n';	/* sort ends the last line so too */
+		for (; (nl = memchr(inbuf + scan, '\n', inlen - scan)) != NULL; scan = line) {
+			if (!first && line_after(inbuf + prev, prevlen, inbuf + line,
+			    (size_t)(nl - inbuf) - line))
+				return 0;
+			first = 0;
+			prev = line;
+			prevlen = (size_t)(nl - inbuf) - line;
+			line = (size_t)(nl - inbuf) + 1;
+		}
+		scan = inlen;
+		if (n == 0)
+			return 1;
+	}
+}
+
+/* Write all of p..n to fd; returns 0, or errno. */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	for (; n > 0; p += w, n -= (size_t)w)
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			return errno;
+		}
+	return 0;
+}
+
+/*
+ * Give sort what was read of stdin, then the rest; sort writes nothing until
+ * it has all. A sort that ends early (EPIPE) ends the feeding: how it ended
+ * is reported after.
+ */
+static void
+feed(int to)
+{
+	int err;
+	ssize_t n;
+
+	signal(SIGPIPE, SIG_IGN);
+	err = write_all(to, inbuf, inlen);
+	while (err == 0) {
+		if ((n = read(STDIN_FILENO, inbuf, insize)) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal(EXIT_DATA, "stdin: %s", strerror(errno));
+		}
+		if (n == 0)
+			break;
+		err = write_all(to, inbuf, (size_t)n);
+	}
+	if (err != 0 && err != EPIPE)
+		fatal(EXIT_DATA, "writing to sort: %s", strerror(err));
+	close(to);
+	signal(SIGPIPE, SIG_DFL);
+}
+
+/*
+ * Run sort and speak for it: its status 2 is a runtime error here, 1; a broken
+ * pipe stays one. With fed set, its input is what feed gives it.
+ */
+static int
+run_sort(const char *prog, int fed)
 {
 	pid_t pid;
-	int status, fd[2], err;
+	int status, fd[2], in[2] = { -1, -1 }, err;
 
-	if (pipe(fd) < 0 || (pid = fork()) < 0)
+	if (pipe(fd) < 0 || (fed && pipe(in) < 0) || (pid = fork()) < 0)
 		fatal(EXIT_DATA, "cannot run %s: %s", prog, strerror(errno));
 	if (pid == 0) {
 		dup2(fd[1], STDOUT_FILENO);
 		close(fd[0]), close(fd[1]);
+		if (fed) {
+			dup2(in[0], STDIN_FILENO);
+			close(in[0]), close(in[1]);
+		}
 		execvp(prog, (char *const *)sortargv);
 		warnmsg("cannot run %s: %s", prog, strerror(errno));
 		_exit(127);
 	}
 	close(fd[1]);
+	if (fed) {
+		close(in[0]);
+		feed(in[1]);
+	}
 	if ((err = relay(fd[0])) != 0) {
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
@@ -181,6 +302,21 @@ run_sort(const char *prog)
 		fatal(EXIT_DATA, "%s was killed by signal %d", prog, WTERMSIG(status));
 	if (WEXITSTATUS(status) != 0)
 		fatal(EXIT_DATA, "%s failed (exit status %d)", prog, WEXITSTATUS(status));
+	if (close(STDOUT_FILENO) < 0)
+		fatal(EXIT_DATA, "write error: %s", strerror(errno));
+	return 0;
+}
+
+/* Stdin, sorted: passed through when in order already, else through sort. */
+static int
+sort_stdin(const char *prog)
+{
+	int err;
+
+	if (!read_in_order())
+		return run_sort(prog, 1);
+	if ((err = write_all(STDOUT_FILENO, inbuf, inlen)) != 0)
+		fatal(EXIT_DATA, "write error: %s", strerror(err));
 	if (close(STDOUT_FILENO) < 0)
 		fatal(EXIT_DATA, "write error: %s", strerror(errno));
 	return 0;
@@ -275,5 +411,7 @@ main(int argc, char *argv[])
 		return status;
 	if (setenv("LC_ALL", "C", 1) < 0)
 		fatal(EXIT_DATA, "setenv: %s", strerror(errno));
-	return run_sort(prog) | status;
+	if (!merge && noperands == 0)
+		return sort_stdin(prog);
+	return run_sort(prog, 0) | status;
 }

@@ -21,30 +21,63 @@ struct keyslot {
 	} key;
 };
 
+/*
+ * 16 bytes, four to a line: the key "A<TAB>B" where A and B are small plain
+ * integers, packed by keytab_pack into a number whose order is the byte
+ * order of the text. Key 0: empty slot.
+ */
+struct packslot {
+	uint64_t key;
+	int64_t sum;
+};
+
 struct keytab {
 	struct keyslot *slots;
 	size_t mask;		/* slot count - 1; a power of two */
 	size_t count;
 	char *arena;
 	size_t alen, asize;
-	size_t budget;		/* bytes for slots and arena together */
+	struct packslot *pslots;	/* the packed keys, a table of their own */
+	size_t pmask, pcount;
+	size_t budget;		/* bytes for both tables and the arena together */
 };
 
 void keytab_init(struct keytab *kt, size_t budget);
 int64_t *keytab_sum(struct keytab *kt, const char *key, size_t len);
 int64_t *keytab_sum_hashed(struct keytab *kt, const char *key, size_t len, uint32_t h);
+int keytab_pack(const char *a, size_t alen, const char *b, size_t blen, uint64_t *key);
+int64_t *keytab_sum_packed(struct keytab *kt, uint64_t key, uint32_t h);
+#define KEYTAB_PACK_TEXT 18
+size_t keytab_unpack(uint64_t key, char *buf);
 int keytab_each_sorted(struct keytab *kt, void (*fn)(const char *, size_t, int64_t));
+void keytab_each(struct keytab *kt, void (*fn)(const char *, size_t, int64_t));
 void keytab_clear(struct keytab *kt);
 void keytab_free(struct keytab *kt);
 uint64_t hash_bytes(const char *p, size_t n);
 
 #define keytab_hash(key, len) ((uint32_t)hash_bytes((key), (len)))
 
+/* A packed key's hash: a multiply-xorshift, so that both ids move the low bits. */
+static inline uint32_t
+keytab_packed_hash(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	return (uint32_t)(k ^ k >> 33);
+}
+
 /* Start loading the slot where a key of hash h would be, for a lookup soon after. */
 static inline void
 keytab_prefetch(const struct keytab *kt, uint32_t h)
 {
 	__builtin_prefetch(&kt->slots[h & kt->mask]);
+}
+
+/* Start loading the slot where a packed key of hash h would be. */
+static inline void
+keytab_prefetch_packed(const struct keytab *kt, uint32_t h)
+{
+	__builtin_prefetch(&kt->pslots[h & kt->pmask]);
 }
 
 #define keytab_key(kt, s) \

@@ -27,7 +27,7 @@ lr_open(struct lineread *lr, const char *path)
 		}
 	}
 	lr->size = READ_SIZE + LINE_MAX_BYTES;
-	lr->buf = malloc(lr->size);
+	lr->buf = calloc(1, lr->size + LR_PAD);
 	if (lr->buf == NULL)
 		fatal(EXIT_DATA, "out of memory");
 	return 0;

@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #define LINE_MAX_BYTES ((size_t)64 * 1024)
+/* Bytes past buf + size that may be read, never written: block scans may overrun a line. */
+#define LR_PAD 64
 
 struct lineread {
 	int fd;

@@ -105,7 +105,7 @@ tsv_line(struct lineread *lr, struct line *l, logrec_fn *fn, void *arg)
 	struct logrec r;
 	size_t nf;
 
-	if (logrec_scan(&r, l->p, l->len)) {
+	if (logrec_scan(&r, l->p, l->len, (size_t)(lr->buf + lr->size + LR_PAD - l->p))) {
 		fn(&r, l, arg);
 		return;
 	}

@@ -1,6 +1,9 @@
 /* logscan: the fast path of the log-line parser, one pass over a line that is valid. */
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "ident.h"
 #include "logscan.h"
@@ -92,20 +95,89 @@ scan_price(struct field *f, const char *p, const char *end)
 	return p + 1;
 }
 
+#ifdef __SSE2__
+/*
+ * Bit i set when byte i of the 64 at p is a tab, in *tab, or cannot be in an
+ * id (below 0x20, or 0x7f; tabs too), in *ctl.
+ */
+static void
+classify64(const char *p, uint64_t *tab, uint64_t *ctl)
+{
+	const __m128i t = _mm_set1_epi8('\t'), c = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f);
+	__m128i b;
+	uint64_t tm = 0, cm = 0;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+		tm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, t)) << 16 * i;
+		cm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(_mm_max_epu8(b, c), c), _mm_cmpeq_epi8(b, del))) << 16 * i;
+	}
+	*tab = tm;
+	*ctl = cm;
+}
+
+/*
+ * A line of at most 64 bytes with 64 readable at p: one classification finds
+ * the six tabs and proves the ids free of control bytes; what is left is the
+ * numbers.
+ */
+static int
+scan_short(struct logrec *r, const char *p, size_t len)
+{
+	uint64_t tab, ctl, keep = len == 64 ? ~0ULL : (1ULL << len) - 1;
+	size_t at[NFIELDS + 1], i;
+	const char *q;
+
+	classify64(p, &tab, &ctl);
+	tab &= keep;
+	if ((ctl & keep) != tab)
+		return 0;
+	at[0] = 0;
+	for (i = 1; i < NFIELDS; i++) {
+		if (tab == 0)
+			return 0;
+		at[i] = (size_t)__builtin_ctzll(tab) + 1;
+		tab &= tab - 1;
+	}
+	if (tab != 0)
+		return 0;
+	at[NFIELDS] = len + 1;
+	for (i = 0; i < NFIELDS; i++) {
+		r->f[i].p = p + at[i];
+		r->f[i].len = at[i + 1] - at[i] - 1;
+		if (r->f[i].len == 0)
+			return 0;
+	}
+	q = p + at[F_QTY];
+	return ts_parse(p, r->f[F_TIMESTAMP].len, &r->ts) == NULL &&
+	    scan_qty(r, q, p + len) == q + r->f[F_QTY].len + 1 &&
+	    scan_price(&r->f[F_PRICE], p + at[F_PRICE], p + len) == p + at[F_SELLER];
+}
+#endif
+
 /*
  * Parse a TSV log line (without newline; a final '\r' is dropped) that is
  * valid, filling r as logrec_split and logrec_check would. Returns 1, or 0
  * when the line is not one this path takes: the caller then runs the full
  * checks, which accept or reject it and say why. It never accepts a line the
- * full checks reject.
+ * full checks reject. Bytes up to p + avail (avail >= len) may be read, and
+ * are, whatever they hold, in blocks.
  */
 int
-logrec_scan(struct logrec *r, const char *p, size_t len)
+logrec_scan(struct logrec *r, const char *p, size_t len, size_t avail)
 {
 	const char *end = p + len, *tab;
 
 	if (len > 0 && end[-1] == '\r')
-		end--;
+		end--, len--;
+#ifdef __SSE2__
+	if (len <= 64 && avail >= 64)
+		return scan_short(r, p, len);
+#else
+	(void)avail;
+#endif
 	if ((tab = memchr(p, '\t', (size_t)(end - p))) == NULL ||
 	    ts_parse(p, (size_t)(tab - p), &r->ts) != NULL)
 		return 0;

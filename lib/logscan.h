@@ -6,6 +6,6 @@
 
 #include "logrec.h"
 
-int logrec_scan(struct logrec *r, const char *p, size_t len);
+int logrec_scan(struct logrec *r, const char *p, size_t len, size_t avail);
 
 #endif

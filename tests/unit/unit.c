@@ -644,6 +644,100 @@ test_keytab_many(void)
 	keytab_free(&kt);
 }
 
+/* The sum of "A<TAB>B" as sr-map finds it: packed when it can be. */
+static int64_t *
+keytab_sum_any(struct keytab *kt, const char *key, size_t len)
+{
+	const char *tab = memchr(key, '\t', len);
+	uint64_t k;
+
+	if (tab != NULL && keytab_pack(key, (size_t)(tab - key), tab + 1, len - (size_t)(tab - key) - 1, &k))
+		return keytab_sum_packed(kt, k, keytab_packed_hash(k));
+	return keytab_sum(kt, key, len);
+}
+
+/* Which keys pack, and that they come back as they went in. */
+static void
+test_keytab_pack(void)
+{
+	static const struct {
+		const char *key;
+		int packs;
+	} t[] = {
+		{ "0\t0", 1 }, { "1\t2", 1 }, { "99999\t999999999999", 1 }, { "10000\t100000000000", 1 },
+		{ "100000\t1", 0 },	/* 6 digits: too long for the first id */
+		{ "1\t1000000000000", 0 },	/* 13 digits */
+		{ "01\t1", 0 }, { "1\t00", 0 }, { "\t1", 0 }, { "1\t", 0 }, { "1a\t1", 0 },
+		{ "1\t-1", 0 }, { "1\t 1", 0 }, { "1\t1.0", 0 },
+	};
+	char buf[KEYTAB_PACK_TEXT];
+	const char *tab;
+	size_t i, len, n;
+	uint64_t k, k2;
+	char a[40], b[40];
+	int packs, c1, c2, bad = 0;
+	uint64_t x = 2463534242ULL;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		len = strlen(t[i].key);
+		tab = strchr(t[i].key, '\t');
+		packs = keytab_pack(t[i].key, (size_t)(tab - t[i].key), tab + 1, len - (size_t)(tab - t[i].key) - 1, &k);
+		CHECK_ROW(__LINE__, packs == t[i].packs, "keytab_pack '%s': %d, want %d", t[i].key, packs, t[i].packs);
+		if (packs) {
+			n = keytab_unpack(k, buf);
+			CHECK(n == len && memcmp(buf, t[i].key, n) == 0, "keytab_unpack of '%s': '%.*s'",
+			    t[i].key, (int)n, buf);
+		}
+	}
+	/* Packed keys order as their texts do, byte by byte, over ids of every length. */
+	for (i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		sprintf(a, "%llu", (unsigned long long)(x % 100000 / ((x >> 20 & 3) == 0 ? 1000 : 1)));
+		sprintf(b, "%llu", (unsigned long long)((x >> 24) % 1000000000000ULL / (1ULL << (x >> 60))));
+		if (!keytab_pack(a, strlen(a), b, strlen(b), &k))
+			bad++;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		sprintf(a + 20, "%llu", (unsigned long long)(x % 100000 / ((x >> 20 & 3) == 0 ? 1000 : 1)));
+		sprintf(b + 20, "%llu", (unsigned long long)((x >> 24) % 1000000000000ULL / (1ULL << (x >> 60))));
+		if (!keytab_pack(a + 20, strlen(a + 20), b + 20, strlen(b + 20), &k2))
+			bad++;
+		c1 = strcmp(a, a + 20) != 0 ? strcmp(a, a + 20) : strcmp(b, b + 20);
+		c2 = (k > k2) - (k < k2);
+		if ((c1 > 0) - (c1 < 0) != c2)
+			bad++;
+	}
+	CHECK(bad == 0, "keytab_pack: %d of 200000 pairs out of byte order or not packed", bad);
+}
+
+/* Packed and text keys share the budget: filling with both stops within it, losing nothing. */
+static void
+test_keytab_packed_budget(size_t budget)
+{
+	struct keytab kt;
+	char key[64];
+	size_t n, i, len, bad = 0;
+	int64_t *sum;
+
+	keytab_init(&kt, budget);
+	for (n = 0; n < 1000000; n++) {
+		len = (size_t)sprintf(key, n % 5 == 0 ? "x%zu\t%zu" : "%zu\t%zu", n % 1000, n);
+		if ((sum = keytab_sum_any(&kt, key, len)) == NULL)
+			break;
+		*sum = (int64_t)n;
+	}
+	CHECK(n < 1000000 && kt.pcount > 0 && kt.count > 0, "keytab: mixed keys: %zu taken, %zu packed",
+	    n, kt.pcount);
+	CHECK((kt.mask + 1) * sizeof *kt.slots + (kt.pmask + 1) * sizeof *kt.pslots + kt.asize <= budget,
+	    "keytab: mixed keys exceed budget %zu", budget);
+	for (i = 0; i < n; i++) {
+		len = (size_t)sprintf(key, i % 5 == 0 ? "x%zu\t%zu" : "%zu\t%zu", i % 1000, i);
+		if ((sum = keytab_sum_any(&kt, key, len)) == NULL || *sum != (int64_t)i)
+			bad++;
+	}
+	CHECK(bad == 0, "keytab: mixed keys: %zu of %zu sums lost", bad, n);
+	keytab_free(&kt);
+}
+
 /* keytab_each_sorted: every key once, in strictly increasing byte order, with its sum. */
 static char sorted_prev[600];
 static size_t sorted_prevlen, sorted_n, sorted_bad;
@@ -676,14 +770,19 @@ test_keytab_sorted(void)
 		    (unsigned long long)(x % 7), (unsigned long long)(x >> 40));
 		if (x & 2)
 			len += (size_t)sprintf(key + len, "-%0*d", (int)(x >> 60), 0);
-		sum = keytab_sum(&kt, key, len);
+		if ((x & 12) == 12)	/* ids around the limits of packing */
+			len = (size_t)sprintf(key, "%llu\t%llu", (unsigned long long)(x % 1000003),
+			    (unsigned long long)(x >> 20) % 10000000000003ULL / ((x >> 4 & 3) * 1000 + 1));
+		sum = keytab_sum_any(&kt, key, len);
 		n += *sum == 0;
 		*sum += 1;
 	}
+	CHECK(kt.count > 1000 && kt.pcount > 1000, "keytab: %zu text keys, %zu packed: want both",
+	    kt.count, kt.pcount);
 	sorted_n = sorted_bad = 0;
 	CHECK(keytab_each_sorted(&kt, sorted_visit) == 0, "keytab_each_sorted failed");
-	CHECK(sorted_n == kt.count && sorted_n == n, "keytab_each_sorted: %zu keys of %zu",
-	    sorted_n, kt.count);
+	CHECK(sorted_n == kt.count + kt.pcount && sorted_n == n, "keytab_each_sorted: %zu keys of %zu",
+	    sorted_n, n);
 	CHECK(sorted_bad == 0, "keytab_each_sorted: %zu keys out of order", sorted_bad);
 	keytab_free(&kt);
 }
@@ -714,7 +813,7 @@ test_keytab_budget(size_t budget, int width)
 	fill = n;
 	CHECK(n < 1000000, "keytab budget %zu, width %d: never full", budget, width);
 	CHECK(kt.count == n, "keytab: count %zu after %zu keys", kt.count, n);
-	CHECK((kt.mask + 1) * sizeof *kt.slots + kt.asize <= budget,
+	CHECK((kt.mask + 1) * sizeof *kt.slots + (kt.pmask + 1) * sizeof *kt.pslots + kt.asize <= budget,
 	    "keytab: %zu slots + %zu arena bytes exceed budget %zu", kt.mask + 1, kt.asize, budget);
 	CHECK(keytab_sum(&kt, key, make_wide_key(key, n, width)) == NULL && kt.count == n,
 	    "keytab: a full table took the key after all");
@@ -1014,6 +1113,8 @@ main(int argc, char *argv[])
 	test_ident_cmp_cases();
 	test_ident_cmp_order();
 	test_keytab_many();
+	test_keytab_pack();
+	test_keytab_packed_budget((size_t)1 << 20);
 	test_keytab_sorted();
 	test_keytab_budget((size_t)1 << 20, 8);		/* slots run out first */
 	test_keytab_budget((size_t)1 << 20, 200);	/* the arena runs out first */
