@@ -13,7 +13,7 @@ LDLIBS = -lcsv -lsqlite3
 # O: where objects and binaries go; another O keeps a sanitizer build apart.
 O = .
 
-TOOLS = sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load
+TOOLS = sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load sr-serve
 BIN = $(TOOLS:%=$(O)/bin/%)
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(O)/lib/%.o)
@@ -37,6 +37,9 @@ $(O)/bin/%: cmd/%.c $(LIBA) $(LIBHDR)
 PGINC = $(shell pg_config --includedir)
 $(O)/bin/sr-load: private CPPFLAGS += -I$(PGINC)
 $(O)/bin/sr-load: private LDLIBS += -lpq
+
+# sr-serve, the read API, is an HTTP server on libevent, with a thread that reloads.
+$(O)/bin/sr-serve: private LDLIBS += -levent -pthread
 
 $(O)/lib/%.o: lib/%.c $(LIBHDR)
 	@mkdir -p $(@D)

@@ -3,7 +3,8 @@
 set -eu
 
 pkgs="make gcc libc6-dev clang libclang-rt-14-dev libcsv-dev libsqlite3-dev sqlite3 bats
-	mandoc coreutils mawk valgrind cppcheck clang-tidy shellcheck libpq-dev postgresql"
+	mandoc coreutils mawk valgrind cppcheck clang-tidy shellcheck libpq-dev postgresql
+	libevent-dev curl jq python3 nginx chromium wrk"
 
 missing=""
 for p in $pkgs; do

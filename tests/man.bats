@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The manuals keep up with the code: every tool has a lint-clean page, and every option it accepts is documented there.
 
-TOOLS="sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load"
+TOOLS="sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load sr-serve"
 
 setup() {
 	export LC_ALL=C
