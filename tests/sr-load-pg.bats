@@ -16,7 +16,7 @@ setup_file() {
 	local out
 	export SR_PG_ENV="$BATS_FILE_TMPDIR/pg.env" SR_PG_SKIP=""
 	if ! out=$("$BATS_TEST_DIRNAME/pg.sh" start "$SR_PG_ENV" 2>&1); then
-		out=$(echo "$out" | tr '\n' ' ')
+		out=$(printf '%s' "$out" | tr '\n' ' ')
 		if [ "${CI:-}" = true ]; then
 			echo "PostgreSQL is needed in CI, and tests/pg.sh could not start it: $out" >&2
 			return 1
@@ -69,6 +69,17 @@ refused() {
 	check 1 "--db $PG" "$1" "" "$TOOL: $2\n"
 	rows_are "$ROWS"
 	meta_is "1 NULL NULL 3 2"
+}
+
+# await SQL: wait up to 20 seconds for SQL to give t.
+await() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(sql "$1")" = t ] && return 0
+		sleep 0.1
+	done
+	echo "-- still not true after 20 s: $1"
+	return 1
 }
 
 # ranking NAME CATEGORIES RANKS: sr-topk output whose product ids start with NAME.
@@ -199,10 +210,11 @@ ranking() {
 	ranking a 10 10 > a.tsv
 	ranking b 10 10 > b.tsv
 	sr-load --db "$PG" a.tsv
-	psql -qXAt -c 'BEGIN ISOLATION LEVEL REPEATABLE READ' -c "$q" -c 'SELECT pg_sleep(4)' -c "$q" -c COMMIT > reader &
-	sleep 1
+	psql -qXAt -c 'BEGIN ISOLATION LEVEL REPEATABLE READ' -c "$q" -c 'SELECT pg_sleep(6)' -c "$q" -c COMMIT \
+	    > reader 3>&- &
+	await "SELECT count(*) = 1 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(6)'"
 	# The load takes no lock that waits for the reader, whose table it empties and refills.
-	timeout 3 sr-load --db "$PG" b.tsv
+	timeout 4 sr-load --db "$PG" b.tsv
 	db_is "$q" "100 b-0000-001"
 	wait $!
 	[ "$(sed '/^$/d' reader)" = "$(printf '100|a-0000-001\n100|a-0000-001')" ]
@@ -223,7 +235,7 @@ ranking() {
 			while [ ! -e stop ]; do
 				for i in 1 2 3 4 5 6 7 8 9 10; do cat reader.sql; done | psql -qXAt -v ON_ERROR_STOP=1 || exit 1
 			done
-		) > "reader.$n" 2> "reader.$n.err" &
+		) > "reader.$n" 2> "reader.$n.err" 3>&- &
 	done
 	for ((i = 1; i <= reloads; i++)); do
 		if ((i % 2)); then file=b.tsv; else file=a.tsv; fi
@@ -249,7 +261,7 @@ ranking() {
 	local n pid
 	for n in 1 2 3 4; do
 		ranking "l$n" "$((10 + n))" 20 > "l$n.tsv"
-		sr-load --db "$PG" "l$n.tsv" 2> "err.$n" &
+		sr-load --db "$PG" "l$n.tsv" 2> "err.$n" 3>&- &
 	done
 	wait
 	cat err.*
@@ -259,14 +271,13 @@ ranking() {
 	check 0 "--db $PG" "$RANKING" ""
 	# Killed in the middle of its COPY: the server rolls the transaction back.
 	mkfifo fifo
-	sr-load --db "$PG" < fifo &
+	sr-load --db "$PG" < fifo 3>&- &
 	pid=$!
 	{
 		ranking k 100 100
-		sleep 2
-	} > fifo &
-	sleep 1
-	db_is "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sr-load' AND query LIKE 'COPY%'" "1"
+		while kill -0 "$pid" 2> /dev/null; do sleep 0.1; done
+	} > fifo 3>&- &
+	await "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'sr-load' AND query LIKE 'COPY%'"
 	kill -9 "$pid"
 	wait "$pid" || true
 	rows_are "$ROWS"
