@@ -33,6 +33,22 @@ struct line {
 	int cont;		/* a later piece of a long line */
 };
 
+/* The bytes read and not yet taken: *p, and how many (LR_PAD more may be read). */
+static inline size_t
+lr_unread(const struct lineread *lr, char **p)
+{
+	*p = lr->buf + lr->start;
+	return lr->inlong ? 0 : lr->end - lr->start;
+}
+
+/* Take a line of len bytes and its newline, found in lr_unread's bytes by the caller. */
+static inline void
+lr_take(struct lineread *lr, size_t len)
+{
+	lr->start += len + 1;
+	lr->lineno++;
+}
+
 int lr_open(struct lineread *lr, const char *path);
 int lr_next(struct lineread *lr, struct line *l);
 void lr_close(struct lineread *lr);

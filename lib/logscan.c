@@ -96,43 +96,83 @@ scan_price(struct field *f, const char *p, const char *end)
 }
 
 #ifdef __SSE2__
-/*
- * Bit i set when byte i of the 64 at p is a tab, in *tab, or cannot be in an
- * id (below 0x20, or 0x7f; tabs too), in *ctl.
- */
+/* Bit i set for byte i of the 64 at p: what each kind of byte the fast path looks for is. */
+struct classes {
+	uint64_t tab;
+	uint64_t ctl;		/* cannot be in an id: below 0x20 or 0x7f (tabs too) */
+	uint64_t digit;
+	uint64_t dot;
+};
+
 static void
-classify64(const char *p, uint64_t *tab, uint64_t *ctl)
+classify64(const char *p, struct classes *c)
 {
-	const __m128i t = _mm_set1_epi8('\t'), c = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f);
-	__m128i b;
-	uint64_t tm = 0, cm = 0;
+	const __m128i tab = _mm_set1_epi8('\t'), x1f = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f);
+	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9), dot = _mm_set1_epi8('.');
+	__m128i b, d;
 	size_t i;
 
+	memset(c, 0, sizeof *c);
 	for (i = 0; i < 4; i++) {
 		b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
-		tm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, t)) << 16 * i;
-		cm |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(_mm_max_epu8(b, c), c), _mm_cmpeq_epi8(b, del))) << 16 * i;
+		d = _mm_sub_epi8(b, zero);
+		c->tab |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, tab)) << 16 * i;
+		c->ctl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(_mm_max_epu8(b, x1f), x1f), _mm_cmpeq_epi8(b, del))) << 16 * i;
+		c->digit |= (uint64_t)(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_max_epu8(d, nine), nine)) << 16 * i;
+		c->dot |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, dot)) << 16 * i;
 	}
-	*tab = tm;
-	*ctl = cm;
+}
+
+/* Bits from..to-1. */
+static uint64_t
+span(size_t from, size_t to)
+{
+	return (to == 64 ? ~0ULL : (1ULL << to) - 1) & ~((1ULL << from) - 1);
+}
+
+/* qty at bits from..to-1: 1 to 18 digits, no sign (the scalar scan takes the rest). */
+static int
+masked_qty(struct logrec *r, const char *p, size_t from, size_t to, const struct classes *c)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (to - from > 18 || (c->digit & span(from, to)) != span(from, to))
+		return scan_qty(r, p + from, p + to + 1) == p + to + 1;
+	for (i = from; i < to; i++)
+		v = v * 10 + (p[i] - '0');
+	r->qty = v;
+	return 1;
+}
+
+/* total_price at bits from..to-1: digits with at most one '.' between two of them. */
+static int
+masked_price(struct logrec *r, const char *p, size_t from, size_t to, const struct classes *c)
+{
+	uint64_t all = span(from, to), dot = c->dot & all;
+
+	if ((c->digit & all) == all && to - from <= 18)
+		return 1;
+	if ((dot & (dot - 1)) == 0 && dot != 0 && ((c->digit | dot) & all) == all &&
+	    (dot & (1ULL << from | 1ULL << (to - 1))) == 0 && to - from <= 19)
+		return 1;
+	return scan_price(&r->f[F_PRICE], p + from, p + to + 1) == p + to + 1;
 }
 
 /*
- * A line of at most 64 bytes with 64 readable at p: one classification finds
- * the six tabs and proves the ids free of control bytes; what is left is the
- * numbers.
+ * A line of len bytes, at most 64, classified in c: the six tabs are found and
+ * the ids are proved free of control bytes at once; what is left is the
+ * numbers, whose digits are known too.
  */
 static int
-scan_short(struct logrec *r, const char *p, size_t len)
+scan_masked(struct logrec *r, const char *p, size_t len, const struct classes *c)
 {
-	uint64_t tab, ctl, keep = len == 64 ? ~0ULL : (1ULL << len) - 1;
+	uint64_t keep = span(0, len), tab = c->tab & keep;
 	size_t at[NFIELDS + 1], i;
-	const char *q;
 
-	classify64(p, &tab, &ctl);
-	tab &= keep;
-	if ((ctl & keep) != tab)
+	if ((c->ctl & keep) != tab)
 		return 0;
 	at[0] = 0;
 	for (i = 1; i < NFIELDS; i++) {
@@ -150,12 +190,49 @@ scan_short(struct logrec *r, const char *p, size_t len)
 		if (r->f[i].len == 0)
 			return 0;
 	}
-	q = p + at[F_QTY];
 	return ts_parse(p, r->f[F_TIMESTAMP].len, &r->ts) == NULL &&
-	    scan_qty(r, q, p + len) == q + r->f[F_QTY].len + 1 &&
-	    scan_price(&r->f[F_PRICE], p + at[F_PRICE], p + len) == p + at[F_SELLER];
+	    masked_qty(r, p, at[F_QTY], at[F_PRICE] - 1, c) &&
+	    masked_price(r, p, at[F_PRICE], at[F_SELLER] - 1, c);
+}
+
+/* A line of at most 64 bytes with 64 readable at p. */
+static int
+scan_short(struct logrec *r, const char *p, size_t len)
+{
+	struct classes c;
+
+	classify64(p, &c);
+	return scan_masked(r, p, len, &c);
 }
 #endif
+
+/*
+ * The fast path straight from a read buffer: if the n bytes at p (n > 0; 64
+ * may be read whatever n) begin with a line of at most 64 bytes that ends in
+ * a newline and that logrec_scan takes, fill r and return the line's length
+ * without the newline; else -1, and the caller takes the line the slow way.
+ * It saves finding the newline first: the same classification finds it.
+ */
+long
+logrec_scan_line(struct logrec *r, const char *p, size_t n)
+{
+#ifdef __SSE2__
+	struct classes c;
+	uint64_t other;
+	size_t len;
+
+	classify64(p, &c);
+	if ((other = c.ctl & ~c.tab) == 0)
+		return -1;
+	len = (size_t)__builtin_ctzll(other);
+	if (len >= n || p[len] != '\n' || !scan_masked(r, p, len, &c))
+		return -1;
+	return (long)len;
+#else
+	(void)r, (void)p, (void)n;
+	return -1;
+#endif
+}
 
 /*
  * Parse a TSV log line (without newline; a final '\r' is dropped) that is

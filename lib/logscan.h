@@ -7,5 +7,6 @@
 #include "logrec.h"
 
 int logrec_scan(struct logrec *r, const char *p, size_t len, size_t avail);
+long logrec_scan_line(struct logrec *r, const char *p, size_t n);
 
 #endif

@@ -16,6 +16,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct logrec fast, slow, fastpad;
 	size_t nf;
 	int field, i, taken;
+	long len;
 
 	/*
 	 * With room to read in blocks, the scan must give the same answer, whatever
@@ -30,6 +31,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (taken)
 		for (i = 0; i < NFIELDS; i++)
 			CHECK(fastpad.f[i].p - padded == fast.f[i].p - buf && fastpad.f[i].len == fast.f[i].len);
+	/* Straight from a buffer: a line it takes ends at a newline and passes the full checks. */
+	memset(padded + size, '\n', 64);
+	if (size > 0 && (len = logrec_scan_line(&fastpad, padded, size)) >= 0) {
+		CHECK((size_t)len < size && padded[len] == '\n' && memchr(padded, '\n', (size_t)len) == NULL);
+		nf = logrec_split(&slow, padded, (size_t)len);
+		CHECK(nf == NFIELDS && logrec_check(&slow, &field) == NULL);
+		for (i = 0; i < NFIELDS; i++)
+			CHECK(fastpad.f[i].p == slow.f[i].p && fastpad.f[i].len == slow.f[i].len);
+		CHECK(instant_cmp(fastpad.ts, slow.ts) == 0 && fastpad.qty == slow.qty);
+	}
 	free(padded);
 	if (taken) {
 		nf = logrec_split(&slow, buf, size);
