@@ -1,0 +1,579 @@
+#!/usr/bin/env bats
+# sr-serve: the read API over HTTP: exact JSON, statuses and caching, reloads while serving, hostile clients, the page in Chromium, nginx in front.
+#
+# Each test starts its own server on a free loopback port (--listen 127.0.0.1:0)
+# against a database made by the real pipeline, and stops it in teardown.
+# Needs curl, jq and python3; the page test needs chromium and the proxy test
+# nginx: without them those two are skipped, saying why, except with CI=true,
+# where they fail. The page's screenshot is kept in $SR_ARTIFACTS (default
+# ${TMPDIR:-/tmp}/sr-serve-artifacts), and the test prints where.
+
+load helper
+TOOL=sr-serve
+
+USAGE='usage: sr-serve [--db path] [--listen address:port] [--max-connections n]\n'
+NOW=2026-11-30T00:00:00Z
+SINCE=2026-11-23T00:00:00Z
+
+# Two rankings of testdata/sales.tsv: A, the top 10 of the week, and B, the top 3 of its last 2 days.
+setup_file() {
+	local td="$BATS_TEST_DIRNAME/../testdata"
+	export RANK_A="$BATS_FILE_TMPDIR/a.tsv" RANK_B="$BATS_FILE_TMPDIR/b.tsv"
+	sr-filter-week --now "$NOW" "$td/sales.tsv" | sr-map | sr-sort | sr-reduce | sr-topk -n 10 > "$RANK_A"
+	sr-filter-week --now "$NOW" --days 2 "$td/sales.tsv" | sr-map | sr-sort | sr-reduce |
+	    sr-topk -n 3 > "$RANK_B"
+	[ "$(wc -l < "$RANK_A")" -eq 60 ] && [ "$(wc -l < "$RANK_B")" -gt 10 ] && ! cmp -s "$RANK_A" "$RANK_B"
+}
+
+teardown() {
+	local p
+	for p in ${NGINX_PID-} ${SERVE_PIDS-}; do
+		kill "$p" 2> /dev/null || true
+		wait "$p" 2> /dev/null || true
+	done
+}
+
+# load_db RANKING [DB] [sr-load options]: load RANKING into DB (default r.db), window of the week before NOW.
+load_db() {
+	local file=$1 db=${2:-r.db}
+	shift $(($# < 2 ? $# : 2))
+	sr-load --db "$db" --now "$NOW" "$@" "$file"
+}
+
+# serve DB [options]: start sr-serve on a free loopback port; sets URL, PORT and SERVE_PID (added to SERVE_PIDS).
+serve() {
+	local i log="serve.$RANDOM.err"
+	: > "$log"
+	sr-serve --db "$@" --listen 127.0.0.1:0 2> "$log" 3>&- &
+	SERVE_PID=$!
+	SERVE_PIDS="${SERVE_PIDS-} $SERVE_PID"
+	PORT=""
+	for ((i = 0; i < 200; i++)); do
+		PORT=$(sed -n 's|^sr-serve: listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$log")
+		[ -z "$PORT" ] || break
+		sleep 0.05
+	done
+	[ -n "$PORT" ] || { echo "sr-serve did not start:"; cat "$log"; return 1; }
+	URL=http://127.0.0.1:$PORT
+}
+
+# get PATH [curl options]: sets STATUS; the body is in .body, the headers in .headers.
+get() {
+	local path=$1
+	shift
+	STATUS=$(curl -sS --max-time 10 -o .body -D .headers -w '%{http_code}' "$@" "$URL$path")
+}
+
+# header NAME: the value of a header of the last reply.
+header() {
+	sed -n "s/^$1: \(.*\)\r\$/\1/Ip" .headers
+}
+
+# answers STATUS PATH BODY [curl options]: the reply to PATH is STATUS with exactly BODY (printf %b) and a newline.
+answers() {
+	local want=$1 path=$2 body=$3
+	shift 3
+	get "$path" "$@"
+	printf '%b\n' "$body" > .want
+	if [ "$STATUS" != "$want" ] || ! cmp -s .want .body; then
+		echo "-- GET $path: status $STATUS (want $want), body:"
+		cat .body
+		echo "-- want:"
+		cat .want
+		return 1
+	fi
+}
+
+# ranking_of CATEGORY [DB]: the rows of a category as sr-serve's products, from SQL, as TSV.
+ranking_of() {
+	sqlite3 -separator "$(printf '\t')" "${2:-r.db}" \
+	    "SELECT rank, product_id, total_sold FROM sales_rank WHERE category_id = '$1' ORDER BY rank"
+}
+
+products_tsv() {
+	jq -r '.products[] | [.rank, .product_id, .total_sold] | @tsv' "$@"
+}
+
+# need COMMAND WHY: skip when COMMAND is missing, but fail in CI, where it must run.
+need() {
+	command -v "$1" > /dev/null && return 0
+	[ "${CI:-}" != true ] || { echo "$1 is needed in CI ($2) and is not installed"; return 1; }
+	skip "$1 is not installed: $2 is not tested"
+}
+
+@test "sr-serve: --help, --version, bad options, databases it cannot serve" {
+	check_help_version
+	check 2 "--db" "" "" "$TOOL: option '--db' requires an argument\n$USAGE"
+	check 2 "stray" "" "" "$USAGE"
+	check 2 "--db ''" "" "" "$TOOL: --db: empty path\n"
+	check 2 "--max-connections 0" "" "" "$TOOL: --max-connections: count is too small: 0 (at least 1)\n"
+	check 2 "--max-connections x" "" "" "$TOOL: --max-connections: not a number: 'x'\n"
+	local l
+	for l in localhost:8080 127.0.0.1 127.0.0.1:65536 127.0.0.1:x ::1:8080 '[::1]' 1.2.3:80 ''; do
+		check 2 "--listen '$l'" "" "" \
+		    "$TOOL: --listen: want a numeric address and a port, as 127.0.0.1:8080 or [::1]:8080: '$l'\n"
+	done
+	check 1 "--db nope.db" "" "" "$TOOL: nope.db: open: unable to open database file\n"
+	echo 'not a database, longer than the SQLite header is: 0123456789012345678901234567890123456789' > text.db
+	check 1 "--db text.db" "" "" "$TOOL: text.db: open: file is not a database\n"
+	[ ! -e nope.db ]
+}
+
+@test "sr-serve: address in use is an error; SIGTERM and SIGINT end it with status 0" {
+	local sig status
+	load_db "$RANK_A"
+	serve r.db
+	check 1 "--db r.db --listen 127.0.0.1:$PORT" "" "" "$TOOL: --listen: 127.0.0.1:$PORT: Address already in use\n"
+	for sig in TERM INT; do
+		serve r.db
+		get /healthz
+		[ "$STATUS" = 200 ]
+		kill -"$sig" "$SERVE_PID"
+		status=0
+		timeout 5 tail --pid="$SERVE_PID" -f /dev/null
+		wait "$SERVE_PID" || status=$?
+		[ "$status" -eq 0 ] || { echo "SIG$sig: status $status"; return 1; }
+		! curl -s "$URL/healthz"
+	done
+}
+
+@test "sr-serve: /api/v1/popular, /api/v1/categories and /healthz, byte for byte" {
+	local meta cats c
+	load_db "$RANK_A"
+	serve r.db
+	meta="\"generation\":1,\"loaded_at\":\"$(sqlite3 r.db 'SELECT loaded_at FROM sales_rank_meta')\",\"window\":{\"since\":\"$SINCE\",\"until\":\"$NOW\"}"
+	answers 200 '/api/v1/popular?category_id=1&limit=2' \
+	    "{\"category_id\":\"1\",$meta,\"products\":[{\"rank\":1,\"product_id\":\"107\",\"total_sold\":147},{\"rank\":2,\"product_id\":\"97\",\"total_sold\":34}]}"
+	[ "$(header Content-Type)" = application/json ]
+	[ "$(header Cache-Control)" = "public, max-age=1" ]
+	[ "$(header ETag)" = '"1.0.2"' ]
+	[ "$(header Content-Length)" = "$(wc -c < .body)" ]
+	cats=""
+	for c in 1 2 3 4 5 6; do
+		cats="$cats${cats:+,}{\"category_id\":\"$c\",\"products\":10}"
+	done
+	answers 200 /api/v1/categories "{$meta,\"categories\":[$cats]}"
+	answers 200 /healthz "{\"status\":\"ok\",$meta,\"categories\":6,\"products\":60}"
+	[ "$(header Cache-Control)" = no-store ]
+	# Every category, whole and cut, is what SQL says.
+	for c in 1 2 3 4 5 6; do
+		get "/api/v1/popular?category_id=$c"
+		[ "$STATUS" = 200 ]
+		jq -e --arg c "$c" '.category_id == $c and .generation == 1 and (.products | length) == 10' .body > /dev/null
+		[ "$(products_tsv .body)" = "$(ranking_of "$c")" ]
+		get "/api/v1/popular?category_id=$c&limit=3"
+		[ "$(products_tsv .body)" = "$(ranking_of "$c" | head -n 3)" ]
+	done
+	get '/api/v1/popular?limit=1000000&category_id=6'
+	[ "$(products_tsv .body)" = "$(ranking_of 6)" ]
+	get '/api/v1/popular?category_id=6&limit=1'
+	[ "$(jq -c .products .body)" = "$(ranking_of 6 | head -n 1 | jq -R -c 'split("\t") | [{rank: (.[0] | tonumber), product_id: .[1], total_sold: (.[2] | tonumber)}]')" ]
+}
+
+@test "sr-serve: errors are JSON with 400, 404, 405; HEAD; ETag and If-None-Match give 304" {
+	local p m etag len
+	load_db "$RANK_A"
+	serve r.db
+	p=/api/v1/popular
+	answers 404 "$p?category_id=nope" '{"error":"unknown category"}'
+	[ "$(header Content-Type)" = application/json ]
+	answers 404 "$p?category_id=1%20" '{"error":"unknown category"}'
+	answers 404 /nope '{"error":"not found (see /api/v1/popular, /api/v1/categories, /healthz, /metrics, /)"}'
+	answers 404 /api/v1/popular/ '{"error":"not found (see /api/v1/popular, /api/v1/categories, /healthz, /metrics, /)"}'
+	answers 400 "$p" '{"error":"missing query parameter: category_id"}'
+	answers 400 "$p?limit=3" '{"error":"missing query parameter: category_id"}'
+	for q in 'category_id=%zz' 'category_id=%4' 'category_id=1%' 'category_id=%00' 'category_id=1&limit=%' 'x%=1'; do
+		answers 400 "$p?$q" '{"error":"bad percent-encoding, or a parameter too long"}'
+	done
+	answers 400 "$p?category_id=$(printf 'a%.0s' {1..256})" '{"error":"category_id: longer than 255 bytes"}'
+	answers 400 "$p?category_id=$(printf 'a%.0s' {1..1000})" '{"error":"bad percent-encoding, or a parameter too long"}'
+	answers 400 "$p?category_id=" '{"error":"category_id: empty"}'
+	answers 400 "$p?category_id=%01" '{"error":"category_id: control character in id"}'
+	for q in x 0 -1 1.5 1e3 1000001 99999999999999999999 '' %201 1%20; do
+		answers 400 "$p?category_id=1&limit=$q" '{"error":"limit: not an integer from 1 to 1000000"}'
+	done
+	answers 400 "$p?category_id=1&category_id=2" '{"error":"a query parameter is given twice"}'
+	answers 400 "$p?category_id=1&limit=1&limit=2" '{"error":"a query parameter is given twice"}'
+	answers 400 "$p?category_id=1&sort=asc" '{"error":"unknown query parameter (want category_id, limit)"}'
+	answers 400 "$p?category_id" '{"error":"a query parameter has no value"}'
+	for m in POST PUT DELETE PATCH OPTIONS; do
+		answers 405 "$p?category_id=1" '{"error":"method not allowed (want GET or HEAD)"}' -X "$m"
+		[ "$(header Allow)" = "GET, HEAD" ]
+	done
+	# HEAD: the headers of GET, no body.
+	get "$p?category_id=2&limit=4"
+	len=$(wc -c < .body)
+	etag=$(header ETag)
+	get "$p?category_id=2&limit=4" -I
+	[ "$STATUS" = 200 ] && [ "$(header Content-Length)" = "$len" ] && [ "$(header ETag)" = "$etag" ]
+	python3 - "$PORT" <<-'EOF'
+	import socket, sys
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+	s.sendall(b"HEAD /api/v1/popular?category_id=2&limit=4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	data = b""
+	while chunk := s.recv(65536):
+	    data += chunk
+	assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"\r\n\r\n"), data
+	EOF
+	# 304 for the tag of this reply, alone, in a list, weak, or *; 200 for another.
+	for m in "$etag" "\"x\", $etag" "W/$etag" '*'; do
+		get "$p?category_id=2&limit=4" -H "If-None-Match: $m"
+		[ "$STATUS" = 304 ] && [ ! -s .body ] && [ "$(header ETag)" = "$etag" ]
+	done
+	get "$p?category_id=2&limit=5" -H "If-None-Match: $etag"
+	[ "$STATUS" = 200 ] && [ "$(header ETag)" != "$etag" ]
+	get "$p?category_id=3&limit=4" -H "If-None-Match: $etag"
+	[ "$STATUS" = 200 ]
+	get /api/v1/categories
+	etag=$(header ETag)
+	get /api/v1/categories -H "If-None-Match: $etag"
+	[ "$STATUS" = 304 ]
+}
+
+@test "sr-serve: ids with quotes, backslashes, spaces, + & =, UTF-8 and bytes that are not UTF-8, as JSON" {
+	local ids=('a b' 'a+b' 'a&b=c' '"q\' 'é' $'\xff\xfe' '%41' '<script>')
+	local i enc
+	: > weird.tsv
+	for ((i = 0; i < ${#ids[@]}; i++)); do
+		printf '%s\t1\t%s\t%d\n' "${ids[i]}" "p\"${ids[i]}\\" $((10 - i))
+	done | LC_ALL=C sort -t "$(printf '\t')" -k1,1 > weird.tsv
+	load_db weird.tsv
+	serve r.db
+	for ((i = 0; i < ${#ids[@]}; i++)); do
+		enc=$(printf '%s' "${ids[i]}" | python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.buffer.read(), safe=""))')
+		get "/api/v1/popular?category_id=$enc"
+		[ "$STATUS" = 200 ] || { echo "${ids[i]}: $STATUS"; cat .body; return 1; }
+		python3 -c '
+import json, sys
+raw = sys.argv[1].encode("utf-8", "surrogateescape")
+want = raw.decode("utf-8", "replace")
+j = json.load(open(".body", encoding="utf-8"))
+assert j["category_id"] == want, (j, want)
+assert j["products"] == [{"rank": 1, "product_id": "p\"" + want + "\\", "total_sold": 10 - int(sys.argv[2])}], j
+' "${ids[i]}" "$i" || { cat .body; return 1; }
+	done
+	# "+" is a space, so a+b is asked for as a%2Bb.
+	get '/api/v1/popular?category_id=a+b&limit=1'
+	mv .body plus.json
+	get '/api/v1/popular?category_id=a%20b'
+	[ "$STATUS" = 200 ] && cmp plus.json .body
+	get /api/v1/categories
+	[ "$(jq '.categories | length' .body)" -eq ${#ids[@]} ]
+}
+
+@test "sr-serve: 503 until a first load, then served within a second; a failed reload keeps the old ranking" {
+	sqlite3 r.db 'PRAGMA journal_mode = WAL' > /dev/null
+	serve r.db
+	answers 503 '/api/v1/popular?category_id=1' '{"error":"no ranking loaded yet"}'
+	answers 503 /api/v1/categories '{"error":"no ranking loaded yet"}'
+	answers 503 /healthz '{"error":"no ranking loaded yet"}'
+	answers 400 /api/v1/popular '{"error":"missing query parameter: category_id"}'
+	get /
+	[ "$STATUS" = 200 ]
+	load_db "$RANK_B"
+	local t0=$SECONDS i
+	for ((i = 0; i < 20; i++)); do
+		get /healthz
+		[ "$STATUS" = 200 ] && break
+		sleep 0.1
+	done
+	[ "$STATUS" = 200 ] && [ $((SECONDS - t0)) -le 2 ]
+	get '/api/v1/popular?category_id=1'
+	[ "$(products_tsv .body)" = "$(ranking_of 1)" ]
+	# A ranking that is not text-ordered cannot be served as one: the old stays, the error is counted and said once.
+	sqlite3 r.db "BEGIN; INSERT INTO sales_rank (category_id, product_id, total_sold, rank) VALUES (x'30', 'q', 1, 1); UPDATE sales_rank_meta SET generation = generation + 1; COMMIT;"
+	sleep 1
+	get '/api/v1/popular?category_id=1'
+	[ "$STATUS" = 200 ] && [ "$(jq .generation .body)" = 1 ]
+	get /metrics
+	grep -qx 'sr_serve_reload_errors_total [1-9][0-9]*' .body
+	[ "$(grep -c 'reload: categories out of byte order: are all ids text?' serve.*.err)" -eq 1 ]
+	load_db "$RANK_A"
+	sleep 1
+	get '/api/v1/popular?category_id=1'
+	[ "$(jq .generation .body)" = 3 ] && [ "$(products_tsv .body)" = "$(ranking_of 1)" ]
+}
+
+@test "sr-serve: /metrics counts requests by endpoint and status, reloads and the generation" {
+	load_db "$RANK_A"
+	serve r.db
+	get '/api/v1/popular?category_id=1'
+	get '/api/v1/popular?category_id=1'
+	get '/api/v1/popular?category_id=1' -I
+	get '/api/v1/popular?category_id=x'
+	get '/api/v1/popular?limit=x'
+	get /api/v1/categories -X POST
+	get /healthz
+	get /
+	get /nope
+	get /metrics
+	[ "$STATUS" = 200 ] && [ "$(header Content-Type)" = "text/plain; version=0.0.4" ]
+	grep -v '^#' .body > .got
+	cat > .want <<-'EOF'
+	sr_serve_requests_total{endpoint="popular",status="200"} 3
+	sr_serve_requests_total{endpoint="popular",status="400"} 1
+	sr_serve_requests_total{endpoint="popular",status="404"} 1
+	sr_serve_requests_total{endpoint="categories",status="405"} 1
+	sr_serve_requests_total{endpoint="healthz",status="200"} 1
+	sr_serve_requests_total{endpoint="page",status="200"} 1
+	sr_serve_requests_total{endpoint="other",status="404"} 1
+	sr_serve_cache_generation 1
+	sr_serve_reloads_total 1
+	sr_serve_reload_errors_total 0
+	sr_serve_accept_pauses_total 0
+	EOF
+	diff .want .got
+	grep -q '^# TYPE sr_serve_requests_total counter$' .body
+	grep -q '^# TYPE sr_serve_cache_generation gauge$' .body
+	get /metrics
+	grep -qx 'sr_serve_requests_total{endpoint="metrics",status="200"} 1' .body
+}
+
+# hammer URL SECONDS: GET URL over one keep-alive connection for SECONDS; each distinct body once per line, in a file per line .bodies/N.
+hammer() {
+	python3 - "$@" <<-'EOF'
+	import http.client, sys, time, urllib.parse
+	u = urllib.parse.urlsplit(sys.argv[1])
+	end = time.time() + float(sys.argv[2])
+	c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+	seen, n, bad = {}, 0, 0
+	while time.time() < end:
+	    c.request("GET", u.path + "?" + u.query)
+	    r = c.getresponse()
+	    b = r.read()
+	    n += 1
+	    if r.status != 200:
+	        bad += 1
+	    seen[b] = seen.get(b, 0) + 1
+	print(n, bad, len(seen))
+	for b in seen:
+	    sys.stderr.buffer.write(b)
+	EOF
+}
+
+@test "sr-serve: reloads every 0.3 s while serving: never an error, never a torn body, each load served within a second" {
+	local i t0 ms gen worst=0
+	load_db "$RANK_A"
+	serve r.db
+	hammer "$URL/api/v1/popular?category_id=1" 4 > hammer.out 2> bodies &
+	local hp=$!
+	for ((i = 2; i <= 11; i++)); do
+		if ((i % 2)); then load_db "$RANK_A"; else load_db "$RANK_B"; fi
+		t0=$(date +%s%N)
+		while :; do
+			gen=$(curl -s "$URL/healthz" | jq .generation)
+			[ "$gen" = "$i" ] && break
+			ms=$((($(date +%s%N) - t0) / 1000000))
+			[ "$ms" -lt 1000 ] || { echo "load $i not served after $ms ms (generation $gen)"; return 1; }
+			sleep 0.02
+		done
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		((ms > worst)) && worst=$ms
+		sleep 0.3
+	done
+	wait "$hp"
+	echo "# $(cat hammer.out) (requests, errors, distinct bodies); slowest reload seen after $worst ms" >&3
+	read -r n bad distinct < hammer.out
+	[ "$n" -gt 100 ] && [ "$bad" -eq 0 ] && [ "$distinct" -ge 4 ]
+	# Each body is valid JSON and exactly the ranking of its generation: A for odd, B for even.
+	while IFS= read -r line; do
+		gen=$(jq .generation <<< "$line")
+		if ((gen % 2)); then want=$(grep '^1	' "$RANK_A" | cut -f 2-); else want=$(grep '^1	' "$RANK_B" | cut -f 2-); fi
+		[ "$(jq -r '.products[] | [.rank, .product_id, .total_sold] | @tsv' <<< "$line")" = "$want" ] ||
+		    { echo "torn or wrong body for generation $gen: $line"; return 1; }
+	done < <(sed 's/]}$/]}\n/' bodies | grep .)
+}
+
+@test "sr-serve: malformed requests get 4xx or a close, and the server goes on" {
+	load_db "$RANK_A"
+	serve r.db
+	python3 - "$PORT" <<-'EOF'
+	import socket, sys
+	port = int(sys.argv[1])
+	cases = [
+	    b"\x00\x01\x02 junk\r\n\r\n",
+	    b"GET\r\n\r\n",
+	    b"GET / HTTP/9.9\r\n\r\n",
+	    b"FOO / HTTP/1.1\r\nHost: x\r\n\r\n",
+	    b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+	    b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 100000 + b"\r\n\r\n",
+	    b"GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n",
+	    b"GET /api/v1/popular?category_id=%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n",
+	    b"GET http://example.com/healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+	    b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"p" * 100000,
+	    b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+	    b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+	]
+	for i, req in enumerate(cases):
+	    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+	    try:
+	        s.sendall(req)
+	    except OSError:
+	        pass
+	    try:
+	        data = s.recv(4096)
+	    except OSError:
+	        data = b""
+	    s.close()
+	    status = data.split(b" ", 2)[1] if data.startswith(b"HTTP/1.") else b"closed"
+	    print(i, status.decode())
+	    assert status == b"closed" or status[:1] in (b"2", b"4", b"5"), (i, data[:200])
+	EOF
+	answers 200 '/api/v1/popular?category_id=1&limit=1' "$(curl -s "$URL/api/v1/popular?category_id=1&limit=1")"
+	get '/api/v1/popular?category_id=%ff%fe'
+	[ "$STATUS" = 404 ] && jq -e . .body > /dev/null
+	kill -0 "$SERVE_PID"
+}
+
+# rss PID: resident memory in KiB.
+rss() {
+	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$1/status"
+}
+
+@test "sr-serve: 1000 idle connections and 50 slowloris clients: others are still served, memory stays bounded" {
+	local before after
+	load_db "$RANK_A"
+	serve r.db
+	get '/api/v1/popular?category_id=1'
+	before=$(rss "$SERVE_PID")
+	python3 - "$PORT" "$URL" <<-'EOF'
+	import resource, socket, sys, time, urllib.request
+	port, url = int(sys.argv[1]), sys.argv[2]
+	soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+	resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+	idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(1000)]
+	slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(50)]
+	req = b"GET /api/v1/popular?category_id=1 HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"s" * 50
+	worst = 0
+	for step in range(30):          # 3 seconds: a byte per client every 0.1 s
+	    for s in slow:
+	        s.send(req[step:step + 1])
+	    t = time.time()
+	    with urllib.request.urlopen(url + "/api/v1/popular?category_id=2&limit=1", timeout=5) as r:
+	        assert r.status == 200 and b'"rank":1' in r.read()
+	    worst = max(worst, time.time() - t)
+	    time.sleep(0.1)
+	print("# slowest reply while held: %.1f ms" % (worst * 1000))
+	assert worst < 1.0, worst
+	for s in idle + slow:
+	    s.close()
+	EOF
+	after=$(rss "$SERVE_PID")
+	echo "# RSS ${before} KiB before, ${after} KiB with 1050 connections open" >&3
+	[ "$after" -lt $((before + 65536)) ]
+	answers 200 /healthz "$(curl -s "$URL/healthz")"
+}
+
+@test "sr-serve: --max-connections: beyond it, connections wait, and are served once others close" {
+	load_db "$RANK_A"
+	serve r.db --max-connections 20
+	python3 - "$PORT" "$URL" <<-'EOF'
+	import socket, sys, threading, time, urllib.request
+	port, url = int(sys.argv[1]), sys.argv[2]
+	held = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
+	time.sleep(0.5)
+	got = []
+	t = threading.Thread(target=lambda: got.append(urllib.request.urlopen(url + "/healthz", timeout=10).status))
+	t.start()
+	time.sleep(0.5)
+	assert not got, "served beyond the limit"
+	for s in held:
+	    s.close()
+	t.join()
+	assert got == [200], got
+	EOF
+	get /metrics
+	grep -qx 'sr_serve_accept_pauses_total [1-9][0-9]*' .body
+	[ ! -s serve.*.err ] || [ "$(grep -vc 'listening on' serve.*.err)" -eq 0 ]
+}
+
+@test "sr-serve: the page in headless Chromium: pick a category, see its rows; a screenshot is kept" {
+	local chromium art c
+	need chromium "the page at /"
+	load_db "$RANK_A"
+	serve r.db
+	get /
+	[ "$STATUS" = 200 ] && [ "$(header Content-Type)" = "text/html; charset=utf-8" ]
+	! grep -Eq '(src|href)=|https?://' .body   # self-contained: no external assets
+	chromium=(chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage
+	    --user-data-dir="$BATS_TEST_TMPDIR/profile" --virtual-time-budget=10000)
+	for c in 3 5; do
+		timeout 60 "${chromium[@]}" --dump-dom "$URL/#category_id=$c" > dom.html 2> chromium.err ||
+		    { cat chromium.err; return 1; }
+		python3 - "$c" <<-'EOF' > shown.tsv
+		import html.parser, sys
+		class P(html.parser.HTMLParser):
+		    def __init__(self):
+		        super().__init__()
+		        self.rows, self.row, self.cell, self.body, self.shown = [], None, None, False, None
+		    def handle_starttag(self, tag, attrs):
+		        a = dict(attrs)
+		        if tag == "body":
+		            self.shown = a.get("data-shown")
+		        if tag == "tbody":
+		            self.body = True
+		        if self.body and tag == "tr":
+		            self.row = []
+		        if self.row is not None and tag == "td":
+		            self.cell = ""
+		    def handle_data(self, d):
+		        if self.cell is not None:
+		            self.cell += d
+		    def handle_endtag(self, tag):
+		        if tag == "td" and self.row is not None:
+		            self.row.append(self.cell)
+		            self.cell = None
+		        if tag == "tr" and self.row is not None:
+		            self.rows.append(self.row)
+		            self.row = None
+		p = P()
+		p.feed(open("dom.html").read())
+		assert p.shown == sys.argv[1], ("shown", p.shown)
+		for r in p.rows:
+		    print("\t".join([r[0], r[1], r[2].replace(",", "")]))
+		EOF
+		[ "$(cat shown.tsv)" = "$(ranking_of "$c")" ] || { echo "category $c:"; cat shown.tsv; return 1; }
+		grep -q "Window: $SINCE to $NOW" dom.html
+	done
+	art=${SR_ARTIFACTS:-${TMPDIR:-/tmp}/sr-serve-artifacts}
+	mkdir -p "$art"
+	rm -f "$art/page.png"
+	timeout 60 "${chromium[@]}" --window-size=1000,900 --screenshot="$art/page.png" "$URL/#category_id=3" 2> chromium.err ||
+	    { cat chromium.err; return 1; }
+	[ "$(head -c 8 "$art/page.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]
+	[ "$(wc -c < "$art/page.png")" -gt 10000 ]
+	echo "# the page, as Chromium shows it: $art/page.png" >&3
+}
+
+@test "sr-serve: two instances behind nginx (tests/serve/nginx.conf): one killed, every request still answered" {
+	local i n=0 first
+	need nginx "sr-serve behind a reverse proxy"
+	load_db "$RANK_A"
+	serve r.db
+	first=$SERVE_PID
+	local p1=$PORT
+	serve r.db
+	local p2=$PORT
+	local pn
+	pn=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	mkdir -p nginx/tmp
+	sed -e "s/127.0.0.1:8080;/127.0.0.1:$pn;/" -e "s/127.0.0.1:8081 /127.0.0.1:$p1 /" \
+	    -e "s/127.0.0.1:8082 /127.0.0.1:$p2 /" "$BATS_TEST_DIRNAME/serve/nginx.conf" > nginx/nginx.conf
+	grep -q "$pn;" nginx/nginx.conf && grep -q "$p1 " nginx/nginx.conf && grep -q "$p2 " nginx/nginx.conf
+	nginx -p "$PWD/nginx" -e stderr -c "$PWD/nginx/nginx.conf" 2> nginx.err 3>&- &
+	NGINX_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		curl -s -o /dev/null "http://127.0.0.1:$pn/healthz" && break
+		sleep 0.05
+	done
+	URL=http://127.0.0.1:$pn
+	answers 200 '/api/v1/popular?category_id=4&limit=3' "$(curl -s "http://127.0.0.1:$p2/api/v1/popular?category_id=4&limit=3")"
+	kill "$first"
+	wait "$first" || true
+	for ((i = 0; i < 40; i++)); do
+		get '/api/v1/popular?category_id=4&limit=3'
+		[ "$STATUS" = 200 ] && n=$((n + 1))
+	done
+	[ "$n" -eq 40 ] || { echo "$n of 40 answered"; cat nginx.err; return 1; }
+	[ "$(products_tsv .body)" = "$(ranking_of 4 | head -n 3)" ]
+}
