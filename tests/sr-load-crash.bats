@@ -293,17 +293,23 @@ state() {
 	[ "$output" = "1|5|3" ]
 }
 
-# A lint, not a proof: the behaviour is the test above. It holds sr-load.c to one
-# shape: SQL text is string literals or named constants, data goes in through sqlite3_bind_*.
+# A lint, not a proof: the behaviour is the test above, and for PostgreSQL
+# sr-load-pg.bats. It holds sr-load.c to one shape: SQL text is string literals
+# or named constants; data goes in through sqlite3_bind_*, as PostgreSQL
+# parameters, or as escaped COPY data.
 @test "sr-load.c builds no SQL from data" {
-	local src="$BATS_TEST_DIRNAME/../cmd/sr-load.c" call
-	run grep -nE 'sqlite3_v?mprintf|sqlite3_str_|sqlite3_snprintf|%[qQw]' "$src"
+	local src="$BATS_TEST_DIRNAME/../cmd/sr-load.c" call re
+	run grep -nE 'sqlite3_v?mprintf|sqlite3_str_|sqlite3_snprintf|PQescape|%[qQw]' "$src"
 	[ "$status" -eq 1 ]
-	# The one snprintf copies an error message.
+	# One snprintf copies an error message; the others write integers.
 	run grep -n 'printf(' "$src"
-	[ "${#lines[@]}" -eq 1 ]
-	[ "${output#*:}" = '	snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(db));' ]
-	# sqlite3_exec gets literals, or exec_sql's parameter; exec_sql gets literals or schema.
+	[ "${#lines[@]}" -eq 4 ]
+	[ "${lines[0]#*:}" = '	snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(db));' ]
+	re='snprintf\(.*, "%" PRId64( "%c", v, end|, st->rows|, st->categories)\);$'
+	for call in "${lines[@]:1}"; do
+		[[ "$call" =~ $re ]] || { echo "$call"; false; }
+	done
+	# sqlite3_exec gets literals, or exec_sql's parameter; exec_sql gets literals or the schema.
 	run grep -oE 'sqlite3_exec\([^,]*, [^,]*,' "$src"
 	[ "${#lines[@]}" -ge 1 ]
 	for call in "${lines[@]}"; do
@@ -312,16 +318,27 @@ state() {
 	run grep -oE '[^_a-z]exec_sql\([^,]*,' "$src"
 	[ "${#lines[@]}" -ge 1 ]
 	for call in "${lines[@]}"; do
-		[[ "$call" =~ ^.exec_sql\((\"[^\"]*\"|schema|const\ char\ \*sql),$ ]] || { echo "$call"; false; }
+		[[ "$call" =~ ^.exec_sql\((\"[^\"]*\"|sqlite_schema|const\ char\ \*sql),$ ]] || { echo "$call"; false; }
 	done
 	# Prepared statements are the named constants, bound with sqlite3_bind_*.
 	run grep -oE 'sqlite3_prepare[_v23]*\([^,]*, [^,]*,' "$src"
 	[ "${#lines[@]}" -ge 1 ]
 	for call in "${lines[@]}"; do
-		[[ "$call" =~ ^sqlite3_prepare_v2\(db,\ (insert_row|update_meta),$ ]] || { echo "$call"; false; }
+		[[ "$call" =~ ^sqlite3_prepare_v2\(db,\ (sqlite_insert|sqlite_meta),$ ]] || { echo "$call"; false; }
 	done
-	run grep -cE '^static const char (schema|insert_row|update_meta)\[\] =$' "$src"
-	[ "$output" = 3 ]
+	# PostgreSQL gets literals or the named constants; the metadata goes as parameters.
+	run grep -oE '(PQexec|PQexecParams|PQprepare|PQsendQuery)\([^,)]*[,)] ?[^,)]*[,)]' "$src"
+	[ "${#lines[@]}" -ge 3 ]
+	for call in "${lines[@]}"; do
+		[[ "$call" =~ ^(PQexec\(pg,\ (sql|\"COMMIT\")\)|PQexecParams\(pg,\ pg_meta,)$ ]] || { echo "$call"; false; }
+	done
+	run grep -oE '[^_a-z]pg_exec\([^,]*,' "$src"
+	[ "${#lines[@]}" -ge 1 ]
+	for call in "${lines[@]}"; do
+		[[ "$call" =~ ^.pg_exec\((\"[^\"]*\"|pg_schema|pg_copy|const\ char\ \*sql),$ ]] || { echo "$call"; false; }
+	done
+	run grep -cE '^static const char (sqlite_schema|sqlite_insert|sqlite_meta|pg_schema|pg_copy|pg_meta)\[\] =$' "$src"
+	[ "$output" = 6 ]
 }
 
 @test "4 loads at once on a new database: each waits its turn, all succeed, one ranking stays" {
