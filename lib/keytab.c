@@ -247,16 +247,20 @@ pack_id(const char *p, size_t n, size_t max)
 	return v * pow10[max - n] * (max + 1) + n;
 }
 
-/* The text of a packed id at buf; returns its length. */
-static size_t
+/*
+ * The text of a packed id at buf (room for max bytes); returns its length.
+ * The padded value written in max digits begins with the text: only constant
+ * divisors, which compile to multiplies.
+ */
+static inline size_t
 unpack_id(uint64_t k, size_t max, char *buf)
 {
-	size_t n = (size_t)(k % (max + 1)), i;
-	uint64_t v = k / (max + 1) / pow10[max - n];
+	uint64_t v = k / (max + 1);
+	size_t i;
 
-	for (i = n; i > 0; i--, v /= 10)
+	for (i = max; i > 0; i--, v /= 10)
 		buf[i - 1] = (char)('0' + v % 10);
-	return n;
+	return (size_t)(k % (max + 1));
 }
 
 /*
