@@ -339,8 +339,10 @@ pg_check_uri(const char *uri)
  * sees the old rows until COMMIT and the new ones after, never a mix. Copying
  * into a new table and renaming it would take ACCESS EXCLUSIVE, which queues
  * every reader behind the load and behind any long query. The advisory lock
- * makes concurrent loads take turns, so that one never deletes only the rows
- * that were there when it began; lock_timeout bounds the wait as for SQLite.
+ * makes concurrent loads take turns, and READ COMMITTED, whatever the
+ * database's default, lets the DELETE after it see the rows that the load
+ * before committed, so that none is left over; lock_timeout bounds the wait
+ * as for SQLite.
  * The client encoding is the server's, so the id bytes are stored as given.
  */
 static void
@@ -357,7 +359,7 @@ pg_begin(void)
 	if ((enc = PQparameterStatus(pg, "server_encoding")) != NULL && PQsetClientEncoding(pg, enc) != 0)
 		pgfail(NULL);
 	pg_exec("SET client_min_messages = warning; SET lock_timeout = '10s'", PGRES_COMMAND_OK);
-	pg_exec("BEGIN", PGRES_COMMAND_OK);
+	pg_exec("BEGIN ISOLATION LEVEL READ COMMITTED", PGRES_COMMAND_OK);
 	pg_exec("SELECT pg_advisory_xact_lock(hashtext('sr-load sales_rank'))", PGRES_TUPLES_OK);
 	pg_exec(pg_schema, PGRES_COMMAND_OK);
 	pg_exec("DELETE FROM sales_rank", PGRES_COMMAND_OK);

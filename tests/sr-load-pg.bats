@@ -261,7 +261,8 @@ ranking() {
 	local n pid
 	for n in 1 2 3 4; do
 		ranking "l$n" "$((10 + n))" 20 > "l$n.tsv"
-		sr-load --db "$PG" "l$n.tsv" 2> "err.$n" 3>&- &
+		# Whatever isolation the database defaults to, a load sees what the one before committed.
+		PGOPTIONS='-c default_transaction_isolation=serializable' sr-load --db "$PG" "l$n.tsv" 2> "err.$n" 3>&- &
 	done
 	wait
 	cat err.*
