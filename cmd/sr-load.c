@@ -441,10 +441,15 @@ pg_commit(const struct window *w, const struct rankstate *st)
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		pgfail(res);
 	PQclear(res);
-	/* COMMIT of a transaction that failed says ROLLBACK, and succeeds. */
 	res = PQexec(pg, "COMMIT");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(res), "COMMIT") != 0)
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		pgfail(res);
+	/* COMMIT of a transaction that failed succeeds, saying ROLLBACK. */
+	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		PQclear(res);
+		PQfinish(pg);
+		fatal(EXIT_DATA, "postgresql: not loaded: the transaction was rolled back");
+	}
 	PQclear(res);
 	PQfinish(pg);
 }
