@@ -3,8 +3,38 @@
 #define SR_IDENT_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #define IDENT_MAX 255		/* bytes */
+
+/*
+ * The first byte at or after p that cannot be in an id (below 0x20, or 0x7f),
+ * or end. Eight bytes a word: of the bytes the masks flag, the lowest is
+ * always a true one, so counting trailing zeros finds it.
+ */
+static inline const char *
+ident_end(const char *p, const char *end)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t w, m;
+
+	for (; end - p >= 8; p += 8) {
+		memcpy(&w, p, 8);
+		m = ((w - 0x20 * ones) & ~w & highs) | ((((w ^ 0x7f * ones) - ones) & ~(w ^ 0x7f * ones)) & highs);
+		if (m != 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return p + (__builtin_ctzll(m) >> 3);
+#else
+			break;
+#endif
+		}
+	}
+	for (; p < end; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return p;
+	return end;
+}
 
 const char *ident_check(const char *p, size_t n);
 int ident_cmp(const char *a, size_t an, const char *b, size_t bn);

@@ -8,41 +8,11 @@
 #include "ident.h"
 #include "logscan.h"
 
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/*
- * The first byte at or after p that cannot be in an id (below 0x20, or 0x7f),
- * or end. Eight bytes a word: of the bytes the masks flag, the lowest is
- * always a true one, so counting trailing zeros finds it.
- */
-static const char *
-id_end(const char *p, const char *end)
-{
-	uint64_t w, m;
-
-	for (; end - p >= 8; p += 8) {
-		memcpy(&w, p, 8);
-		m = ((w - 0x20 * ONES) & ~w & HIGHS) | ((((w ^ 0x7f * ONES) - ONES) & ~(w ^ 0x7f * ONES)) & HIGHS);
-		if (m != 0) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			return p + (__builtin_ctzll(m) >> 3);
-#else
-			break;
-#endif
-		}
-	}
-	for (; p < end; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return p;
-	return end;
-}
-
 /* An id ending at a tab (or at end when last): its end, or NULL. */
 static const char *
 scan_id(struct field *f, const char *p, const char *end, int last)
 {
-	const char *q = id_end(p, end);
+	const char *q = ident_end(p, end);
 
 	if (q == p || q - p > IDENT_MAX || (last ? q != end : q == end || *q != '\t'))
 		return NULL;

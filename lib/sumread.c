@@ -77,6 +77,39 @@ sumrec_parse(const char *p, size_t len, struct sumrec *r, int *field)
 	return NULL;
 }
 
+/*
+ * The fast path straight from a read buffer: if the n bytes at p begin with a
+ * whole line "id TAB id TAB sum" that sumrec_parse would take, with a sum of
+ * at most 18 digits, fill r, set *len to the line's length without its
+ * newline, and return 1; else 0, and the line takes the full parse. One pass,
+ * and no search for the newline first.
+ */
+int
+sumrec_scan(const char *p, size_t n, struct sumrec *r, size_t *len)
+{
+	const char *end = p + n, *t1, *t2, *q, *d;
+	int64_t v = 0;
+
+	t1 = ident_end(p, end);
+	if (t1 == p || t1 == end || *t1 != '\t' || t1 - p > IDENT_MAX)
+		return 0;
+	t2 = ident_end(t1 + 1, end);
+	if (t2 == t1 + 1 || t2 == end || *t2 != '\t' || t2 - t1 - 1 > IDENT_MAX)
+		return 0;
+	q = t2 + 1;
+	q += q < end && (*q == '-' || *q == '+');
+	for (d = q; q < end && *q >= '0' && *q <= '9' && q - d < 18; q++)
+		v = v * 10 + (*q - '0');
+	if (q == d || q == end || *q != '\n')
+		return 0;
+	r->cat = p, r->catlen = (size_t)(t1 - p);
+	r->prod = t1 + 1, r->prodlen = (size_t)(t2 - t1 - 1);
+	r->sumtext = t2 + 1, r->sumlen = (size_t)(q - t2 - 1);
+	r->sum = *r->sumtext == '-' ? -v : v;
+	*len = (size_t)(q - p);
+	return 1;
+}
+
 static void
 parse(struct sumread *sr, const struct line *l, struct sumrec *r)
 {
@@ -111,10 +144,16 @@ int
 sumread_next(struct sumread *sr, struct sumrec *r)
 {
 	struct line l;
+	size_t n;
 	int rc;
 
 	if (!sr->opened && !next_operand(sr))
 		return 0;
+	if ((n = lr_unread(&sr->lr, &l.p)) > 0 && sumrec_scan(l.p, n, r, &l.len)) {
+		lr_take(&sr->lr, l.len);
+		check_order(sr, r);
+		return 1;
+	}
 	while ((rc = lr_next(&sr->lr, &l)) <= 0) {
 		if (rc < 0)
 			sr->status = EXIT_DATA;

@@ -26,5 +26,6 @@ void sumread_init(struct sumread *sr, char **operands, int unique);
 int sumread_next(struct sumread *sr, struct sumrec *r);
 void sumrec_write(const char *key, size_t len, int64_t sum);
 const char *sumrec_parse(const char *p, size_t len, struct sumrec *r, int *field);
+int sumrec_scan(const char *p, size_t n, struct sumrec *r, size_t *len);
 
 #endif

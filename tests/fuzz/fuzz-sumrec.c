@@ -31,7 +31,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = input_copy(data, size);
-	struct sumrec r;
+	struct sumrec r, fast;
+	size_t len;
 	int64_t v;
 	int field = 99;
 	const char *why;
@@ -51,6 +52,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(within(buf, size, r.prod, r.prodlen));
 		CHECK(within(buf, size, r.sumtext, r.sumlen));
 		check_rejoin(&r, buf, size);
+	}
+	/* The fast path takes only a first line that the full parse takes, with the same fields. */
+	if (sumrec_scan(buf, size, &fast, &len)) {
+		CHECK(len < size && buf[len] == '\n');
+		CHECK(sumrec_parse(buf, len, &r, &field) == NULL);
+		CHECK(fast.cat == r.cat && fast.catlen == r.catlen && fast.prod == r.prod &&
+		    fast.prodlen == r.prodlen && fast.sumtext == r.sumtext && fast.sumlen == r.sumlen &&
+		    fast.sum == r.sum);
 	}
 	free(buf);
 	return 0;
