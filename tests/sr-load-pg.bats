@@ -311,3 +311,27 @@ ranking() {
 	PGUSER=sr_pw PGDATABASE=sr_pw PGPASSFILE=$PWD/pgpass check 0 "--db postgresql://" "$RANKING" ""
 	PGDATABASE=sr_pw meta_is "3 NULL NULL 3 2"
 }
+
+@test "sr-load postgresql: a load, a refused load, a failed connection, a refused URI: no memory errors or leaks" {
+	local i status
+	local -a vg=() args=("--db $PG in" "--db $PG bad" "--db postgresql:///nosuch in" "--db postgresql://u:pw@/x in") want=(0 1 1 2)
+	# An ASan build checks itself, leaks too; any other runs under valgrind.
+	if ! grep -q __asan_init "$(command -v sr-load)"; then
+		command -v valgrind > /dev/null || skip "no valgrind"
+		vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --log-file=vg)
+	fi
+	printf "$RANKING" > in
+	printf 'a\t2\tp\t5\n' > bad
+	for i in 0 1 2 3; do
+		: > vg
+		status=0
+		# shellcheck disable=SC2086
+		"${vg[@]}" "$(command -v sr-load)" ${args[i]} 2> err || status=$?
+		if [ "$status" -ne "${want[i]}" ] || [ -s vg ] || grep -q Sanitizer err; then
+			echo "-- sr-load ${args[i]}: status $status (want ${want[i]})"
+			cat vg err
+			return 1
+		fi
+	done
+	rows_are "$ROWS"
+}
