@@ -20,8 +20,9 @@ static const struct option longopts[] = {
 };
 
 static const char usagetext[] =
-    "usage: sr-filter-week [--counters] [--csv] [--progress] [--rejects file] [--strict]\n"
-    "                      [--now time] [--days n | --since time --until time] [file ...]\n";
+    "usage: sr-filter-week [--counters] [--csv] [--part k/n] [--progress] [--rejects file]\n"
+    "                      [--strict] [--now time] [--days n | --since time --until time]\n"
+    "                      [file ...]\n";
 
 static struct window window;
 

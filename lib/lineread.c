@@ -1,4 +1,5 @@
 /* lineread: lines from a file or stdin through a large buffer, counted, with a cap on line length. */
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -47,14 +48,20 @@ static int
 fill(struct lineread *lr)
 {
 	ssize_t n;
+	size_t want;
 
 	if (lr->start > 0) {
 		memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
 		lr->end -= lr->start;
 		lr->start = 0;
 	}
+	want = lr->size - lr->end;
+	/* A part reads up to its block's end, then only what finishes the last line. */
+	if (lr->nparts > 0 && want > (lr->off < lr->limit ? lr->limit - lr->off : 0) + 4096)
+		want = (size_t)(lr->off < lr->limit ? lr->limit - lr->off : 0) + 4096;
 	do
-		n = read(lr->fd, lr->buf + lr->end, lr->size - lr->end);
+		n = lr->nparts > 0 ? pread(lr->fd, lr->buf + lr->end, want, (off_t)lr->off) :
+		    read(lr->fd, lr->buf + lr->end, want);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		warnmsg("%s: %s", lr->name, strerror(errno));
@@ -64,12 +71,107 @@ fill(struct lineread *lr)
 		lr->eof = 1;
 	lr->end += (size_t)n;
 	lr->bytes += (uint64_t)n;
+	lr->off += (uint64_t)n;
 	return 0;
+}
+
+/*
+ * Go to block blk of a part: to the first line that starts in it, the one
+ * after the first newline at or after the block's first byte - 1. Past the
+ * file's end, or with no line starting in the block, there is nothing more:
+ * blocks with no line start are skipped. Returns 0, or -1 on a read error.
+ */
+static int
+seek_block(struct lineread *lr)
+{
+	char chunk[4096], *nl;
+	uint64_t b, pos;
+	ssize_t n;
+
+	for (;; lr->blk += lr->nparts) {
+		lr->start = lr->end = 0;
+		lr->inlong = 0;
+		b = lr->blk * LR_BLOCK;
+		lr->eof = b >= lr->fsize;
+		if (lr->eof)
+			return 0;
+		lr->off = b;
+		lr->limit = b + LR_BLOCK;
+		if (b == 0)
+			return 0;
+		for (pos = b - 1; pos < lr->limit; pos += (uint64_t)n) {
+			if ((n = pread(lr->fd, chunk, sizeof chunk, (off_t)pos)) < 0) {
+				if (errno == EINTR) {
+					n = 0;
+					continue;
+				}
+				warnmsg("%s: %s", lr->name, strerror(errno));
+				return -1;
+			}
+			if (n == 0)
+				break;
+			if ((nl = memchr(chunk, '\n', (size_t)n)) != NULL) {
+				lr->off = pos + (uint64_t)(nl - chunk) + 1;
+				if (lr->off < lr->limit && lr->off < lr->fsize)
+					return 0;
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * From now on, only the lines of a regular file that start in its blocks of
+ * LR_BLOCK bytes numbered part - 1, part - 1 + nparts, ...: part (1 to
+ * nparts) of nparts that together hold each line once. Returns 0, or -1
+ * with a message (not a regular file, a read error).
+ */
+int
+lr_part(struct lineread *lr, uint64_t part, uint64_t nparts)
+{
+	struct stat st;
+
+	if (fstat(lr->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		warnmsg("%s: --part needs a regular file", lr->name);
+		return -1;
+	}
+	lr->fsize = (uint64_t)st.st_size;
+	lr->nparts = nparts;
+	lr->blk = part - 1;
+	return seek_block(lr);
+}
+
+/*
+ * The number of the line last returned, in the whole input. A part counts the
+ * newlines before the line only when asked, for a message: the lines come in
+ * order, so each count goes on from the last.
+ */
+uint64_t
+lr_lineno(struct lineread *lr)
+{
+	char chunk[65536];
+	const char *p, *end;
+	ssize_t n;
+
+	if (lr->nparts == 0)
+		return lr->lineno;
+	while (lr->nloff < lr->lineoff) {
+		n = pread(lr->fd, chunk, (size_t)(lr->lineoff - lr->nloff < sizeof chunk ?
+		    lr->lineoff - lr->nloff : sizeof chunk), (off_t)lr->nloff);
+		if (n <= 0)
+			return 0;
+		for (p = chunk, end = chunk + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+			lr->nlbefore++;
+		lr->nloff += (uint64_t)n;
+	}
+	return lr->nlbefore + 1;
 }
 
 static void
 take(struct lineread *lr, struct line *l, size_t len, size_t skip)
 {
+	if (!lr->inlong)
+		lr->lineoff = lr->off - (lr->end - lr->start);
 	l->p = lr->buf + lr->start;
 	l->len = len;
 	l->newline = skip != 0;
@@ -89,6 +191,12 @@ lr_next(struct lineread *lr, struct line *l)
 
 	for (;;) {
 		have = lr->end - lr->start;
+		if (lr->nparts > 0 && !lr->inlong && have > 0 && lr->off - have >= lr->limit) {
+			lr->blk += lr->nparts;
+			if (seek_block(lr) < 0)
+				return -1;
+			continue;
+		}
 		nl = memchr(lr->buf + lr->start, '\n', have);
 		len = nl != NULL ? (size_t)(nl - (lr->buf + lr->start)) : have;
 		if (nl != NULL || have >= LINE_MAX_BYTES || (lr->eof && (have > 0 || lr->inlong))) {

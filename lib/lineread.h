@@ -9,6 +9,9 @@
 /* Bytes past buf + size that may be read, never written: block scans may overrun a line. */
 #define LR_PAD 64
 
+/* A part of a file (lr_part) is every nparts-th block of this many bytes. */
+#define LR_BLOCK ((uint64_t)4 << 20)
+
 struct lineread {
 	int fd;
 	const char *name;	/* for messages: the operand, or "stdin" */
@@ -16,8 +19,13 @@ struct lineread {
 	size_t size, start, end;
 	int eof;
 	int inlong;		/* inside a line longer than LINE_MAX_BYTES */
-	uint64_t lineno;	/* of the line last returned */
+	uint64_t lineno;	/* of the line last returned; in a part, counted from its start */
 	uint64_t bytes;		/* read so far */
+	uint64_t off;		/* input offset of buf[end] */
+	uint64_t lineoff;	/* input offset of the line last returned */
+	/* lr_part: the lines that start in blocks blk, blk + nparts, ... of the file */
+	uint64_t nparts, blk, limit, fsize;
+	uint64_t nlbefore, nloff;	/* newlines counted before nloff, for lr_lineno */
 };
 
 /*
@@ -33,23 +41,35 @@ struct line {
 	int cont;		/* a later piece of a long line */
 };
 
-/* The bytes read and not yet taken: *p, and how many (LR_PAD more may be read). */
+/*
+ * The bytes read and not yet taken: *p, and how many (LR_PAD more may be
+ * read); in a part, only those before its current block ends.
+ */
 static inline size_t
 lr_unread(const struct lineread *lr, char **p)
 {
+	uint64_t at = lr->off - (lr->end - lr->start);
+
 	*p = lr->buf + lr->start;
-	return lr->inlong ? 0 : lr->end - lr->start;
+	if (lr->inlong || (lr->nparts > 0 && at >= lr->limit))
+		return 0;
+	if (lr->nparts > 0 && lr->limit - at < lr->end - lr->start)
+		return (size_t)(lr->limit - at);
+	return lr->end - lr->start;
 }
 
 /* Take a line of len bytes and its newline, found in lr_unread's bytes by the caller. */
 static inline void
 lr_take(struct lineread *lr, size_t len)
 {
+	lr->lineoff = lr->off - (lr->end - lr->start);
 	lr->start += len + 1;
 	lr->lineno++;
 }
 
 int lr_open(struct lineread *lr, const char *path);
+int lr_part(struct lineread *lr, uint64_t part, uint64_t nparts);
+uint64_t lr_lineno(struct lineread *lr);
 int lr_next(struct lineread *lr, struct line *l);
 void lr_close(struct lineread *lr);
 

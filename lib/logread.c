@@ -7,6 +7,7 @@
 #include "logread.h"
 #include "logscan.h"
 #include "msg.h"
+#include "number.h"
 #include "reject.h"
 
 /* State of the current operand while CSV records are assembled across lines. */
@@ -27,7 +28,23 @@ struct csvstate {
 
 static int csvmode;
 static uint64_t nlines, nbytes;
+static uint64_t part, nparts;	/* --part part/nparts; nparts 0: all of each file */
 static struct rejectopts ropts;
+
+/* --part K/N: 1 <= K <= N <= 1024. */
+static void
+parse_part(const char *arg)
+{
+	const char *slash = strchr(arg, '/');
+	char k[24];
+
+	if (slash == NULL || (size_t)(slash - arg) >= sizeof k)
+		fatal(EXIT_USAGE, "--part: want K/N, as 1/4: '%s'", arg);
+	memcpy(k, arg, (size_t)(slash - arg));
+	k[slash - arg] = '\0';
+	nparts = (uint64_t)arg_count("--part", slash + 1, 1, 1024);
+	part = (uint64_t)arg_count("--part", k, 1, (int64_t)nparts);
+}
 
 /* Returns 1 if opt was a log reader option (and records it), else 0. */
 int
@@ -49,6 +66,9 @@ logread_option(int opt, const char *arg)
 	case OPT_LOG_STRICT:
 		ropts.strict = 1;
 		break;
+	case OPT_LOG_PART:
+		parse_part(arg);
+		break;
 	default:
 		return 0;
 	}
@@ -59,6 +79,8 @@ logread_option(int opt, const char *arg)
 void
 logread_start(void)
 {
+	if (nparts > 0 && csvmode)
+		fatal(EXIT_USAGE, "--part does not work with --csv: a quoted field may hold a newline");
 	reject_init(&ropts);
 }
 
@@ -73,12 +95,15 @@ grow(char **p, size_t *size, size_t need)
 		fatal(EXIT_DATA, "out of memory");
 }
 
-/* Check the fields and hand on the record, or reject the raw text. */
+/*
+ * Check the fields and hand on the record, or reject the raw text. The line
+ * number is lineno, or with 0 lr's, found only for a message (see lr_lineno).
+ */
 static void
-dispatch(struct logrec *r, size_t nf, const char *name, uint64_t lineno,
+dispatch(struct logrec *r, size_t nf, struct lineread *lr, uint64_t lineno,
     const struct line *raw, logrec_fn *fn, void *arg)
 {
-	struct rejection rj = { name, lineno, -1, NULL, NULL, 0 };
+	struct rejection rj = { lr->name, lineno, -1, NULL, NULL, 0 };
 	static char why[64];
 
 	if (nf != NFIELDS) {
@@ -95,8 +120,11 @@ dispatch(struct logrec *r, size_t nf, const char *name, uint64_t lineno,
 	}
 	if (rj.why == NULL)
 		fn(r, csvmode ? NULL : raw, arg);
-	else
+	else {
+		if (rj.lineno == 0)
+			rj.lineno = lr_lineno(lr);
 		reject(&rj, raw->p, raw->len, 1);
+	}
 }
 
 static void
@@ -110,11 +138,11 @@ tsv_line(struct lineread *lr, struct line *l, logrec_fn *fn, void *arg)
 		return;
 	}
 	nf = logrec_split(&r, l->p, l->len);
-	if (lr->lineno == 1 && fields_are_header(r.f, nf)) {
+	if (lr->lineoff == 0 && fields_are_header(r.f, nf)) {
 		nlines--;
 		return;
 	}
-	dispatch(&r, nf, lr->name, lr->lineno, l, fn, arg);
+	dispatch(&r, nf, lr, 0, l, fn, arg);
 }
 
 /*
@@ -181,7 +209,7 @@ csv_record(int c, void *data)
 	if (cs->startline == 1 && fields_are_header(r.f, cs->nf))
 		nlines--;
 	else
-		dispatch(&r, cs->nf, cs->lr->name, cs->startline, &raw, cs->fn, cs->arg);
+		dispatch(&r, cs->nf, cs->lr, cs->startline, &raw, cs->fn, cs->arg);
 	csv_reset(cs);
 }
 
@@ -303,6 +331,10 @@ logread(const char *path, logrec_fn *fn, void *arg)
 
 	if (lr_open(&lr, path) < 0)
 		return -1;
+	if (nparts > 0 && lr_part(&lr, part, nparts) < 0) {
+		lr_close(&lr);
+		return -1;
+	}
 	memset(&cs, 0, sizeof cs);
 	cs.lr = &lr, cs.fn = fn, cs.arg = arg;
 	if (csvmode)
@@ -318,7 +350,7 @@ logread(const char *path, logrec_fn *fn, void *arg)
 		}
 		nlines++;
 		if (l.more) {
-			rj.name = lr.name, rj.lineno = lr.lineno;
+			rj.name = lr.name, rj.lineno = lr_lineno(&lr);
 			if (csvmode && cs.rawlen > 0)
 				csv_fail(&cs, "CSV record cut by a line too long");
 			reject(&rj, l.p, l.len, 0);

@@ -9,8 +9,9 @@ ALL='--since 0000-01-01T00:00:00Z --until 9999-12-31T23:59:59Z'
 L='\tp\tc\t1\t9.99\ts\tb\n'		# a valid line after its timestamp
 G="2026-11-25T10:00:00Z$L"		# a valid line inside every window used here
 H='timestamp\tproduct_id\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id'
-USAGE='usage: sr-filter-week [--counters] [--csv] [--progress] [--rejects file] [--strict]
-                      [--now time] [--days n | --since time --until time] [file ...]\n'
+USAGE='usage: sr-filter-week [--counters] [--csv] [--part k/n] [--progress] [--rejects file]
+                      [--strict] [--now time] [--days n | --since time --until time]
+                      [file ...]\n'
 
 # One line LINE (without its newline) rejected for WHY, alone in the input.
 rejected() {
@@ -348,4 +349,18 @@ $TOOL: 1 of 3 lines rejected" ]
 	"$TOOL" $NOW --csv in.csv > out 2> err || true
 	[ "$(cat err)" = "$TOOL: in.csv:1: CSV record too long (65536 bytes or more)
 $TOOL: 1 of 2002 lines rejected" ] && [ "$(cat out)" = "$(printf '2026-11-25T10:00:00Z\tp\tc\t1\t9.99\ts\tb')" ]
+}
+
+@test "sr-filter-week: --part k/n: the parts pass each line once, and the whole between them" {
+	local k
+	awk 'BEGIN { for (i = 1; i <= 300000; i++)
+	    printf "%d\t%d\t%d\t1\t9.99\ts%d\tb%d\n", 1795000000 + i, i, i % 17, i, i }' > log
+	[ "$(wc -c < log)" -gt $((8 * 1024 * 1024)) ]
+	"$TOOL" --now 1795400000 log | sort > want
+	for k in 1 2 3; do
+		"$TOOL" --part "$k/3" --now 1795400000 log > "part.$k"
+		[ -s "part.$k" ]
+	done
+	sort part.1 part.2 part.3 > got
+	cmp got want
 }

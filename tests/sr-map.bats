@@ -7,8 +7,8 @@ TOOL=sr-map
 NOW='--now 2026-11-30T00:00:00Z'		# the window [2026-11-23T00:00:00Z, 2026-11-30T00:00:00Z)
 T=2026-11-25T10:00:00Z				# a time inside it
 H='timestamp\tproduct_id\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id'
-USAGE='usage: sr-map [--counters] [--csv] [-m size] [--progress] [--rejects file] [--strict]
-              [--now time] [--days n | --since time --until time] [file ...]\n'
+USAGE='usage: sr-map [--counters] [--csv] [-m size] [--part k/n] [--progress] [--rejects file]
+              [--strict] [--now time] [--days n | --since time --until time] [file ...]\n'
 
 # A log line (printf %b form): sale TIME PRODUCT CATEGORY QTY
 sale() {
@@ -246,4 +246,46 @@ forever() {
 	check 0 "-m 2m" "$(sale $T p c 1)" "c\tp\t1\n"
 	check 0 "--memory 1g" "$(sale $T p c 1)" "c\tp\t1\n"
 	check 0 "--memory=1048576" "$(sale $T p c 1)" "c\tp\t1\n"
+}
+
+# A log of N lines in time order over 3 days, with qty 'x' on the lines numbered in BAD (space-separated).
+timed_log() {
+	awk -v n="$1" -v bad=" $2 " 'BEGIN { for (i = 1; i <= n; i++)
+	    printf "%d\t%d\t%d\t%s\t9.99\ts%d\tb%d\n", 1795000000 + int(i * 259200 / n), i % 9973, i % 17,
+	        index(bad, " " i " ") ? "x" : i % 3 + 1, i, i }'
+}
+
+@test "sr-map: --part k/n: the parts hold each line once, and add up to the whole" {
+	local k
+	timed_log 400000 "7 150001 399999" > log
+	[ "$(wc -c < log)" -gt $((12 * 1024 * 1024)) ]	# four blocks of 4 MiB at least
+	sr-map --now 1795200000 log 2> err.whole | sr-sort | sr-reduce > want || true
+	for k in 1 2 3; do
+		sr-map --part "$k/3" --now 1795200000 --rejects "rej.$k" log 2> "err.$k" > "part.$k" || true
+		[ -s "part.$k" ]	# every part has lines in the window: the blocks take turns
+	done
+	cat part.1 part.2 part.3 | sr-sort | sr-reduce > got
+	cmp got want
+	# the messages give the line in the whole file, each bad line once
+	grep -h ': field 4' err.1 err.2 err.3 | sort > got.err
+	grep ': field 4' err.whole | sort > want.err
+	cmp got.err want.err
+	[ "$(grep -c . want.err)" -eq 3 ]
+	[ "$(cat rej.1 rej.2 rej.3 | wc -l)" -eq 3 ]
+	# a part past the blocks there are is empty, and fine
+	check 0 "--part 1000/1000 log" "" ""
+}
+
+@test "sr-map: --part needs a regular file, a k/n in range, and no --csv" {
+	timed_log 10 "" > log
+	# stdin will do when it is a file, not when it is a pipe
+	check 0 "--part 1/1" "$(head -1 log)\n" "1\t1\t2\n"
+	run sr-map --part 1/2 < <(cat log)
+	[ "$status" -eq 1 ] && [ "$output" = "$TOOL: stdin: --part needs a regular file" ]
+	check 2 "--part 0/2 log" "" "" "$TOOL: --part: count is too small: 0 (at least 1)\n"
+	check 2 "--part 3/2 log" "" "" "$TOOL: --part: count is too large: 3 (at most 2)\n"
+	check 2 "--part 1/1025 log" "" "" "$TOOL: --part: count is too large: 1025 (at most 1024)\n"
+	check 2 "--part 1 log" "" "" "$TOOL: --part: want K/N, as 1/4: '1'\n"
+	check 2 "--part a/2 log" "" "" "$TOOL: --part: not a number: 'a'\n"
+	check 2 "--csv --part 1/2 log" "" "" "$TOOL: --part does not work with --csv: a quoted field may hold a newline\n"
 }
