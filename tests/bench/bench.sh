@@ -298,21 +298,28 @@ run_stages() {
 
 map_one() { "$bin/sr-map" --now "$now" "$log"; }
 map_two() { parallel --will-cite --pipepart -a "$log" --block -1 -j2 "$bin/sr-map" --now "$now"; }
+map_part() { parallel --will-cite -j2 "$bin/sr-map" --now "$now" --part '{}/2' "$log" ::: 1 2; }
+# The control: two whole sr-map runs side by side, which two real cores finish in the time of one.
+map_pair() { { map_one > /dev/null & map_one > /dev/null; wait; } > /dev/null; }
 chain_one() { map_one | "$bin/sr-sort" | "$bin/sr-reduce"; }
 chain_two() { map_two | "$bin/sr-sort" | "$bin/sr-reduce"; }
+chain_part() { map_part | "$bin/sr-sort" | "$bin/sr-reduce"; }
+twocore_runs="map_one map_two map_part map_pair chain_one chain_two chain_part"
 
 run_two_core() {
 	local r k
 	for r in $(seq "$runs"); do
 		say "$rows rows: two-core check, run $r of $runs"
-		for k in map_one map_two chain_one chain_two; do
+		for k in $twocore_runs; do
 			timed "twocore.$k" "$work/tc.$k" "$k"
 		done
 	done
-	if ! cmp -s "$work/tc.chain_one" "$work/tc.chain_two" || ! cmp -s "$work/tc.chain_one" "$st/reduce"; then
-		loud "two-core check ($rows rows): sr-reduce output after two sr-map jobs differs from one"
-		echo "MISMATCH" > "$tdir/twocore.chain_two.status"
-	fi
+	for k in chain_two chain_part; do
+		if ! cmp -s "$work/tc.chain_one" "$work/tc.$k" || ! cmp -s "$work/tc.chain_one" "$st/reduce"; then
+			loud "two-core check ($rows rows): sr-reduce output after two sr-map jobs ($k) differs from one"
+			echo "MISMATCH" > "$tdir/twocore.$k.status"
+		fi
+	done
 }
 
 csv_row() { printf '%s\n' "$(IFS=,; echo "$*")" >> "$csv"; }
@@ -371,7 +378,7 @@ report_size() {
 				"$(thousands "$(awk -v n="$log_rows" -v s="${median_of[$m]}" 'BEGIN { printf "%.0f", n / s }')") | – |"
 		done
 		echo
-		for k in map_one map_two chain_one chain_two; do
+		for k in $twocore_runs; do
 			median_of[twocore.$k]=$(median "$tdir/twocore.$k")
 			csv_row "$rows" twocore "$k" "$runs" "${median_of[twocore.$k]}" "" "" "$log_bytes" "$log_rows" "" "" "$(status_of "twocore.$k")"
 		done
@@ -382,8 +389,20 @@ report_size() {
 			"$(fmt_s "${median_of[twocore.chain_one]}") s, speedup" \
 			"**$(ratio "${median_of[twocore.chain_one]}" "${median_of[twocore.chain_two]}")×**" \
 			"(totals $(status_of twocore.chain_two)); the two jobs hand sr-sort $(thousands "$(wc -l < "$work/tc.map_two")") lines," \
-			"one sr-map $(thousands "$(wc -l < "$work/tc.map_one")"). On a shared machine the second core may be busy:" \
-			"see the load average."
+			"one sr-map $(thousands "$(wc -l < "$work/tc.map_one")")."
+		echo
+		echo "With \`sr-map --part {}/2\` as the two jobs (\`parallel -j2 sr-map --part {}/2 LOG ::: 1 2\`: each reads" \
+			"its own 4 MiB blocks of the file, no copy through parallel): $(fmt_s "${median_of[twocore.map_part]}") s," \
+			"speedup **$(ratio "${median_of[twocore.map_one]}" "${median_of[twocore.map_part]}")×**;" \
+			"followed by \`sr-sort | sr-reduce\`: $(fmt_s "${median_of[twocore.chain_part]}") s, speedup" \
+			"**$(ratio "${median_of[twocore.chain_one]}" "${median_of[twocore.chain_part]}")×** (totals $(status_of twocore.chain_part))," \
+			"the two jobs handing sr-sort $(thousands "$(wc -l < "$work/tc.map_part")") lines."
+		echo
+		echo "Control: two whole sr-map runs side by side take $(fmt_s "${median_of[twocore.map_pair]}") s, against" \
+			"$(fmt_s "${median_of[twocore.map_one]}") s for one: the machine gives" \
+			"**$(awk -v a="${median_of[twocore.map_one]}" -v b="${median_of[twocore.map_pair]}" 'BEGIN { printf "%.2f", 2 * a / b }')×**" \
+			"the throughput of one sr-map with both cores busy, the most two jobs could reach here." \
+			"On a shared machine the second core may be busy: see the load average."
 	} >> "$md"
 	sr_median_at[$rows]=$srm
 	for t in $tools; do echo "$rows ${median_of[$t]}" >> "$work/plot.$t"; done
