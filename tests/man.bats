@@ -1,17 +1,22 @@
 #!/usr/bin/env bats
 # The manuals keep up with the code: every tool has a lint-clean page, and every option it accepts is documented there.
 
-TOOLS="sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load sr-serve"
+TOOLS="sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load sr-serve sr-hourly"
 
 setup() {
 	export LC_ALL=C
 	cd "$BATS_TEST_DIRNAME/.."
-	PATH="${SR_BIN:-$PWD/bin}:$PATH"
+	PATH="${SR_BIN:-$PWD/bin}:$PWD/cmd:$PATH"
 }
 
-# The long options a tool's source accepts, from its option table and the shared ones it includes.
+# The long options a tool's source accepts, from its option table and the shared ones it includes;
+# of a script, the branches of its option case.
 long_options() {
 	local src="cmd/$1.c"
+	if [ ! -f "$src" ]; then
+		grep -oE '^[[:space:]]+--[a-z-]+\)' "cmd/$1" | sed -E 's/[^a-z-]//g; s/^--//' | sort -u
+		return
+	fi
 	{
 		grep -oE '^[[:space:]]*\{ "[a-z-]+",' "$src"
 		grep -q LOGREAD_OPTIONS "$src" && grep -oE '\{ "[a-z-]+",' lib/logread.h
