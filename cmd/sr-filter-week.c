@@ -20,9 +20,9 @@ static const struct option longopts[] = {
 };
 
 static const char usagetext[] =
-    "usage: sr-filter-week [--counters] [--csv] [--part k/n] [--progress] [--rejects file]\n"
-    "                      [--strict] [--now time] [--days n | --since time --until time]\n"
-    "                      [file ...]\n";
+    "usage: sr-filter-week [--counters] [--csv] [--max-rejects n] [--part k/n] [--progress]\n"
+    "                      [--rejects file] [--strict] [--now time]\n"
+    "                      [--days n | --since time --until time] [file ...]\n";
 
 static struct window window;
 

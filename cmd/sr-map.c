@@ -29,8 +29,9 @@ static const struct option longopts[] = {
 };
 
 static const char usagetext[] =
-    "usage: sr-map [--counters] [--csv] [-m size] [--part k/n] [--progress] [--rejects file]\n"
-    "              [--strict] [--now time] [--days n | --since time --until time] [file ...]\n";
+    "usage: sr-map [--counters] [--csv] [-m size] [--max-rejects n] [--part k/n] [--progress]\n"
+    "              [--rejects file] [--strict] [--now time]\n"
+    "              [--days n | --since time --until time] [file ...]\n";
 
 static const char abouttext[] =
     "\nTurn sales log lines into category_id<TAB>product_id<TAB>qty lines, summing repeated\n"

@@ -66,6 +66,9 @@ logread_option(int opt, const char *arg)
 	case OPT_LOG_STRICT:
 		ropts.strict = 1;
 		break;
+	case OPT_LOG_MAX_REJECTS:
+		ropts.max = (uint64_t)arg_count("--max-rejects", arg, 0, INT64_MAX);
+		break;
 	case OPT_LOG_PART:
 		parse_part(arg);
 		break;
@@ -81,6 +84,8 @@ logread_start(void)
 {
 	if (nparts > 0 && csvmode)
 		fatal(EXIT_USAGE, "--part does not work with --csv: a quoted field may hold a newline");
+	if (ropts.strict && ropts.max > 0)
+		fatal(EXIT_USAGE, "--strict and --max-rejects conflict: --strict stops at the first");
 	reject_init(&ropts);
 }
 

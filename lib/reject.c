@@ -100,7 +100,7 @@ reject_progress(uint64_t bytes, uint64_t lines)
 	report(bytes, lines, &now);
 }
 
-/* The summary; returns 1 if any line was rejected, else 0. */
+/* The summary; returns 1 if more lines were rejected than --max-rejects allows (0 by default), else 0. */
 int
 reject_finish(uint64_t bytes, uint64_t lines)
 {
@@ -111,14 +111,18 @@ reject_finish(uint64_t bytes, uint64_t lines)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		report(bytes, lines, &now);
 	}
-	if (nrejected > 0)
+	if (nrejected > 0 && opts.max == 0)
 		warnmsg("%llu of %llu lines rejected", (unsigned long long)nrejected,
 		    (unsigned long long)lines);
+	else if (nrejected > 0)
+		warnmsg("%llu of %llu lines rejected, %s --max-rejects %llu", (unsigned long long)nrejected,
+		    (unsigned long long)lines, nrejected > opts.max ? "more than" : "within",
+		    (unsigned long long)opts.max);
 	if (opts.counters) {
 		fprintf(stderr, "reporter:counter:sr,input_lines,%llu\n",
 		    (unsigned long long)lines);
 		fprintf(stderr, "reporter:counter:sr,rejected_lines,%llu\n",
 		    (unsigned long long)nrejected);
 	}
-	return nrejected > 0;
+	return nrejected > opts.max;
 }

@@ -12,6 +12,7 @@ struct rejectopts {
 	int counters;		/* Hadoop Streaming counters on stderr at the end */
 	int progress;		/* a report line on stderr about every second */
 	const char *path;	/* rejects file, or NULL */
+	uint64_t max;		/* rejected lines that still leave the status 0 */
 };
 
 /* Where a rejected line came from and what is wrong with it; field is -1 for the whole line. */

@@ -9,9 +9,9 @@ ALL='--since 0000-01-01T00:00:00Z --until 9999-12-31T23:59:59Z'
 L='\tp\tc\t1\t9.99\ts\tb\n'		# a valid line after its timestamp
 G="2026-11-25T10:00:00Z$L"		# a valid line inside every window used here
 H='timestamp\tproduct_id\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id'
-USAGE='usage: sr-filter-week [--counters] [--csv] [--part k/n] [--progress] [--rejects file]
-                      [--strict] [--now time] [--days n | --since time --until time]
-                      [file ...]\n'
+USAGE='usage: sr-filter-week [--counters] [--csv] [--max-rejects n] [--part k/n] [--progress]
+                      [--rejects file] [--strict] [--now time]
+                      [--days n | --since time --until time] [file ...]\n'
 
 # One line LINE (without its newline) rejected for WHY, alone in the input.
 rejected() {

@@ -7,8 +7,9 @@ TOOL=sr-map
 NOW='--now 2026-11-30T00:00:00Z'		# the window [2026-11-23T00:00:00Z, 2026-11-30T00:00:00Z)
 T=2026-11-25T10:00:00Z				# a time inside it
 H='timestamp\tproduct_id\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id'
-USAGE='usage: sr-map [--counters] [--csv] [-m size] [--part k/n] [--progress] [--rejects file]
-              [--strict] [--now time] [--days n | --since time --until time] [file ...]\n'
+USAGE='usage: sr-map [--counters] [--csv] [-m size] [--max-rejects n] [--part k/n] [--progress]
+              [--rejects file] [--strict] [--now time]
+              [--days n | --since time --until time] [file ...]\n'
 
 # A log line (printf %b form): sale TIME PRODUCT CATEGORY QTY
 sale() {
@@ -288,4 +289,17 @@ timed_log() {
 	check 2 "--part 1 log" "" "" "$TOOL: --part: want K/N, as 1/4: '1'\n"
 	check 2 "--part a/2 log" "" "" "$TOOL: --part: not a number: 'a'\n"
 	check 2 "--csv --part 1/2 log" "" "" "$TOOL: --part does not work with --csv: a quoted field may hold a newline\n"
+}
+
+@test "sr-map: --max-rejects n: up to n rejected lines leave the status 0, and are still reported" {
+	local in
+	in="$(sale "$T" p1 c1 2)$(sale "$T" p1 c1 x)$(sale "$T" p2 c1 1)$(sale "$T" p2 c1 -)"
+	check 0 "--max-rejects 2" "$in" "c1\tp1\t2\nc1\tp2\t1\n" \
+	    "$TOOL: stdin:2: field 4 (qty): not an integer: 'x'\n$TOOL: stdin:4: field 4 (qty): not an integer: '-'\n$TOOL: 2 of 4 lines rejected, within --max-rejects 2\n"
+	check 1 "--max-rejects 1 --rejects rej" "$in" "c1\tp1\t2\nc1\tp2\t1\n" \
+	    "$TOOL: stdin:2: field 4 (qty): not an integer: 'x'\n$TOOL: stdin:4: field 4 (qty): not an integer: '-'\n$TOOL: 2 of 4 lines rejected, more than --max-rejects 1\n"
+	[ "$(wc -l < rej)" -eq 2 ]
+	check 0 "--max-rejects 0" "$(sale "$T" p1 c1 2)" "c1\tp1\t2\n"
+	check 2 "--max-rejects -1" "" "" "$TOOL: --max-rejects: count is too small: -1 (at least 0)\n"
+	check 2 "--strict --max-rejects 1" "" "" "$TOOL: --strict and --max-rejects conflict: --strict stops at the first\n"
 }
