@@ -4,7 +4,8 @@ set -eu
 
 pkgs="make gcc libc6-dev clang libclang-rt-14-dev libcsv-dev libsqlite3-dev sqlite3 bats
 	mandoc coreutils mawk valgrind cppcheck clang-tidy shellcheck libpq-dev postgresql
-	libevent-dev curl jq python3 nginx chromium wrk"
+	libevent-dev curl jq python3 nginx chromium wrk
+	parallel openssh-server openssh-client iproute2 util-linux"
 
 missing=""
 for p in $pkgs; do
