@@ -45,6 +45,10 @@ fail() {
 }
 
 start() {
+	# The server takes defaults from some PG* variables too (PGCLIENTENCODING): none of the caller's.
+	for v in $(env | sed -n 's/^\(PG[A-Z_]*\)=.*/\1/p'); do
+		unset "$v"
+	done
 	bin=$(server_bindir)
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/sr-pg.XXXXXX")
 	if [ "$(id -u)" -eq 0 ]; then

@@ -35,7 +35,8 @@ teardown_file() {
 setup() {
 	[ -z "$SR_PG_SKIP" ] || skip "$SR_PG_SKIP"
 	cd "$BATS_TEST_TMPDIR" || return 1
-	unset PGPASSWORD PGPASSFILE PGSERVICE PGOPTIONS
+	# Only the settings of the throwaway server: none of the caller's PG* variables.
+	unset "${!PG@}"
 	# shellcheck disable=SC1090
 	. "$SR_PG_ENV"
 	psql -qX -c "CREATE DATABASE t$BATS_TEST_NUMBER" > /dev/null
