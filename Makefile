@@ -92,6 +92,10 @@ BENCH_SIZES =
 bench: all
 	@bash tests/bench/bench.sh $(BENCH_SIZES)
 
+# sr-serve under wrk, against nginx serving the same body, and while sr-load reloads every second.
+bench-serve: all
+	@SR_BIN=$(O)/bin bash tests/bench/bench-serve.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
@@ -121,4 +125,4 @@ clean:
 	rm -rf bin build lib/*.o lib/libsr.a tests/unit/unit $(GEN)
 	rm -f sales_rank.db sales_rank.db-wal sales_rank.db-shm
 
-.PHONY: all deps test check check-sanitize memcheck fuzz bench demo lint install uninstall clean
+.PHONY: all deps test check check-sanitize memcheck fuzz bench bench-serve demo lint install uninstall clean

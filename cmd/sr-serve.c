@@ -198,6 +198,7 @@ struct cache {
 	size_t list, listlen;	/* the /api/v1/categories reply */
 	size_t health, healthlen;	/* the /healthz reply */
 	const char *why;	/* why it could not be read, if SQLite does not say */
+	int refs;		/* the event loop's: current, and replies being written */
 };
 
 enum endpoint { EP_POPULAR, EP_CATEGORIES, EP_HEALTHZ, EP_METRICS, EP_PAGE, EP_OTHER, EP_COUNT };
@@ -205,12 +206,13 @@ static const char *const epnames[] = { "popular", "categories", "healthz", "metr
 static const int statuses[] = { 200, 304, 400, 404, 405, 503 };
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 
-/* The reply to send: a body (and a tail after it) or none. */
+/* The reply to send: a body (and a tail after it) or none; a body in a cache is sent from there. */
 struct reply {
 	int status;
 	const char *type, *cache, *etag;
 	const char *body, *tail;
 	size_t len;
+	struct cache *from;
 };
 
 /* What a /api/v1/popular query asks for. */
@@ -419,12 +421,17 @@ cache_add_row(struct cache *c, sqlite3_stmt *st)
 	const char *id = (const char *)sqlite3_column_text(st, 0);
 	size_t idlen = (size_t)sqlite3_column_bytes(st, 0);
 	struct category *cat = c->ncats > 0 ? &c->cats[c->ncats - 1] : NULL;
+	int cmp;
 
-	int cmp = cat == NULL || c->text.failed ? 1 :
-	    bytes_cmp(id, idlen, c->text.p + cat->id, cat->idlen);
-
-	if (id == NULL || cmp < 0)
-		return -1;	/* out of memory, or ids that are not all text */
+	if (id == NULL || c->text.failed) {
+		c->why = "out of memory";
+		return -1;
+	}
+	cmp = cat == NULL ? 1 : bytes_cmp(id, idlen, c->text.p + cat->id, cat->idlen);
+	if (cmp < 0) {
+		c->why = "categories out of byte order: are all ids text?";
+		return -1;
+	}
 	if (cmp > 0 && category_start(c, id, idlen) < 0)
 		return -1;
 	cat = &c->cats[c->ncats - 1];
@@ -605,6 +612,21 @@ loader(void *arg)
 	return NULL;
 }
 
+/*
+ * A reply's body is written from its cache, not copied: the cache lives until
+ * the last reply from it is written, also after a newer one replaced it.
+ */
+static void
+cache_unref(const void *data, size_t len, void *arg)
+{
+	struct cache *c = arg;
+
+	(void)data;
+	(void)len;
+	if (--c->refs == 0)
+		cache_free(c);
+}
+
 /* The event loop takes the newest cache, if the loader has read one since. */
 static void
 take_fresh(void)
@@ -614,8 +636,10 @@ take_fresh(void)
 	if (atomic_load_explicit(&fresh, memory_order_relaxed) == NULL)
 		return;
 	if ((c = atomic_exchange(&fresh, NULL)) != NULL) {
-		cache_free(current);
+		if (current != NULL)
+			cache_unref(NULL, 0, current);
 		current = c;
+		current->refs = 1;
 	}
 }
 
@@ -663,6 +687,11 @@ send_reply(struct evhttp_request *req, enum endpoint ep, const struct reply *r)
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
 		snprintf(len, sizeof len, "%zu", r->len + taillen);
 		evhttp_add_header(h, "Content-Length", len);
+	} else if (r->from != NULL) {
+		r->from->refs++;
+		if (evbuffer_add_reference(out, r->body, r->len, cache_unref, r->from) < 0)
+			cache_unref(NULL, 0, r->from);
+		evbuffer_add(out, r->tail, taillen);
 	} else {
 		evbuffer_add(out, r->body, r->len);
 		evbuffer_add(out, r->tail, taillen);
@@ -675,7 +704,7 @@ static void
 send_error(struct evhttp_request *req, enum endpoint ep, int status, const char *what)
 {
 	struct text t = { 0 };
-	struct reply r = { status, "application/json", "no-store", NULL, NULL, NULL, 0 };
+	struct reply r = { status, "application/json", "no-store", NULL, NULL, NULL, 0, NULL };
 
 	text_str(&t, "{\"error\":");
 	text_json_string(&t, what, strlen(what));
@@ -832,7 +861,7 @@ serve_popular(struct evhttp_request *req)
 	const char *why;
 	char etag[64];
 	size_t n;
-	struct reply r = { 200, "application/json", "public, max-age=1", etag, NULL, "]}\n", 0 };
+	struct reply r = { 200, "application/json", "public, max-age=1", etag, NULL, "]}\n", 0, NULL };
 
 	if ((why = query_parse(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)), &q)) != NULL)
 		send_error(req, EP_POPULAR, 400, why);
@@ -845,6 +874,7 @@ serve_popular(struct evhttp_request *req)
 		snprintf(etag, sizeof etag, "\"%" PRId64 ".%zu.%zu\"", current->generation,
 		    (size_t)(cat - current->cats), n);
 		r.body = current->text.p + cat->head;
+		r.from = current;
 		r.len = current->ends[cat->first + n - 1] - cat->head;
 		send_cached(req, EP_POPULAR, &r);
 	}
@@ -855,7 +885,7 @@ static void
 serve_whole(struct evhttp_request *req, enum endpoint ep)
 {
 	char etag[64];
-	struct reply r = { 200, "application/json", "public, max-age=1", etag, NULL, NULL, 0 };
+	struct reply r = { 200, "application/json", "public, max-age=1", etag, NULL, NULL, 0, NULL };
 
 	if (current == NULL) {
 		send_error(req, ep, 503, "no ranking loaded yet");
@@ -864,6 +894,7 @@ serve_whole(struct evhttp_request *req, enum endpoint ep)
 	snprintf(etag, sizeof etag, "\"%" PRId64 ".%s\"", current->generation, epnames[ep]);
 	r.body = current->text.p + (ep == EP_HEALTHZ ? current->health : current->list);
 	r.len = ep == EP_HEALTHZ ? current->healthlen : current->listlen;
+	r.from = current;
 	if (ep == EP_HEALTHZ) {
 		r.cache = "no-store";
 		r.etag = NULL;
@@ -877,7 +908,7 @@ static void
 serve_metrics(struct evhttp_request *req)
 {
 	struct evbuffer *b = evbuffer_new();
-	struct reply r = { 200, "text/plain; version=0.0.4", "no-store", NULL, NULL, NULL, 0 };
+	struct reply r = { 200, "text/plain; version=0.0.4", "no-store", NULL, NULL, NULL, 0, NULL };
 	size_t e, s;
 
 	if (b == NULL) {
@@ -931,7 +962,7 @@ on_request(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	enum endpoint ep = endpoint_of(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)));
 	struct reply page_reply = { 200, "text/html; charset=utf-8", "public, max-age=60",
-	    "\"" SR_VERSION "\"", page, NULL, sizeof page - 1 };
+	    "\"" SR_VERSION "\"", page, NULL, sizeof page - 1, NULL };
 
 	(void)arg;
 	take_fresh();
@@ -1113,14 +1144,21 @@ http_new(struct event_base *base, struct evconnlistener *lev)
 static int
 serve(const char *addr, long maxconn)
 {
-	struct event_base *base = event_base_new();
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
 	struct event *term, *intr;
 	struct evconnlistener *lev;
 	struct evhttp *http;
 	pthread_t thread;
 
-	if (base == NULL)
+	/*
+	 * The changelist merges the epoll_ctl calls a request makes (reading
+	 * off, writing on, writing off, reading on) into fewer.
+	 */
+	if (cfg == NULL || event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) < 0 ||
+	    (base = event_base_new_with_config(cfg)) == NULL)
 		fatal(EXIT_DATA, "cannot set up the event loop");
+	event_config_free(cfg);
 	open_db();
 	lev = listen_on(base, addr);
 	http = http_new(base, lev);
@@ -1141,7 +1179,8 @@ serve(const char *addr, long maxconn)
 	event_free(intr);
 	event_free(resume_accept);
 	event_base_free(base);
-	cache_free(current);
+	if (current != NULL)
+		cache_unref(NULL, 0, current);
 	cache_free(atomic_exchange(&fresh, NULL));
 	sqlite3_close(db);
 	return 0;

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# bench-serve.sh: sr-serve's /api/v1/popular under wrk, against nginx serving the same body from memory, and under reloads.
+#
+# usage: tests/bench/bench-serve.sh
+#
+# Ranks a generated log into the seed's shape, 1000 categories x top 100
+# (100,000 rows), loads it with sr-load and starts sr-serve on a free loopback
+# port. Then, BENCH_ROUNDS times (default 2), interleaved: wrk -t1 -c32 for
+# BENCH_SECONDS (default 10) on /api/v1/popular?category_id=C (all 100
+# products, about 6 KB) and on &limit=10, and the same on nginx answering the
+# 100-product body with `return 200` from its configuration. Last, a run on
+# sr-serve while sr-load replaces the ranking every second, alternating two
+# rankings, with a wrk script that checks each body against the ranking of
+# its generation: a torn body (a mix of two loads) or any error fails it.
+#
+# Prints a Markdown table: req/s and p99 of each run, the best of the rounds,
+# and the ratio of sr-serve to nginx. Targets (issue 5): >= 40,000 req/s,
+# p99 <= 5 ms, >= 0.6x nginx; 0 errors and 0 torn bodies under reloads. Exit
+# status 1 if a correctness check fails (never for speed alone: the machine is
+# shared), 2 on bad usage.
+#
+# Environment: SR_BIN (the sr tools, default bin/), BENCH_SECONDS, BENCH_ROUNDS,
+# BENCH_KEEP=1 (keep the temp directory). Needs wrk, nginx, curl, jq (tests/deps.sh).
+set -euo pipefail
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=${SR_BIN:-$root/bin}
+secs=${BENCH_SECONDS:-10}
+rounds=${BENCH_ROUNDS:-2}
+now=2026-11-30T00:00:00Z
+end=1795996800 # now, epoch seconds
+
+[ $# -eq 0 ] || { echo "usage: tests/bench/bench-serve.sh" >&2; exit 2; }
+for c in wrk nginx curl jq; do
+	command -v "$c" > /dev/null || { echo "bench-serve: $c is needed (sh tests/deps.sh)" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2> /dev/null || true
+		wait "$p" 2> /dev/null || true
+	done
+	if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench-serve: kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# rank SEED FILE: a week's ranking of a 2M-row generated log, top 100 of 1000 categories.
+rank() {
+	"$here/sr-gen" -n 2000000 --seed "$1" --categories 1000 --end "$end" --format epoch |
+	    "$bin/sr-map" --now "$now" | "$bin/sr-sort" | "$bin/sr-reduce" | "$bin/sr-topk" -n 100 > "$2"
+}
+
+echo "bench-serve: ranking two generated logs" >&2
+rank 1 "$tmp/a.tsv"
+rank 2 "$tmp/b.tsv"
+"$bin/sr-load" --db "$tmp/r.db" --now "$now" "$tmp/a.tsv"
+# The category with the most products in both rankings; its replies are compared below.
+cat=$(cut -f 1 "$tmp/a.tsv" | uniq -c | sort -k1,1nr -k2,2 | awk 'NR == 1 { print $2 }')
+
+"$bin/sr-serve" --db "$tmp/r.db" --listen 127.0.0.1:0 2> "$tmp/serve.err" &
+pids+=($!)
+for _ in $(seq 100); do
+	port=$(sed -n 's|^sr-serve: listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$tmp/serve.err")
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+[ -n "$port" ] || { cat "$tmp/serve.err" >&2; exit 1; }
+url="http://127.0.0.1:$port/api/v1/popular?category_id=$cat"
+curl -sf "$url" > "$tmp/body.json"
+jq -e '.products | length == 100' "$tmp/body.json" > /dev/null
+
+# nginx: the same body, from memory, with the same Content-Type.
+nport=$(free_port)
+mkdir -p "$tmp/nginx/tmp"
+# nginx takes a string of at most 4 KB in its configuration: the body goes in pieces, joined by return.
+sets=""
+vars=""
+body=$(cat "$tmp/body.json")
+for ((i = 0; i < ${#body}; i += 3000)); do
+	sets="$sets		set \$p$i '${body:i:3000}';
+"
+	vars="$vars\$p$i"
+done
+cat > "$tmp/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid nginx.pid;
+error_log stderr warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path tmp/body;
+	proxy_temp_path tmp/proxy;
+	fastcgi_temp_path tmp/fastcgi;
+	uwsgi_temp_path tmp/uwsgi;
+	scgi_temp_path tmp/scgi;
+	server {
+		listen 127.0.0.1:$nport;
+		location = /api/v1/popular {
+			default_type application/json;
+$sets			return 200 "$vars
+";
+		}
+	}
+}
+EOF
+nginx -p "$tmp/nginx" -e stderr -c "$tmp/nginx/nginx.conf" 2> "$tmp/nginx.err" &
+pids+=($!)
+nurl="http://127.0.0.1:$nport/api/v1/popular?category_id=$cat"
+for _ in $(seq 100); do
+	curl -sf -o "$tmp/nbody.json" "$nurl" && break
+	sleep 0.05
+done
+cmp "$tmp/body.json" "$tmp/nbody.json" || { echo "bench-serve: nginx's body differs" >&2; exit 1; }
+
+# run NAME URL [wrk options]: one wrk run; appends "NAME req/s p99-ms errors" to runs.
+run() {
+	local name=$1 u=$2 out rps p99 errs
+	shift 2
+	out=$(wrk -t1 -c32 -d"${secs}s" --latency "$@" "$u")
+	echo "$out" > "$tmp/wrk.$name.$RANDOM"
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<< "$out")
+	p99=$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else if (v ~ /s$/) v = v * 1000; print v }' <<< "$out")
+	errs=$(awk '/Socket errors|Non-2xx/ { n += 1 } END { print n + 0 }' <<< "$out")
+	echo "$name $rps $p99 $errs" >> "$tmp/runs"
+	echo "bench-serve: $name: $rps req/s, p99 $p99 ms" >&2
+}
+
+for ((r = 1; r <= rounds; r++)); do
+	run sr-serve "$url"
+	run nginx "$nurl"
+	run sr-serve-limit10 "$url&limit=10"
+done
+
+# Under reloads: two rankings alternate every second; each body must be exactly its generation's.
+"$bin/sr-load" --db "$tmp/r.db" --now "$now" "$tmp/b.tsv"
+sleep 1
+curl -sf "$url" | jq -c '.products' > "$tmp/even.json"
+"$bin/sr-load" --db "$tmp/r.db" --now "$now" "$tmp/a.tsv"
+sleep 1
+curl -sf "$url" | jq -c '.products' > "$tmp/odd.json"
+gen0=$(curl -sf "$url" | jq .generation)
+((gen0 % 2 == 1)) && ! cmp -s "$tmp/odd.json" "$tmp/even.json"
+cat > "$tmp/check.lua" <<EOF
+local want = {}
+want[1] = io.open("$tmp/odd.json"):read("*a"):gsub("\n\$", "")
+want[0] = io.open("$tmp/even.json"):read("*a"):gsub("\n\$", "")
+torn, gens, seen = 0, {}, 0
+response = function(status, headers, body)
+	local g = tonumber(body:match('"generation":(%d+)'))
+	local p = body:match('"products":(%b[])')
+	if g == nil or p ~= want[g % 2] or body:sub(-3) ~= "]}\n" then torn = torn + 1 end
+	if g ~= nil and gens[g] == nil then gens[g] = true; seen = seen + 1 end
+end
+local threads = {}
+setup = function(t) table.insert(threads, t) end
+done = function()
+	for _, t in ipairs(threads) do
+		io.write(string.format("torn %d generations %d\n", t:get("torn"), t:get("seen")))
+	end
+end
+EOF
+(
+	i=0
+	while :; do
+		sleep 1
+		if ((i++ % 2)); then f=a; else f=b; fi
+		"$bin/sr-load" --db "$tmp/r.db" --now "$now" "$tmp/$f.tsv" || echo "sr-load failed" >> "$tmp/load.err"
+	done
+) &
+pids+=($!)
+run reloading "$url" -s "$tmp/check.lua"
+kill "${pids[-1]}"
+torn=$(cat "$tmp"/wrk.reloading.* | awk '$1 == "torn" { print $2 }')
+gens=$(cat "$tmp"/wrk.reloading.* | awk '$1 == "torn" { print $4 }')
+reload_errors=$(curl -sf "http://127.0.0.1:$port/metrics" | awk '$1 == "sr_serve_reload_errors_total" { print $2 }')
+
+# best NAME FIELD: the best of the rounds (highest req/s, lowest p99).
+best() {
+	awk -v n="$1" -v f="$2" '$1 == n { if (b == "" || (f == 2 ? $f > b : $f < b)) b = $f } END { print b }' "$tmp/runs"
+}
+sr=$(best sr-serve 2)
+ng=$(best nginx 2)
+cat <<EOF
+
+## sr-serve under wrk -t1 -c32, ${secs} s per run, best of $rounds rounds
+
+$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m); 1000 categories x top 100; the body of category $cat: $(wc -c < "$tmp/body.json") bytes, 100 products.
+
+| server | req/s | p99 ms | × nginx |
+| --- | ---: | ---: | ---: |
+| sr-serve, /api/v1/popular (100 products) | $sr | $(best sr-serve 3) | $(awk -v a="$sr" -v b="$ng" 'BEGIN { printf "%.2f", a / b }') |
+| sr-serve, &limit=10 | $(best sr-serve-limit10 2) | $(best sr-serve-limit10 3) | $(awk -v a="$(best sr-serve-limit10 2)" -v b="$ng" 'BEGIN { printf "%.2f", a / b }') |
+| nginx, the same body from memory (\`return 200\`) | $ng | $(best nginx 3) | 1.00 |
+| sr-serve while sr-load reloads every second | $(best reloading 2) | $(best reloading 3) | $(awk -v a="$(best reloading 2)" -v b="$ng" 'BEGIN { printf "%.2f", a / b }') |
+
+Under reloads: $gens generations served, $torn torn or wrong bodies, $(awk '$1 == "reloading" { print $4 }' "$tmp/runs") wrk error lines, $reload_errors failed reloads.
+Every run: $(awk '{ printf "%s%s %s req/s p99 %s ms", (NR > 1 ? "; " : ""), $1, $2, $3 }' "$tmp/runs").
+EOF
+[ "$torn" -eq 0 ] && [ "$gens" -ge 2 ] && [ "$reload_errors" -eq 0 ] && [ ! -s "$tmp/load.err" ] &&
+    [ "$(awk '$1 == "reloading" { print $4 }' "$tmp/runs")" -eq 0 ]
