@@ -35,11 +35,14 @@ as_server() {
 	fi
 }
 
-# fail MESSAGE LOG: say why on one line, then the end of the log, and give up.
+# fail MESSAGE LOG: say why on one line, then the end of the log, and give up, leaving no directory.
 fail() {
 	echo "pg.sh: $1" >&2
 	if [ -f "$2" ]; then
 		tail -n 5 "$2" >&2
+	fi
+	if [ -n "${dir:-}" ]; then
+		rm -rf "$dir"
 	fi
 	exit 1
 }
@@ -50,10 +53,13 @@ start() {
 		unset "$v"
 	done
 	bin=$(server_bindir)
-	dir=$(mktemp -d "${TMPDIR:-/tmp}/sr-pg.XXXXXX")
 	if [ "$(id -u)" -eq 0 ]; then
-		id postgres > /dev/null 2>&1 || fail "no user postgres to run the server as (install postgresql)" ""
+		id postgres > /dev/null 2>&1 || fail "no user postgres to run the server as: install postgresql" ""
+		# In /tmp, whatever TMPDIR says: the user postgres must reach it.
+		dir=$(mktemp -d /tmp/sr-pg.XXXXXX)
 		chown postgres "$dir"
+	else
+		dir=$(mktemp -d "${TMPDIR:-/tmp}/sr-pg.XXXXXX")
 	fi
 	as_server "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C --no-sync \
 	    > "$dir/initdb.log" 2>&1 || fail "initdb failed in $dir" "$dir/initdb.log"
@@ -71,9 +77,9 @@ start() {
 	SR_PG_DIR='$dir'
 	SR_PG_BIN='$bin'
 	EOF
-	PGHOST=$dir PGPORT=5432 PGUSER=postgres PGDATABASE=postgres psql -qX -v ON_ERROR_STOP=1 \
+	PGHOST=$dir PGPORT=5432 PGUSER=postgres PGDATABASE=postgres "$bin/psql" -qX -v ON_ERROR_STOP=1 \
 	    -c "CREATE ROLE sr_pw LOGIN PASSWORD 'sr-secret'" -c "CREATE DATABASE sr_pw OWNER sr_pw" \
-	    > /dev/null 2>&1 || { stop "$1"; fail "could not create the role sr_pw" ""; }
+	    > /dev/null 2>&1 || { stop "$1"; dir=""; fail "could not create the role sr_pw" ""; }
 }
 
 stop() {
