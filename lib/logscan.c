@@ -7,6 +7,7 @@
 
 #include "ident.h"
 #include "logscan.h"
+#include "number.h"
 
 /* An id ending at a tab (or at end when last): its end, or NULL. */
 static const char *
@@ -131,6 +132,23 @@ masked_price(struct logrec *r, const char *p, size_t from, size_t to, const stru
 	return scan_price(&r->f[F_PRICE], p + from, p + to + 1) == p + to + 1;
 }
 
+/* The timestamp: epoch seconds of 8 to 11 digits, always in range, at once; any other form by ts_parse. */
+static int
+masked_time(struct logrec *r, const char *p, size_t n, const struct classes *c)
+{
+	int64_t v;
+	size_t i;
+
+	if (n < 8 || n > 11 || (c->digit & span(0, n)) != span(0, n))
+		return ts_parse(p, n, &r->ts) == NULL;
+	v = digits8(p);
+	for (i = 8; i < n; i++)
+		v = v * 10 + (p[i] - '0');
+	r->ts.sec = v;
+	r->ts.nsec = 0;
+	return 1;
+}
+
 /*
  * A line of len bytes, at most 64, classified in c: the six tabs are found and
  * the ids are proved free of control bytes at once; what is left is the
@@ -160,7 +178,7 @@ scan_masked(struct logrec *r, const char *p, size_t len, const struct classes *c
 		if (r->f[i].len == 0)
 			return 0;
 	}
-	return ts_parse(p, r->f[F_TIMESTAMP].len, &r->ts) == NULL &&
+	return masked_time(r, p, r->f[F_TIMESTAMP].len, c) &&
 	    masked_qty(r, p, at[F_QTY], at[F_PRICE] - 1, c) &&
 	    masked_price(r, p, at[F_PRICE], at[F_SELLER] - 1, c);
 }

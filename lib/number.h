@@ -4,6 +4,32 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/*
+ * The value of the 8 bytes at p as decimal digits, or -1 if they are not all
+ * digits: a word at a time, pairing digits, then pairs, then fours (D.
+ * Lemire's method).
+ */
+static inline int64_t
+digits8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	w -= 0x3030303030303030ULL;
+	if ((w | (w + 0x7676767676767676ULL)) & 0x8080808080808080ULL)
+		return -1;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = w * 2561 >> 8;
+	w = (w & 0x00ff00ff00ff00ffULL) * 6553601 >> 16;
+	return (int64_t)((w & 0x0000ffff0000ffffULL) * 42949672960001ULL >> 32);
+#else
+	return (int64_t)((((((((w >> 56) * 10 + (w >> 48 & 0xff)) * 10 + (w >> 40 & 0xff)) * 10 +
+	    (w >> 32 & 0xff)) * 10 + (w >> 24 & 0xff)) * 10 + (w >> 16 & 0xff)) * 10 +
+	    (w >> 8 & 0xff)) * 10 + (w & 0xff));
+#endif
+}
 
 const char *parse_i64(const char *p, size_t n, int64_t *v);
 const char *check_decimal(const char *p, size_t n);

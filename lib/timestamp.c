@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "number.h"
 #include "timestamp.h"
 
 #define BAD_TIMESTAMP "not a timestamp (want 2026-11-25T19:04:05Z or epoch seconds)"
@@ -109,28 +110,6 @@ parse_epoch_slow(const char *p, const char *end, struct instant *t)
 		return "epoch seconds out of range";
 	t->sec = s;
 	return NULL;
-}
-
-/*
- * The value of the 8 digits at p, or -1 if they are not all digits: a word
- * at a time, pairing digits, then pairs, then fours (D. Lemire's method).
- */
-static int64_t
-digits8(const char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, 8);
-	w -= 0x3030303030303030ULL;
-	if ((w | (w + 0x7676767676767676ULL)) & 0x8080808080808080ULL)
-		return -1;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	w = w * 2561 >> 8;
-	w = (w & 0x00ff00ff00ff00ffULL) * 6553601 >> 16;
-	return (int64_t)((w & 0x0000ffff0000ffffULL) * 42949672960001ULL >> 32);
-#else
-	return digits(p, 4) * 10000LL + digits(p + 4, 4);
-#endif
 }
 
 /* Epoch seconds; the common form, 8 to 12 digits alone, without a check per digit. */
