@@ -22,6 +22,8 @@
 # ${XDG_CACHE_HOME:-$HOME/.cache}/sr-bench), outside the work tree.
 #
 # Environment: BENCH_RUNS (runs per tool), BENCH_SEED (sr-gen seed, default 1),
+# BENCH_TOOLS (the end-to-end tools to run, of: sr sr_filter duckdb datamash mawk
+# sqlite textbook; sr and duckdb always run),
 # BENCH_KEEP=1 (keep the temp directory), SR_BIN (the sr tools, default bin/),
 # TMPDIR (where the logs go).
 set -euo pipefail
@@ -47,8 +49,17 @@ tab=$(printf '\t')
 # per-stage runs, sort's and parallel's temp files; measured at 10M rows, rounded up.
 disk_per_row=160
 
-# End-to-end tools, in the order they run and are reported.
-tools="sr sr_filter duckdb datamash mawk sqlite textbook"
+# End-to-end tools, in the order they run and are reported; BENCH_TOOLS picks
+# some (sr and duckdb always run: the ratios are to them), e.g. for a 100M-row
+# growth run without the slow peers.
+all_tools="sr sr_filter duckdb datamash mawk sqlite textbook"
+tools=$all_tools
+if [ -n "${BENCH_TOOLS:-}" ]; then
+	tools="sr duckdb"
+	for t in $all_tools; do
+		case " $BENCH_TOOLS " in *" $t "*) case " $tools " in *" $t "*) ;; *) tools="$tools $t" ;; esac ;; esac
+	done
+fi
 declare -A label=(
 	[sr]="**sr**: sr-map --now \\| sr-sort \\| sr-reduce \\| sr-topk -n 10"
 	[sr_filter]="sr: sr-filter-week --now \\| sr-map \\| sr-sort \\| sr-reduce \\| sr-topk"
@@ -351,11 +362,15 @@ report_size() {
 			csv_row "$rows" e2e "$t" "$runs" "$m" "$(ratio "$m" "$duck")" "$(peak_rss "$t.")" "$log_bytes" "$log_rows" "" "" "$k"
 		done
 		echo
-		echo "Peak RSS of the largest process for the peers; sr's stages in the pipeline (MiB):" \
-			"sr-map $(mib "$(peak_rss sr.map)"), sr-sort $(mib "$(peak_rss sr.sort)")," \
-			"sr-reduce $(mib "$(peak_rss sr.reduce)"), sr-topk $(mib "$(peak_rss sr.topk)");" \
-			"with sr-filter-week in front: sr-filter-week $(mib "$(peak_rss sr_filter.filter)")," \
-			"sr-map $(mib "$(peak_rss sr_filter.map)")."
+		printf '%s' "Peak RSS of the largest process for the peers; sr's stages in the pipeline (MiB):" \
+			" sr-map $(mib "$(peak_rss sr.map)"), sr-sort $(mib "$(peak_rss sr.sort)")," \
+			" sr-reduce $(mib "$(peak_rss sr.reduce)"), sr-topk $(mib "$(peak_rss sr.topk)")"
+		case " $tools " in
+		*" sr_filter "*)
+			printf '%s' "; with sr-filter-week in front: sr-filter-week $(mib "$(peak_rss sr_filter.filter)")," \
+				" sr-map $(mib "$(peak_rss sr_filter.map)")" ;;
+		esac
+		echo "."
 		echo
 		echo "| sr stage alone | input | MB in | rows in | median s | MB/s | rows/s | peak RSS MiB |"
 		echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
