@@ -50,5 +50,36 @@ vg topk-all "$bin/sr-topk" --all "$tmp/reduced"
 vg load "$bin/sr-load" --db "$tmp/r.db" --now "$now" "$tmp/ranking"
 vg load-again "$bin/sr-load" --db "$tmp/r.db" "$tmp/ranking"
 
+# sr-serve: requests of every kind, a reload, then SIGTERM; valgrind judges at the exit.
+serve_requests() {
+	port=""
+	for _ in $(seq 150); do
+		port=$(sed -n 's|^sr-serve: listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$tmp/serve.err")
+		[ -n "$port" ] && break
+		sleep 0.2
+	done
+	for u in 'api/v1/popular?category_id=1&limit=3' 'api/v1/popular?category_id=%zz' \
+	    api/v1/categories healthz metrics '' nope; do
+		curl -s -o /dev/null "http://127.0.0.1:$port/$u"
+	done
+	curl -s -o /dev/null -X POST "http://127.0.0.1:$port/"
+	"$bin/sr-load" --db "$tmp/r.db" --allow-empty < /dev/null
+	sleep 3
+	curl -s -o /dev/null "http://127.0.0.1:$port/api/v1/categories"
+	kill -TERM "$serve_pid"
+}
+valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+    --log-file="$tmp/serve.vg" "$bin/sr-serve" --db "$tmp/r.db" --listen 127.0.0.1:0 2> "$tmp/serve.err" &
+serve_pid=$!
+serve_requests
+if wait "$serve_pid" && [ ! -s "$tmp/serve.vg" ]; then
+	passed=$((passed + 1))
+	echo "ok serve"
+else
+	failed=$((failed + 1))
+	echo "not ok serve"
+	cat "$tmp/serve.vg" "$tmp/serve.err"
+fi
+
 echo "memcheck: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
