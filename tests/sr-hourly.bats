@@ -216,6 +216,23 @@ mapped() {
 	grep -q 'sr-load failed' .err
 }
 
+@test "--max-rejects: an hour with a few bad lines is mapped without them, which are kept" {
+	logs
+	hourly --now $NOW
+	printf 'garbage\n' >> logs/2026-11-26T10.tsv
+	hourly --now $NOW --max-rejects 1 || { cat .err; return 1; }
+	[ "$(cat state/rejects/2026-11-26T10.tsv)" = garbage ]
+	grep -q 'hour 2026-11-26T10: 1 rejected lines (within --max-rejects 1) are in state/rejects/2026-11-26T10.tsv' .err
+	grep -q 'sr-map: 1 of [0-9]* lines rejected, within --max-rejects 1' .err
+	full $NOW 2> /dev/null | cmp - state/ranking.tsv
+	# Two bad lines in one hour are too many: it fails, and with it the run.
+	printf 'garbage\n' >> logs/2026-11-26T10.tsv
+	run hourly --now $NOW --max-rejects 1
+	[ "$status" -eq 1 ]
+	grep -q 'hours failed 2: the ranking is not refreshed' .err
+	[ "$(wc -l < state/rejects/2026-11-26T10.tsv)" -eq 2 ]
+}
+
 @test "what a killed run left behind is removed; --log appends there" {
 	logs
 	mkdir -p state/hours
