@@ -1,11 +1,15 @@
 #!/bin/sh
 # Install the Debian packages that building and testing sr need, saying which; a no-op when all are there.
+#
+# usage: tests/deps.sh [build]    (build: only what building and running the tools needs)
 set -eu
 
-pkgs="make gcc libc6-dev clang libclang-rt-14-dev libcsv-dev libsqlite3-dev sqlite3 bats
-	mandoc coreutils mawk valgrind cppcheck clang-tidy shellcheck libpq-dev postgresql
-	libevent-dev curl jq python3 nginx chromium wrk
+build="make gcc libc6-dev libcsv-dev libsqlite3-dev sqlite3 libpq-dev libevent-dev coreutils"
+pkgs="$build clang libclang-rt-14-dev bats
+	mandoc mawk valgrind cppcheck clang-tidy shellcheck postgresql
+	curl jq python3 nginx chromium wrk
 	parallel openssh-server openssh-client iproute2 util-linux"
+[ "${1:-}" = build ] && pkgs=$build
 
 missing=""
 for p in $pkgs; do
