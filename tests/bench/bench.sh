@@ -78,7 +78,7 @@ declare -A short=(
 )
 stages="filter map sort reduce topk load"
 declare -A stage_label=(
-	[filter]="sr-filter-week --now" [map]="sr-map --now" [sort]="sr-sort"
+	[filter]="sr-filter-week --now" [map]="sr-map --now" [sort]="sr-sort < input"
 	[reduce]="sr-reduce" [topk]="sr-topk -n 10" [load]="sr-load (SQLite)"
 )
 declare -A stage_input=(
@@ -275,7 +275,7 @@ stage_run() {
 	case $1 in
 	filter) rss stage.filter "$bin/sr-filter-week" --now "$now" "$log" ;;
 	map) rss stage.map "$bin/sr-map" --now "$now" "$log" ;;
-	sort) rss stage.sort "$bin/sr-sort" "$st/map" ;;
+	sort) rss stage.sort "$bin/sr-sort" < "$st/map" ;; # stdin, as in the pipeline
 	reduce) rss stage.reduce "$bin/sr-reduce" "$st/sort" ;;
 	topk) rss stage.topk "$bin/sr-topk" -n "$topk" "$st/reduce" ;;
 	load)
