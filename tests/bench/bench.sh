@@ -133,11 +133,12 @@ build_sr() {
 	[ -x "$gen" ] || make -C "$root" all >&2
 }
 
-# Runs a command under /usr/bin/time, appending its peak RSS in KiB to $rssdir/KEY.
+# Runs a command under /usr/bin/time, appending its peak RSS in KiB and its user
+# and system CPU seconds (its waited children's included) to $rssdir/KEY.
 rss() {
 	local key=$1
 	shift
-	/usr/bin/time -a -o "$rssdir/$key" -f %M "$@"
+	/usr/bin/time -a -o "$rssdir/$key" -f '%M %U %S' "$@"
 }
 
 # The tools. Each writes its ranking to stdout; KEY.STAGE names each process's RSS.
@@ -230,7 +231,19 @@ check_same() {
 
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # Largest RSS, in KiB, of the files $rssdir/PREFIX*; time's own status lines are skipped.
-peak_rss() { cat "$rssdir/$1"* 2> /dev/null | awk '/^[0-9]+$/ && $1 > m { m = $1 } END { print m + 0 }'; }
+peak_rss() { cat "$rssdir/$1"* 2> /dev/null | awk '/^[0-9]+ / && $1 > m { m = $1 } END { print m + 0 }'; }
+# Median over the runs of the CPU seconds (user + system) of all the processes $rssdir/PREFIX*:
+# line N of each file is run N.
+cpu_median() {
+	local f
+	for f in "$rssdir/$1"*; do
+		[ -f "$f" ] && awk '/^[0-9]+ / { print $2 + $3 }' "$f" > "$f.cpu"
+	done
+	# shellcheck disable=SC2046 # one file name per process
+	paste $(ls "$rssdir/$1"*.cpu 2> /dev/null) < /dev/null | awk '{ t = 0; for (i = 1; i <= NF; i++) t += $i; print t }' > "$rssdir/cpu.sum"
+	rm -f "$rssdir/$1"*.cpu
+	if [ -s "$rssdir/cpu.sum" ]; then median "$rssdir/cpu.sum"; else echo 0; fi
+}
 status_of() { if [ -f "$tdir/$1.status" ]; then cat "$tdir/$1.status"; else echo "identical"; fi; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
@@ -337,7 +350,7 @@ csv_row() { printf '%s\n' "$(IFS=,; echo "$*")" >> "$csv"; }
 
 # Appends this size's tables to the report and its medians to the CSV.
 report_size() {
-	local t s m duck srm k
+	local t s m duck srm k c duckcpu
 	for t in $tools cat wc; do median_of[$t]=$(median "$tdir/$t"); done
 	duck=${median_of[duckdb]}
 	srm=${median_of[sr]}
@@ -348,14 +361,18 @@ report_size() {
 		echo "Log $(awk -v b="$log_bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB, $(thousands "$log_rows") lines," \
 			"$(thousands "$window_rows") in the window; ranking $(wc -l < "$ref") lines."
 		echo
-		echo "| tool | median wall s | × DuckDB | × sr | peak RSS MiB | output vs sr |"
-		echo "| --- | ---: | ---: | ---: | ---: | --- |"
+		echo "| tool | median wall s | × DuckDB | × sr | CPU s | CPU × DuckDB | peak RSS MiB | output vs sr |"
+		echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+		duckcpu=$(cpu_median duckdb.)
 		for t in $tools cat wc; do
 			m=${median_of[$t]}
 			case $t in
-			cat | wc) echo "| ${label[$t]} | $(fmt_s "$m") | $(ratio "$m" "$duck") | $(ratio "$m" "$srm") | – | – |" ;;
-			*) echo "| ${label[$t]} | $(fmt_s "$m") | $(ratio "$m" "$duck") | $(ratio "$m" "$srm") |" \
-				"$(mib "$(peak_rss "$t.")") | $(status_of "$t") |" ;;
+			cat | wc) echo "| ${label[$t]} | $(fmt_s "$m") | $(ratio "$m" "$duck") | $(ratio "$m" "$srm") | – | – | – | – |" ;;
+			*)
+				c=$(cpu_median "$t.")
+				echo "| ${label[$t]} | $(fmt_s "$m") | $(ratio "$m" "$duck") | $(ratio "$m" "$srm") |" \
+					"$(fmt_s "$c") | $(ratio "$c" "$duckcpu") | $(mib "$(peak_rss "$t.")") | $(status_of "$t") |"
+				;;
 			esac
 			k=$(status_of "$t")
 			case $t in cat | wc) k="" ;; esac
@@ -493,7 +510,9 @@ main() {
 		echo
 		echo "Each tool reads the same log (\`sr-gen --seed $seed --format epoch\`, in the page cache) and writes the" \
 			"top $topk of every category for [2026-11-23T00:00:00Z, $now); every output is compared with sr's (cmp)." \
-			"Median wall time of $runs runs, the tools interleaved; × DuckDB and × sr are ratios of medians (lower is faster)."
+			"Median wall time of $runs runs, the tools interleaved; × DuckDB and × sr are ratios of medians (lower is faster)." \
+			"CPU s is the median of the user and system time of all of a tool's processes, which another load on the machine" \
+			"changes less than the wall time: DuckDB's threads and sr's stages both count."
 		echo "Versions: sr $("$bin/sr-map" --version 2>&1 | head -1 | awk '{ print $NF }'), @duckdb/node-api $duckdb_version (node $(node --version))," \
 			"sqlite3 $(sqlite3 --version | cut -d' ' -f1), $(datamash --version | head -1 | sed 's/.*) //;s/^/datamash /'), mawk $(mawk -W version 2>&1 | head -1 | awk '{ print $2 }')," \
 			"$("$py" --version), GNU sort $(sort --version | head -1 | awk '{ print $NF }')."
