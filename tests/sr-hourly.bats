@@ -49,7 +49,7 @@ mapped() {
 	[ "$(mapped | head -1)" = 2026-11-23T00 ]
 	[ "$(mapped | tail -1)" = 2026-11-29T23 ]
 	[ "$(find state/hours -name '*.tsv' | wc -l)" -eq 168 ]
-	grep -q 'ranked 168 partials: 120 rows' .err
+	grep -q 'ranked the window from all 168 partials: 120 rows in state/ranking.tsv' .err
 	# Each partial is sorted and reduced: one line per key.
 	sort -C state/hours/2026-11-25T12.tsv
 	[ "$(cut -f1,2 state/hours/2026-11-25T12.tsv | uniq -d | wc -l)" -eq 0 ]
@@ -149,6 +149,64 @@ mapped() {
 	[ -e state/hours/2026-11-29T23.tsv ]
 }
 
+@test "the running sums: added and taken away hour by hour, equal to --full and to a full recompute" {
+	logs
+	hourly --now $NOW
+	local i
+	for ((i = 1; i <= 3; i++)); do
+		hourly --now $((NOW + i * 3600 - 7200)) || { cat .err; return 1; }
+		grep -q 'ranked the window from the running sums, [0-9]* partials added and [0-9]* taken away' .err
+		full $((NOW + i * 3600 - 7200)) | cmp - state/ranking.tsv
+	done
+	[ "$(readlink state/week)" = week.4 ]
+	[ "$(ls -d state/week.*)" = state/week.4 ]
+	[ "$(ls state/week.4/in | wc -l)" -eq 168 ]
+	cp state/ranking.tsv running
+	hourly --now $((NOW + 3600)) --full
+	grep -q 'ranked the window from all 168 partials' .err
+	cmp running state/ranking.tsv
+	# A week over a day old is made afresh, and so are lost sums.
+	echo 1 > state/week.5/made
+	hourly --now $((NOW + 3600))
+	grep -q 'ranked the window from all 168 partials' .err
+	rm state/week.6/sums.tsv
+	hourly --now $((NOW + 3600))
+	grep -q 'ranked the window from all 168 partials' .err
+	cmp running state/ranking.tsv
+	[ "$(ls -d state/week.*)" = state/week.7 ]
+}
+
+@test "the running sums: products whose total is 0, or whose sales all left the window, rank as in a full recompute" {
+	local h e
+	mkdir logs
+	# Three categories of few products, over 40 hours: sales and returns that
+	# cancel out, products sold once and then gone, a category that empties.
+	for ((h = 0; h < 40; h++)); do
+		e=$((NOW - 40 * 3600 + h * 3600))
+		{
+			printf '%s	a%s	c1	%s	1	1	1
+' $((e + 1)) $((h % 4)) $((h % 3 - 1))
+			printf '%s	b%s	c1	1	1	1	1
+' $((e + 2)) "$h"
+			printf '%s	z	c2	%s	1	1	1
+' $((e + 3)) $((h % 2 ? -1 : 1))
+			[ "$h" -ge 20 ] || printf '%s	q	c3	2	1	1	1
+' $((e + 4))
+		} > "logs/$(date -u -d "@$e" +%Y-%m-%dT%H).tsv"
+	done
+	hourly --now $((NOW - 31 * 3600)) --hours 8
+	for ((h = 30; h >= 0; h--)); do
+		hourly --now $((NOW - h * 3600)) --hours 8 || { cat .err; return 1; }
+		grep -q 'from the running sums, 1 partials added and 1 taken away' .err
+		full $((NOW - h * 3600)) 8 | cmp - state/ranking.tsv || { echo "at -$h h"; return 1; }
+		grep -h 'with totals of 0 again' .err >> again || true
+	done
+	# Those were ranked again from the partials, most hours.
+	[ "$(grep -c 'ranked [12] categories with totals of 0 again from the partials' again)" -gt 10 ]
+	# c3 has left; c2's z is there with 0 or 1.
+	cut -f1 state/ranking.tsv | uniq | tr '\n' ' ' | grep -qx 'c1 c2 '
+}
+
 @test "the lock: a second run exits at once with status 75 and does nothing" {
 	logs
 	hourly --now $NOW
@@ -203,9 +261,10 @@ mapped() {
 	hourly --now $NOW --db r.db
 	[ -z "$(ls state/rejects)" ]
 	full $NOW | cmp - state/ranking.tsv
-	# A partial that is not sorted: sr-reduce fails the ranking.
-	printf '9\t9\t1\n1\t1\t1\n' > state/hours/2026-11-27T00.tsv
-	touch -d '+1 hour' state/hours/2026-11-27T00.tsv
+	# A partial replaced by one that is not sorted: sr-reduce fails the ranking.
+	printf '9\t9\t1\n1\t1\t1\n' > bad
+	touch -d '+1 hour' bad
+	mv bad state/hours/2026-11-27T00.tsv
 	run hourly --now $NOW --db r.db
 	[ "$status" -eq 1 ]
 	grep -q 'ranking: sr-reduce exited with status 1' .err
@@ -240,9 +299,9 @@ mapped() {
 	hourly --now $NOW --log run.log
 	[ ! -s .err ]
 	[ -z "$(find state -name '.tmp*')" ]
-	grep -q 'ranked 168 partials' run.log
+	grep -q 'ranked the window from all 168 partials' run.log
 	hourly --now $NOW --log run.log
-	[ "$(grep -c 'ranked 168 partials' run.log)" -eq 2 ]
+	[ "$(grep -c 'ranked the window from' run.log)" -eq 2 ]
 }
 
 @test "--help, --version, usage errors with status 2" {
