@@ -13,7 +13,8 @@
 # rankings, with a wrk script that checks each body against the ranking of
 # its generation: a torn body (a mix of two loads) or any error fails it.
 #
-# Prints a Markdown table: req/s and p99 of each run, the best of the rounds,
+# Prints a Markdown table: req/s, p99 and the server's CPU time per request of each
+# run, the best of the rounds,
 # and the ratio of sr-serve to nginx. Targets (issue 5): >= 40,000 req/s,
 # p99 <= 5 ms, >= 0.6x nginx; 0 errors and 0 torn bodies under reloads. Exit
 # status 1 if a correctness check fails (never for speed alone: the machine is
@@ -68,6 +69,7 @@ cat=$(cut -f 1 "$tmp/a.tsv" | uniq -c | sort -k1,1nr -k2,2 | awk 'NR == 1 { prin
 
 "$bin/sr-serve" --db "$tmp/r.db" --listen 127.0.0.1:0 2> "$tmp/serve.err" &
 pids+=($!)
+serve_pid=$!
 for _ in $(seq 100); do
 	port=$(sed -n 's|^sr-serve: listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$tmp/serve.err")
 	[ -n "$port" ] && break
@@ -121,24 +123,36 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 cmp "$tmp/body.json" "$tmp/nbody.json" || { echo "bench-serve: nginx's body differs" >&2; exit 1; }
+nginx_worker=$(pgrep -P "${pids[-1]}")
 
-# run NAME URL [wrk options]: one wrk run; appends "NAME req/s p99-ms errors" to runs.
+# cpu PID: the CPU time of a process so far (all its threads, user and system), in clock ticks.
+cpu() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+hz=$(getconf CLK_TCK)
+
+# run NAME PID URL [wrk options]: one wrk run against the server PID; appends
+# "NAME req/s p99-ms errors cpu-us-per-request" to runs.
 run() {
-	local name=$1 u=$2 out rps p99 errs
-	shift 2
+	local name=$1 pid=$2 u=$3 out rps p99 errs c0 c1 reqs us
+	shift 3
+	c0=$(cpu "$pid")
 	out=$(wrk -t1 -c32 -d"${secs}s" --latency "$@" "$u")
+	c1=$(cpu "$pid")
 	echo "$out" > "$tmp/wrk.$name.$RANDOM"
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<< "$out")
 	p99=$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else if (v ~ /s$/) v = v * 1000; print v }' <<< "$out")
 	errs=$(awk '/Socket errors|Non-2xx/ { n += 1 } END { print n + 0 }' <<< "$out")
-	echo "$name $rps $p99 $errs" >> "$tmp/runs"
-	echo "bench-serve: $name: $rps req/s, p99 $p99 ms" >&2
+	reqs=$(awk '/ requests in / { print $1 }' <<< "$out")
+	us=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v n="$reqs" 'BEGIN { printf "%.1f", c / hz * 1e6 / n }')
+	echo "$name $rps $p99 $errs $us" >> "$tmp/runs"
+	echo "bench-serve: $name: $rps req/s, p99 $p99 ms, $us us of CPU per request" >&2
 }
 
 for ((r = 1; r <= rounds; r++)); do
-	run sr-serve "$url"
-	run nginx "$nurl"
-	run sr-serve-limit10 "$url&limit=10"
+	run sr-serve "$serve_pid" "$url"
+	run nginx "$nginx_worker" "$nurl"
+	run sr-serve-limit10 "$serve_pid" "$url&limit=10"
 done
 
 # Under reloads: two rankings alternate every second; each body must be exactly its generation's.
@@ -178,33 +192,39 @@ EOF
 	done
 ) &
 pids+=($!)
-run reloading "$url" -s "$tmp/check.lua"
+run reloading "$serve_pid" "$url" -s "$tmp/check.lua"
 kill "${pids[-1]}"
 torn=$(cat "$tmp"/wrk.reloading.* | awk '$1 == "torn" { print $2 }')
 gens=$(cat "$tmp"/wrk.reloading.* | awk '$1 == "torn" { print $4 }')
 reload_errors=$(curl -sf "http://127.0.0.1:$port/metrics" | awk '$1 == "sr_serve_reload_errors_total" { print $2 }')
 
-# best NAME FIELD: the best of the rounds (highest req/s, lowest p99).
+# best NAME FIELD: the best of the rounds (highest req/s; lowest p99 or CPU).
 best() {
 	awk -v n="$1" -v f="$2" '$1 == n { if (b == "" || (f == 2 ? $f > b : $f < b)) b = $f } END { print b }' "$tmp/runs"
 }
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
 sr=$(best sr-serve 2)
 ng=$(best nginx 2)
+ngc=$(best nginx 5)
 cat <<EOF
 
 ## sr-serve under wrk -t1 -c32, ${secs} s per run, best of $rounds rounds
 
 $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m); 1000 categories x top 100; the body of category $cat: $(wc -c < "$tmp/body.json") bytes, 100 products.
 
-| server | req/s | p99 ms | × nginx |
-| --- | ---: | ---: | ---: |
-| sr-serve, /api/v1/popular (100 products) | $sr | $(best sr-serve 3) | $(awk -v a="$sr" -v b="$ng" 'BEGIN { printf "%.2f", a / b }') |
-| sr-serve, &limit=10 | $(best sr-serve-limit10 2) | $(best sr-serve-limit10 3) | $(awk -v a="$(best sr-serve-limit10 2)" -v b="$ng" 'BEGIN { printf "%.2f", a / b }') |
-| nginx, the same body from memory (\`return 200\`) | $ng | $(best nginx 3) | 1.00 |
-| sr-serve while sr-load reloads every second | $(best reloading 2) | $(best reloading 3) | $(awk -v a="$(best reloading 2)" -v b="$ng" 'BEGIN { printf "%.2f", a / b }') |
+| server | req/s | p99 ms | × nginx | CPU µs per request | × nginx's CPU |
+| --- | ---: | ---: | ---: | ---: | ---: |
+| sr-serve, /api/v1/popular (100 products) | $sr | $(best sr-serve 3) | $(ratio "$sr" "$ng") | $(best sr-serve 5) | $(ratio "$ngc" "$(best sr-serve 5)") |
+| sr-serve, &limit=10 | $(best sr-serve-limit10 2) | $(best sr-serve-limit10 3) | $(ratio "$(best sr-serve-limit10 2)" "$ng") | $(best sr-serve-limit10 5) | $(ratio "$ngc" "$(best sr-serve-limit10 5)") |
+| nginx, the same body from memory (\`return 200\`) | $ng | $(best nginx 3) | 1.00 | $ngc | 1.00 |
+| sr-serve while sr-load reloads every second | $(best reloading 2) | $(best reloading 3) | $(ratio "$(best reloading 2)" "$ng") | $(best reloading 5) | $(ratio "$ngc" "$(best reloading 5)") |
 
 Under reloads: $gens generations served, $torn torn or wrong bodies, $(awk '$1 == "reloading" { print $4 }' "$tmp/runs") wrk error lines, $reload_errors failed reloads.
-Every run: $(awk '{ printf "%s%s %s req/s p99 %s ms", (NR > 1 ? "; " : ""), $1, $2, $3 }' "$tmp/runs").
+The CPU time per request (the server's user and system time over the requests it
+answered) moves less than req/s when other jobs share the machine.
+Every run: $(awk '{ printf "%s%s %s req/s p99 %s ms %s us/req", (NR > 1 ? "; " : ""), $1, $2, $3, $5 }' "$tmp/runs").
 EOF
 [ "$torn" -eq 0 ] && [ "$gens" -ge 2 ] && [ "$reload_errors" -eq 0 ] && [ ! -s "$tmp/load.err" ] &&
     [ "$(awk '$1 == "reloading" { print $4 }' "$tmp/runs")" -eq 0 ]
