@@ -478,6 +478,28 @@ rss() {
 	answers 200 /healthz "$(curl -s "$URL/healthz")"
 }
 
+@test "sr-serve: a connection that sends nothing, or half a request, is closed after the 10 s timeout" {
+	load_db "$RANK_A"
+	serve r.db
+	python3 - "$PORT" <<-'EOF'
+	import socket, sys, time
+	port = int(sys.argv[1])
+	idle = socket.create_connection(("127.0.0.1", port))
+	half = socket.create_connection(("127.0.0.1", port))
+	half.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+	t = time.time()
+	for s in (idle, half):
+	    s.settimeout(20)
+	    while s.recv(4096):
+	        pass
+	took = time.time() - t
+	print("# closed after %.1f s" % took)
+	assert 9 <= took <= 15, took
+	EOF
+	get /healthz
+	[ "$STATUS" = 200 ]
+}
+
 @test "sr-serve: --max-connections: beyond it, connections wait, and are served once others close" {
 	load_db "$RANK_A"
 	serve r.db --max-connections 20
