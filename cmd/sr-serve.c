@@ -689,7 +689,8 @@ send_reply(struct evhttp_request *req, enum endpoint ep, const struct reply *r)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
 	size_t taillen = r->tail != NULL ? strlen(r->tail) : 0;
 	char len[32];
 
