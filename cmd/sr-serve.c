@@ -923,25 +923,39 @@ serve_whole(struct evhttp_request *req, enum endpoint ep)
 		send_cached(req, ep, &r);
 }
 
+/* The request counters, by endpoint and status, and those answered with an error. */
+static void
+metrics_requests(struct evbuffer *b)
+{
+	unsigned long errors = 0;
+	size_t e, s;
+
+	evbuffer_add_printf(b, "# HELP sr_serve_requests_total Requests answered, by endpoint and status.\n"
+	    "# TYPE sr_serve_requests_total counter\n");
+	for (e = 0; e < EP_COUNT; e++)
+		for (s = 0; s < NSTATUS; s++) {
+			if (counts[e][s] > 0)
+				evbuffer_add_printf(b, "sr_serve_requests_total{endpoint=\"%s\",status=\"%d\"} %lu\n",
+				    epnames[e], statuses[s], counts[e][s]);
+			if (statuses[s] >= 400)
+				errors += counts[e][s];
+		}
+	evbuffer_add_printf(b, "# HELP sr_serve_request_errors_total Requests answered with a 4xx or 5xx status.\n"
+	    "# TYPE sr_serve_request_errors_total counter\nsr_serve_request_errors_total %lu\n", errors);
+}
+
 /* GET /metrics, in the Prometheus text format. */
 static void
 serve_metrics(struct evhttp_request *req)
 {
 	struct evbuffer *b = evbuffer_new();
 	struct reply r = { 200, "text/plain; version=0.0.4", "no-store", NULL, NULL, NULL, 0, NULL };
-	size_t e, s;
 
 	if (b == NULL) {
 		send_error(req, EP_METRICS, 503, "out of memory");
 		return;
 	}
-	evbuffer_add_printf(b, "# HELP sr_serve_requests_total Requests answered, by endpoint and status.\n"
-	    "# TYPE sr_serve_requests_total counter\n");
-	for (e = 0; e < EP_COUNT; e++)
-		for (s = 0; s < NSTATUS; s++)
-			if (counts[e][s] > 0)
-				evbuffer_add_printf(b, "sr_serve_requests_total{endpoint=\"%s\",status=\"%d\"} %lu\n",
-				    epnames[e], statuses[s], counts[e][s]);
+	metrics_requests(b);
 	evbuffer_add_printf(b, "# HELP sr_serve_cache_generation The generation of the ranking served, 0 if none.\n"
 	    "# TYPE sr_serve_cache_generation gauge\nsr_serve_cache_generation %" PRId64 "\n"
 	    "# HELP sr_serve_reloads_total New generations read from the database.\n"

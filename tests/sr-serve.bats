@@ -328,6 +328,7 @@ assert j["products"] == [{"rank": 1, "product_id": "p\"" + want + "\\", "total_s
 	sr_serve_requests_total{endpoint="healthz",status="200"} 1
 	sr_serve_requests_total{endpoint="page",status="200"} 1
 	sr_serve_requests_total{endpoint="other",status="404"} 1
+	sr_serve_request_errors_total 4
 	sr_serve_cache_generation 1
 	sr_serve_reloads_total 1
 	sr_serve_reload_errors_total 0
