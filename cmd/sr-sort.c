@@ -14,6 +14,7 @@
 
 #include "msg.h"
 #include "number.h"
+#include "out.h"
 
 #define BUFFER_DEFAULT "1G"
 
@@ -153,15 +154,21 @@ relay(int from)
 
 /*
  * Input that is in order already, as sr-map's is when it fits its memory,
- * need not go through sort: stdin is read, up to PASS_MAX bytes, checking
- * that each line sorts at or after the one before, as sort -C would. If it
- * all came in order it is written out as sort would have; otherwise sort gets
- * what was read and the rest.
+ * need not go through sort, and input of a few runs in order, as sr-map
+ * writes when it fills its memory and starts again, needs only merging:
+ * stdin is read, up to PASS_MAX bytes, checking the order of each line
+ * against the one before as sort -C would and noting where each run starts.
+ * If it all came, in at most RUNS_MAX runs, the runs are merged here and
+ * written out as sort would have; otherwise sort gets what was read and the
+ * rest.
  */
 #define PASS_MAX ((size_t)256 << 20)
+#define RUNS_MAX 64
 
 static char *inbuf;
 static size_t inlen, insize;
+static size_t runs[RUNS_MAX + 1];	/* where each run starts in inbuf */
+static int nruns;
 
 /* Whether line a..an sorts after line b..bn, bytewise, a line before its extensions. */
 static int
@@ -172,26 +179,38 @@ line_after(const char *a, size_t an, const char *b, size_t bn)
 	return c != 0 ? c > 0 : an > bn;
 }
 
-/* Read stdin while it is in order; returns 1 if all of it was (inbuf ends in a newline then). */
+/* Room for at least 64 KiB more, within PASS_MAX (and a byte for a last newline). */
+static void
+grow_inbuf(void)
+{
+	char *p;
+
+	if (insize - inlen >= (1 << 16))
+		return;
+	insize = insize == 0 ? (size_t)1 << 20 : 2 * insize;
+	if (insize > PASS_MAX)
+		insize = PASS_MAX;
+	if ((p = realloc(inbuf, insize + 1)) == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	inbuf = p;
+}
+
+/*
+ * Read all of stdin into inbuf, noting its runs; returns 1 if it all came
+ * in at most RUNS_MAX runs (inbuf ends in a newline then), else 0.
+ */
 static int
-read_in_order(void)
+read_runs(void)
 {
 	size_t prev = 0, prevlen = 0, line = 0, scan = 0;
-	int first = 1;
 	ssize_t n;
-	char *nl, *p;
+	char *nl;
 
+	nruns = 0;
 	for (;;) {
 		if (inlen >= PASS_MAX)
 			return 0;
-		if (insize - inlen < (1 << 16)) {
-			insize = insize == 0 ? (size_t)1 << 20 : 2 * insize;
-			if (insize > PASS_MAX)
-				insize = PASS_MAX;
-			if ((p = realloc(inbuf, insize + 1)) == NULL)
-				fatal(EXIT_DATA, "out of memory");
-			inbuf = p;
-		}
+		grow_inbuf();
 		if ((n = read(STDIN_FILENO, inbuf + inlen, insize - inlen)) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -201,17 +220,79 @@ read_in_order(void)
 		if (n == 0 && inlen > line && inbuf[inlen - 1] != '\n')
 			inbuf[inlen++] = '\n';	/* sort ends the last line so too */
 		for (; (nl = memchr(inbuf + scan, '\n', inlen - scan)) != NULL; scan = line) {
-			if (!first && line_after(inbuf + prev, prevlen, inbuf + line,
-			    (size_t)(nl - inbuf) - line))
-				return 0;
-			first = 0;
+			if (nruns == 0 || line_after(inbuf + prev, prevlen, inbuf + line,
+			    (size_t)(nl - inbuf) - line)) {
+				if (nruns == RUNS_MAX)
+					return 0;
+				runs[nruns++] = line;
+			}
 			prev = line;
 			prevlen = (size_t)(nl - inbuf) - line;
 			line = (size_t)(nl - inbuf) + 1;
 		}
 		scan = inlen;
-		if (n == 0)
+		if (n == 0) {
+			runs[nruns] = inlen;
 			return 1;
+		}
+	}
+}
+
+/* A run being merged: its current line at p, len bytes with the newline. */
+struct run {
+	const char *p, *end;
+	size_t len;
+};
+
+static int
+run_less(const struct run *a, const struct run *b)
+{
+	return line_after(b->p, b->len - 1, a->p, a->len - 1);
+}
+
+static void
+run_sift(struct run *h, int n, int i)
+{
+	struct run t;
+	int c;
+
+	for (; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && run_less(&h[c + 1], &h[c]))
+			c++;
+		if (!run_less(&h[c], &h[i]))
+			break;
+		t = h[i], h[i] = h[c], h[c] = t;
+	}
+}
+
+static void
+run_line(struct run *r)
+{
+	r->len = (size_t)((const char *)memchr(r->p, '\n', (size_t)(r->end - r->p)) - r->p) + 1;
+}
+
+/* Merge the runs of inbuf to stdout with a heap of their current lines. */
+static void
+merge_runs(void)
+{
+	struct run h[RUNS_MAX];
+	int n, i;
+
+	for (n = 0; n < nruns; n++) {
+		h[n].p = inbuf + runs[n];
+		h[n].end = inbuf + runs[n + 1];
+		run_line(&h[n]);
+	}
+	for (i = n / 2 - 1; i >= 0; i--)
+		run_sift(h, n, i);
+	while (n > 0) {
+		out_write(h[0].p, h[0].len);
+		h[0].p += h[0].len;
+		if (h[0].p == h[0].end)
+			h[0] = h[--n];
+		else
+			run_line(&h[0]);
+		run_sift(h, n, 0);
 	}
 }
 
@@ -307,18 +388,17 @@ run_sort(const char *prog, int fed)
 	return 0;
 }
 
-/* Stdin, sorted: passed through when in order already, else through sort. */
+/* Stdin, sorted: passed through when in order already, merged when in a few runs, else through sort. */
 static int
 sort_stdin(const char *prog)
 {
-	int err;
-
-	if (!read_in_order())
+	if (!read_runs())
 		return run_sort(prog, 1);
-	if ((err = write_all(STDOUT_FILENO, inbuf, inlen)) != 0)
-		fatal(EXIT_DATA, "write error: %s", strerror(err));
-	if (close(STDOUT_FILENO) < 0)
-		fatal(EXIT_DATA, "write error: %s", strerror(errno));
+	if (nruns == 1)
+		out_write(inbuf, inlen);
+	else
+		merge_runs();
+	out_close();
 	return 0;
 }
 

@@ -27,12 +27,15 @@ sort_failed() {
 	local status=0
 	local -a argv
 	eval "argv=($1)"
-	printf 'b\na\n' | "$TOOL" "${argv[@]}" > .out 2> .err || status=$?
+	seq -w 65 -1 1 | "$TOOL" "${argv[@]}" > .out 2> .err || status=$?
 	# shellcheck disable=SC2053 # $2 is a pattern
 	[[ $status -eq 1 && ! -s .out && $(sed -n 1p .err) == $2 &&
 	    $(sed 1d .err) == "$TOOL: sort failed (exit status 2)" ]] ||
 	    { echo "-- $1: status $status, stdout and stderr:"; cat .out .err; return 1; }
 }
+
+# Input that sr-sort must give to sort: 65 runs in order, more than it merges itself.
+MANY=$(seq -w 65 -1 1 | awk '{ printf "%s\\n", $0 }')
 
 # N lines in no order: c<n mod 97> TAB p<n> TAB 1.
 lines() {
@@ -113,8 +116,8 @@ lines() {
 	[ "$p" -le 8 ] || p=8
 	fake_sort
 	mkdir t1 t2
-	SR_SORT=./fakesort TMPDIR=/tmp check 0 "" "b\na\n" "LC_ALL=C\n-S\n1G\n-T\n/tmp\n--parallel=$p\n--\n"
-	SR_SORT=./fakesort TMPDIR='' check 0 "" "b\na\n" "LC_ALL=C\n-S\n1G\n-T\n/tmp\n--parallel=$p\n--\n"
+	SR_SORT=./fakesort TMPDIR=/tmp check 0 "" "$MANY" "LC_ALL=C\n-S\n1G\n-T\n/tmp\n--parallel=$p\n--\n"
+	SR_SORT=./fakesort TMPDIR='' check 0 "" "$MANY" "LC_ALL=C\n-S\n1G\n-T\n/tmp\n--parallel=$p\n--\n"
 	touch x y
 	SR_SORT=./fakesort TMPDIR=t1 check 0 "x y" "" "LC_ALL=C\n-S\n1G\n-T\nt1\n--parallel=$p\n--\nx\ny\n"
 	SR_SORT=./fakesort TMPDIR=/tmp LC_ALL=C.UTF-8 check 0 "-" "" "LC_ALL=C\n-S\n1G\n-T\n/tmp\n--parallel=$p\n--\n-\n"
@@ -125,17 +128,17 @@ lines() {
 	    "LC_ALL=C\n-S\n50%\n-T\nt2\n--parallel=1024\n-m\n--\n-m\n"
 	SR_SORT=./fakesort TMPDIR=/tmp check 1 "x nosuch y" "" "LC_ALL=C\n-S\n1G\n-T\n/tmp\n--parallel=$p\n--\nx\ny\n" \
 	    "$TOOL: nosuch: No such file or directory\n"
-	SR_SORT=./fakesort TMPDIR=/tmp check 0 "-T t1 -T t1 -T t1 -T t1 -T t1 -T t1 -T t1 -T t1" "b\na\n" \
+	SR_SORT=./fakesort TMPDIR=/tmp check 0 "-T t1 -T t1 -T t1 -T t1 -T t1 -T t1 -T t1 -T t1" "$MANY" \
 	    "LC_ALL=C\n-S\n1G\n-T\nt1\n-T\nt1\n-T\nt1\n-T\nt1\n-T\nt1\n-T\nt1\n-T\nt1\n-T\nt1\n--parallel=$p\n--\n"
 }
 
 @test "sr-sort: how sort(1) ended is how sr-sort ends" {
 	fake_sort
-	SR_SORT=./fakesort FAKE=exit2 check 1 "" "b\na\n" "" "$TOOL: ./fakesort failed (exit status 2)\n"
-	SR_SORT=./fakesort FAKE=exit3 check 1 "" "b\na\n" "" "$TOOL: ./fakesort failed (exit status 3)\n"
-	SR_SORT=./fakesort FAKE=killTERM check 1 "" "b\na\n" "" "$TOOL: ./fakesort was killed by signal 15\n"
+	SR_SORT=./fakesort FAKE=exit2 check 1 "" "$MANY" "" "$TOOL: ./fakesort failed (exit status 2)\n"
+	SR_SORT=./fakesort FAKE=exit3 check 1 "" "$MANY" "" "$TOOL: ./fakesort failed (exit status 3)\n"
+	SR_SORT=./fakesort FAKE=killTERM check 1 "" "$MANY" "" "$TOOL: ./fakesort was killed by signal 15\n"
 	# sr-sort reads sort's output itself: a SIGPIPE of sort is not the reader going away.
-	SR_SORT=./fakesort FAKE=killPIPE check 1 "" "b\na\n" "" "$TOOL: ./fakesort was killed by signal 13\n"
+	SR_SORT=./fakesort FAKE=killPIPE check 1 "" "$MANY" "" "$TOOL: ./fakesort was killed by signal 13\n"
 	# A sort that ends before it has read all it is given ends the same way.
 	lines 200000 > in
 	SR_SORT=./fakesort FAKE=exit3 "$TOOL" < in > out 2> err && return 1
@@ -194,7 +197,7 @@ lines() {
 $TOOL: sort failed (exit status 2)" ]]
 }
 
-@test "sr-sort: stdin in order already is passed through without sort" {
+@test "sr-sort: stdin in order already is passed through, and in a few runs merged, without sort" {
 	fake_sort
 	# FAKE=exit3: sort is not run, or the case fails.
 	SR_SORT=./fakesort FAKE=exit3 check 0 "" "a\tb\t1\na\tb\t1\na\tb\t2\na\tb1\t1\nb\t\t1\n" \
@@ -202,8 +205,17 @@ $TOOL: sort failed (exit status 2)" ]]
 	SR_SORT=./fakesort FAKE=exit3 check 0 "" "a\nb" "a\nb\n"
 	SR_SORT=./fakesort FAKE=exit3 check 0 "" "" ""
 	SR_SORT=./fakesort FAKE=exit3 check 0 "" "\n\n" "\n\n"
-	SR_SORT=./fakesort FAKE=exit3 check 1 "" "a\nb\na\n" "" "$TOOL: ./fakesort failed (exit status 3)\n"
-	SR_SORT=./fakesort FAKE=exit3 check 1 "" "ab\na\n" "" "$TOOL: ./fakesort failed (exit status 3)\n"
+	# a few runs in order, as sr-map writes when it fills its memory, are merged here
+	SR_SORT=./fakesort FAKE=exit3 check 0 "" "a\nb\na\n" "a\na\nb\n"
+	SR_SORT=./fakesort FAKE=exit3 check 0 "" "ab\na\n" "a\nab\n"
+	SR_SORT=./fakesort FAKE=exit3 check 0 "" "b\td\t1\nc\t\t2\na\tb\t3\nb\td\t1\nb\td\t0\nb" \
+	    "a\tb\t3\nb\nb\td\t0\nb\td\t1\nb\td\t1\nc\t\t2\n"
+	# more than 64 runs go to sort
+	seq -w 65 -1 1 > in
+	SR_SORT=./fakesort FAKE=exit3 "$TOOL" < in > out 2> err && return 1
+	[ "$(cat err)" = "$TOOL: ./fakesort failed (exit status 3)" ]
+	seq -w 64 -1 1 | SR_SORT=./fakesort FAKE=exit3 "$TOOL" > out
+	seq -w 64 -1 1 | LC_ALL=C sort | cmp - out
 	# in order for 200000 lines, then not: all of it is sorted
 	lines 200000 | LC_ALL=C sort > in
 	printf 'a\n' >> in
@@ -213,6 +225,11 @@ $TOOL: sort failed (exit status 2)" ]]
 	# the same through the pass: sr-map's own output
 	"$TOOL" < want > got
 	cmp got want
+	# in 7 runs, merged
+	awk 'NR % 7 == 0' want > runs; awk 'NR % 7 != 0' want >> runs
+	for k in 1 2 3 4 5; do awk -v k="$k" 'NR % 5 == k - 1' want; done >> runs
+	"$TOOL" < runs > got
+	LC_ALL=C sort runs | cmp - got
 }
 
 @test "sr-sort: with -S, -T, --parallel and --compress-program it still sorts right" {
