@@ -96,6 +96,12 @@ bench: all
 bench-serve: all
 	@SR_BIN=$(O)/bin bash tests/bench/bench-serve.sh
 
+# sr-hourly against a full recompute of the week, at BENCH_RATE sales an hour (the
+# textbook's rate: about 12 GB of logs in TMPDIR); prints the medians and ratios.
+BENCH_RATE = 1400000
+bench-hourly: all
+	@SR_BIN=$(O)/bin bash tests/bench/bench-hourly.sh $(BENCH_RATE)
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
@@ -125,4 +131,4 @@ clean:
 	rm -rf bin build lib/*.o lib/libsr.a tests/unit/unit $(GEN)
 	rm -f sales_rank.db sales_rank.db-wal sales_rank.db-shm
 
-.PHONY: all deps test check check-sanitize memcheck fuzz bench bench-serve demo lint install uninstall clean
+.PHONY: all deps test check check-sanitize memcheck fuzz bench bench-serve bench-hourly demo lint install uninstall clean
