@@ -207,6 +207,20 @@ mapped() {
 	cut -f1 state/ranking.tsv | uniq | tr '\n' ' ' | grep -qx 'c1 c2 '
 }
 
+@test "--csv: CSV logs give the same ranking" {
+	local f
+	logs
+	mkdir csv
+	for f in logs/*.tsv; do
+		{ echo timestamp,product_id,category_id,qty,total_price,seller_id,buyer_id; tr '\t' , < "$f"; } \
+		    > "csv/$(basename "$f" .tsv).csv"
+	done
+	sr-hourly --logs csv --state state -n 20 --now $NOW --csv 2> .err || { cat .err; return 1; }
+	full $NOW | cmp - state/ranking.tsv
+	run sr-hourly --logs csv --state state2 -n 20 --now $NOW
+	[ "$status" -eq 1 ]
+}
+
 @test "the lock: a second run exits at once with status 75 and does nothing" {
 	logs
 	hourly --now $NOW
