@@ -149,7 +149,7 @@ hadoop() {
 	[ "$(grep -c '^reporter:counter:sr,input_lines,[0-9]*$' map.err)" -eq 6 ]
 	[ "$(grep -c '^reporter:counter:sr,rejected_lines,0$' map.err)" -eq 6 ]
 	# Every line but the header, counted once.
-	[ "$(sed -n 's/^reporter:counter:sr,input_lines,//p' map.err | paste -sd+ | bc)" -eq \
+	[ "$(sed -n 's/^reporter:counter:sr,input_lines,//p' map.err | awk '{ s += $1 } END { print s }')" -eq \
 	    $(($(wc -l < "$D/log.tsv") - 1)) ]
 	[ "$(grep -vc '^reporter:counter:' map.err)" -eq 0 ]
 	# mapred_task_id (the old name) and --counters do it too; without them, nothing.

@@ -85,7 +85,7 @@ EOF
 		t=0
 		until ssh -F "$dir/ssh_config" "$h" true 2> "$dir/ssh.err"; do
 			t=$((t + 1))
-			[ "$t" -le 50 ] || die "$h does not answer: $(cat "$dir/ssh.err")"
+			[ "$t" -le 150 ] || die "$h does not answer: $(cat "$dir/ssh.err")"
 			sleep 0.1
 		done < /dev/null
 	done < "$dir/hosts"

@@ -232,7 +232,11 @@ mapped() {
 	# Held in the background too, by a running process.
 	(exec 9>> state/lock && flock 9 && exec sleep 30) &
 	local holder=$!
-	sleep 0.5
+	local i
+	for ((i = 0; i < 100; i++)); do
+		flock -n state/lock true || break
+		sleep 0.1
+	done
 	run timeout 5 sr-hourly --logs logs --state state --now $NOW
 	kill "$holder"
 	wait "$holder" || true
