@@ -54,7 +54,12 @@ wall() {
 	t0=$(date +%s.%N)
 	"$@" >&2
 	t1=$(date +%s.%N)
-	echo "$t1 - $t0" | bc
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+}
+
+# ratio A B: A / B to 3 places.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'
 }
 
 median() {
@@ -85,7 +90,7 @@ else
 fi
 du -shL logs >&2
 
-first=$(wall sr-hourly --logs logs --state state --now "$end" -n "$topk" 2> first.log)
+first=$(wall sr-hourly --logs logs --state state --hours "$span" --now "$end" -n "$topk" 2> first.log)
 echo "first run: $(grep -c ': mapped ' first.log) hours mapped in $first s" >&2
 
 # 2. Hourly refresh against full recompute, one hour later each run.
@@ -95,7 +100,7 @@ for ((i = 1; i <= runs; i++)); do
 	# As in production, the file of the hour before was still being written at
 	# the last run: it is newer now, and its hour before it is mapped again.
 	touch "logs/$(date -u -d "@$((now - 3600))" +%Y-%m-%dT%H).tsv"
-	t=$(wall sr-hourly --logs logs --state state --now "$now" -n "$topk" 2> run.log)
+	t=$(wall sr-hourly --logs logs --state state --hours "$span" --now "$now" -n "$topk" 2> run.log)
 	hourly+=("$t")
 	grep -q "hours mapped 2, up to date $((span - 2)), pruned 1" run.log ||
 	    { echo "run $i did not map 2 hours:" >&2; cat run.log >&2; exit 1; }
@@ -118,7 +123,7 @@ for ((i = 1; i <= runs; i++)); do
 	echo "run $i: hourly ${hourly[-1]} s, full ${full[-1]} s, mapping two hours alone ${maptimes[-1]} s" >&2
 done
 # The same ranking from all the partials, as without the running sums.
-naive=$(wall sr-hourly --logs logs --state state --now "$now" -n "$topk" --full 2> full.log)
+naive=$(wall sr-hourly --logs logs --state state --hours "$span" --now "$now" -n "$topk" --full 2> full.log)
 cmp -s state/ranking.tsv full.tsv || { echo "--full: the ranking differs from the full recompute" >&2; exit 1; }
 partial_lines=$(cat state/hours/*.tsv | wc -l)
 week_keys=$(sr-map --since $((end + runs * 3600 - span * 3600)) --until $((end + runs * 3600)) "${files[@]}" |
@@ -135,10 +140,10 @@ echo
 echo "| run | wall s | × full |"
 echo "| --- | ---: | ---: |"
 echo "| full recompute: sr-map --since --until (window's files) \\| sr-sort \\| sr-reduce \\| sr-topk | $f | 1 |"
-echo "| sr-hourly, one hour later: maps 2 hours, adds 2 partials to the running sums and takes 2 away | $h | $(echo "scale=3; $h / $f" | bc) |"
-echo "| of which mapping the 2 hours | $m | $(echo "scale=3; $m / $f" | bc) |"
-echo "| sr-hourly --full: maps nothing, merges all $span partials (one run) | $(printf "%.2f" "$naive") | $(echo "scale=3; $naive / $f" | bc) |"
-echo "| sr-hourly, first run: maps $span hours | $(printf "%.2f" "$first") | $(echo "scale=3; $first / $f" | bc) |"
+echo "| sr-hourly, one hour later: maps 2 hours, adds 2 partials to the running sums and takes 2 away | $h | $(ratio "$h" "$f") |"
+echo "| of which mapping the 2 hours | $m | $(ratio "$m" "$f") |"
+echo "| sr-hourly --full: maps nothing, merges all $span partials (one run) | $(printf "%.2f" "$naive") | $(ratio "$naive" "$f") |"
+echo "| sr-hourly, first run: maps $span hours | $(printf "%.2f" "$first") | $(ratio "$first" "$f") |"
 echo
 
 # 3. The map output against the sales: the same catalogue, more and more sales.
@@ -168,4 +173,4 @@ for ((i = 0; i < runs; i++)); do
 done
 a=$(median "${t1s[@]}") b=$(median "${t2s[@]}")
 echo "sr-map on the 16M-sale log: one job $a s, two jobs under parallel --pipepart $b s:"
-echo "$(echo "scale=2; $a / $b" | bc)× (median of $runs; $(nproc) CPUs)."
+echo "$(ratio "$a" "$b")× (median of $runs; $(nproc) CPUs)."
