@@ -62,6 +62,9 @@ $(GEN): tests/bench/sr-gen.c
 deps:
 	@sh tests/deps.sh
 
+deps-build:
+	@sh tests/deps.sh build
+
 # The quick suite: unit tests, then the bats files against $(O)/bin.
 test: all
 	@SR_BIN=$(O)/bin SR_UNIT=$(UNIT) sh tests/run.sh
@@ -102,7 +105,7 @@ BENCH_RATE = 1400000
 bench-hourly: all
 	@SR_BIN=$(O)/bin bash tests/bench/bench-hourly.sh $(BENCH_RATE)
 
-demo: deps
+demo: deps-build
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 
@@ -131,4 +134,4 @@ clean:
 	rm -rf bin build lib/*.o lib/libsr.a tests/unit/unit $(GEN)
 	rm -f sales_rank.db sales_rank.db-wal sales_rank.db-shm
 
-.PHONY: all deps test check check-sanitize memcheck fuzz bench bench-serve bench-hourly demo lint install uninstall clean
+.PHONY: all deps deps-build test check check-sanitize memcheck fuzz bench bench-serve bench-hourly demo lint install uninstall clean
