@@ -254,3 +254,13 @@ $TOOL: sort failed (exit status 2)" ]]
 	kill "$!" 2> /dev/null || true
 	[ "$status" -eq 0 ] && [ "$(cat out)" = "$(printf 'a\nb')" ] && [ ! -s err ]
 }
+
+@test "sr-sort: -m gives sort no -S unless asked: a merge reads a line of each input at a time" {
+	local p
+	p=$(getconf _NPROCESSORS_ONLN)
+	[ "$p" -le 8 ] || p=8
+	fake_sort
+	touch x y
+	SR_SORT=./fakesort TMPDIR=/tmp check 0 "-m x y" "" "LC_ALL=C\n-T\n/tmp\n--parallel=$p\n-m\n--\nx\ny\n"
+	SR_SORT=./fakesort TMPDIR=/tmp check 0 "-m -S 1G x y" "" "LC_ALL=C\n-S\n1G\n-T\n/tmp\n--parallel=$p\n-m\n--\nx\ny\n"
+}
