@@ -322,6 +322,38 @@ mapped() {
 	[ "$(grep -c 'ranked the window from' run.log)" -eq 2 ]
 }
 
+@test "runs killed with SIGKILL at any moment leave a state from which the next run is exact" {
+	local i pid d killed=0
+	logs
+	hourly --now $NOW
+	for ((i = 1; i <= 8; i++)); do
+		# Work to do: the new hour, two old hours changed, and now and then all of it.
+		touch "logs/2026-11-2$((i % 7 + 3))T1$i.tsv" "logs/2026-11-2$((i % 5 + 3))T0$i.tsv"
+		if ((i % 3 == 0)); then
+			sr-hourly --logs logs --state state -n 20 --now $((NOW + i * 3600)) --full 2> /dev/null &
+		else
+			sr-hourly --logs logs --state state -n 20 --now $((NOW + i * 3600)) 2> /dev/null &
+		fi
+		pid=$!
+		sleep "0.$(printf '%03d' $((i * 23)))"
+		kill -9 "$pid" 2> /dev/null || true
+		wait "$pid" || [ "$?" -ne 137 ] || killed=$((killed + 1))
+		# Its children hold the lock until they end.
+		for ((d = 0; d < 100; d++)); do
+			flock -n state/lock true && break
+			sleep 0.1
+		done
+	done
+	[ "$killed" -ge 4 ] || { echo "only $killed runs were killed before their end"; return 1; }
+	hourly --now $((NOW + 9 * 3600)) || { cat .err; return 1; }
+	full $((NOW + 9 * 3600)) | cmp - state/ranking.tsv
+	[ -z "$(find state -name '.tmp*')" ]
+	[ "$(ls -d state/week.*)" = "state/$(readlink state/week)" ]
+	hourly --now $((NOW + 10 * 3600)) || { cat .err; return 1; }
+	grep -q 'ranked the window from the running sums' .err
+	full $((NOW + 10 * 3600)) | cmp - state/ranking.tsv
+}
+
 @test "--help, --version, usage errors with status 2" {
 	run sr-hourly --version
 	[ "$status" -eq 0 ]
