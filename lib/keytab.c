@@ -201,7 +201,8 @@ keytab_sum_packed(struct keytab *kt, uint64_t key, uint32_t h)
 	for (i = h & kt->pmask; kt->pslots[i].key != 0; i = (i + 1) & kt->pmask)
 		if (kt->pslots[i].key == key)
 			return &kt->pslots[i].sum;
-	if (2 * (kt->pcount + 1) > kt->pmask + 1) {
+	/* Four 16-byte slots to a cache line: three quarters full, a probe still mostly stays in one. */
+	if (4 * (kt->pcount + 1) > 3 * (kt->pmask + 1)) {
 		if (grow_packed(kt) < 0)
 			return NULL;
 		for (i = h & kt->pmask; kt->pslots[i].key != 0; i = (i + 1) & kt->pmask)
@@ -373,16 +374,22 @@ sort_text(struct keytab *kt, struct sortent **a, size_t *np)
 
 /*
  * The packed keys in order, sorted where they lie: gathered at the start of
- * their table, with the next pcount slots (free: the table is at most half
- * full) for the radix sort's second array. The table is no hash table after.
+ * their table, with the next pcount slots for the radix sort's second array
+ * when the table is at most half full, else *spare, allocated here (the
+ * caller frees it). NULL, with nothing moved, if *spare cannot be had. The
+ * table is no hash table after.
  */
 static struct packslot *
-sort_packed(struct keytab *kt)
+sort_packed(struct keytab *kt, struct packslot **spare)
 {
 	struct packslot *a = kt->pslots, *b = a + kt->pcount, *t;
 	size_t n = 0, i, pos, c, count[1 << 11];
 	int shift;
 
+	*spare = NULL;
+	if (2 * kt->pcount > kt->pmask + 1 &&
+	    (b = *spare = malloc(kt->pcount * sizeof *b + 1)) == NULL)
+		return NULL;
 	for (i = 0; i <= kt->pmask; i++)
 		if (kt->pslots[i].key != 0)
 			a[n++] = kt->pslots[i];
@@ -416,7 +423,8 @@ text_cmp(const char *a, size_t an, const char *b, size_t bn)
  * Call fn for every key in byte order. Sorted output costs little here and
  * spares sort(1) most of its work later. The text keys' two sort arrays take
  * at most half their slots' bytes, within what keytab_sum keeps free for
- * growing; the packed keys sort in their own table. Returns -1, having
+ * growing; the packed keys sort in their own table, or with a spare array
+ * when it is more than half full. Returns -1, having
  * called nothing, if the arrays cannot be had. After it, the table is only
  * fit for keytab_clear or keytab_free.
  */
@@ -424,14 +432,17 @@ int
 keytab_each_sorted(struct keytab *kt, void (*fn)(const char *, size_t, int64_t))
 {
 	struct sortent *a, *v;
-	struct packslot *pv;
+	struct packslot *pv, *spare;
 	size_t i = 0, j = 0, n, pn = kt->pcount, plen = 0;
 	char ptext[KEYTAB_PACK_TEXT];
 	const struct keyslot *s;
 
 	if ((v = sort_text(kt, &a, &n)) == NULL)
 		return -1;
-	pv = sort_packed(kt);
+	if ((pv = sort_packed(kt, &spare)) == NULL) {
+		free(a);
+		return -1;
+	}
 	if (pn > 0)
 		plen = keytab_unpack(pv[0].key, ptext);
 	while (i < n || j < pn) {
@@ -448,6 +459,7 @@ keytab_each_sorted(struct keytab *kt, void (*fn)(const char *, size_t, int64_t))
 		}
 	}
 	free(a);
+	free(spare);
 	return 0;
 }
 

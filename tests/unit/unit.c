@@ -787,6 +787,30 @@ test_keytab_sorted(void)
 	keytab_free(&kt);
 }
 
+/* A packed table more than half full sorts with a spare array: still every key once, in order. */
+static void
+test_keytab_sorted_full(void)
+{
+	struct keytab kt;
+	char key[64];
+	size_t i, len;
+	int64_t *sum;
+
+	keytab_init(&kt, (size_t)1 << 30);
+	for (i = 0; i < 3000; i++) {
+		len = (size_t)sprintf(key, "%zu\t%zu", (i * 7919) % 1000, i);
+		if ((sum = keytab_sum_any(&kt, key, len)) != NULL)
+			*sum += 1;
+	}
+	CHECK(2 * kt.pcount > kt.pmask + 1, "keytab: %zu packed keys in %zu slots: want over half full",
+	    kt.pcount, kt.pmask + 1);
+	sorted_n = sorted_bad = 0;
+	CHECK(keytab_each_sorted(&kt, sorted_visit) == 0, "keytab_each_sorted (over half full) failed");
+	CHECK(sorted_n == 3000 && sorted_bad == 0, "keytab_each_sorted (over half full): %zu keys, %zu out of order",
+	    sorted_n, sorted_bad);
+	keytab_free(&kt);
+}
+
 /* Key i padded to width digits, so the arena fills at a known rate. */
 static size_t
 make_wide_key(char *buf, size_t i, int width)
@@ -1116,6 +1140,7 @@ main(int argc, char *argv[])
 	test_keytab_pack();
 	test_keytab_packed_budget((size_t)1 << 20);
 	test_keytab_sorted();
+	test_keytab_sorted_full();
 	test_keytab_budget((size_t)1 << 20, 8);		/* slots run out first */
 	test_keytab_budget((size_t)1 << 20, 200);	/* the arena runs out first */
 	test_keytab_budget((size_t)4 << 20, 20);
