@@ -39,6 +39,10 @@ pass(const struct logrec *r, const struct line *raw, void *arg)
 	(void)arg;
 	if (!window_contains(&window, r->ts))
 		return;
+	if (raw != NULL && raw->newline) {
+		out_write(raw->p, raw->len + 1);	/* and the newline after it */
+		return;
+	}
 	if (raw != NULL)
 		out_write(raw->p, raw->len);
 	else
