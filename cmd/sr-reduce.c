@@ -23,35 +23,43 @@ static const char abouttext[] =
     "\nSum category_id<TAB>product_id<TAB>sum lines per key. The input must be sorted\n"
     "(sr-sort); the output has the same form, one line per key. See sr-reduce(1).\n";
 
-/* Sorted input puts each key's lines together: one running total is all it takes. */
+/*
+ * Sorted input puts each key's lines together: one running total is all it
+ * takes. A key is written when its first line comes, from where it was read,
+ * and its total when the next key starts.
+ */
 static int
 reduce(char **operands)
 {
 	struct sumread in;
 	struct sumrec r;
-	char key[2 * 255 + 2];
-	size_t keylen = 0, len;
 	int64_t total = 0;
+	int started = 0;
 	char q[96];
 
 	sumread_init(&in, operands, 0);
 	while (sumread_next(&in, &r)) {
-		len = r.catlen + 1 + r.prodlen;
-		if (keylen == len && memcmp(key, r.cat, len) == 0) {
+		if (r.samekey) {
 			if (__builtin_add_overflow(total, r.sum, &total))
 				fatal(EXIT_DATA, "%s:%llu: field 3 (sum): total of key %s "
-				    "overflows 64 bits", in.lr.name,
-				    (unsigned long long)in.lr.lineno, quote(q, sizeof q, key, len));
+				    "overflows 64 bits", in.lr.name, (unsigned long long)in.lr.lineno,
+				    quote(q, sizeof q, in.prev, in.prevlen));
 			continue;
 		}
-		if (keylen > 0)
-			sumrec_write(key, keylen, total);
-		memcpy(key, r.cat, len);
-		keylen = len;
+		if (started) {
+			out_char('\t');
+			out_i64(total);
+			out_char('\n');
+		}
+		out_write(r.cat, r.catlen + 1 + r.prodlen);
 		total = r.sum;
+		started = 1;
 	}
-	if (keylen > 0)
-		sumrec_write(key, keylen, total);
+	if (started) {
+		out_char('\t');
+		out_i64(total);
+		out_char('\n');
+	}
 	return in.status;
 }
 

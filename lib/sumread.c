@@ -127,7 +127,7 @@ parse(struct sumread *sr, const struct line *l, struct sumrec *r)
 
 /* Keys must come in byte order: anything else means a skipped or broken sort. */
 static void
-check_order(struct sumread *sr, const struct sumrec *r)
+check_order(struct sumread *sr, struct sumrec *r)
 {
 	size_t len = r->catlen + 1 + r->prodlen;
 	int c = bytes_cmp(r->cat, len, sr->prev, sr->prevlen);
@@ -135,6 +135,9 @@ check_order(struct sumread *sr, const struct sumrec *r)
 	if (sr->prevlen > 0 && (c < 0 || (c == 0 && sr->unique)))
 		bad(sr, -1, c < 0 ? "input is not sorted (run sr-sort first)" :
 		    "key repeated (run sr-reduce first)", NULL, 0);
+	r->samekey = sr->prevlen > 0 && c == 0;
+	if (r->samekey)
+		return;
 	memcpy(sr->prev, r->cat, len);
 	sr->prevlen = len;
 }

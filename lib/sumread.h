@@ -11,6 +11,7 @@ struct sumrec {
 	const char *cat, *prod, *sumtext;
 	size_t catlen, prodlen, sumlen;
 	int64_t sum;
+	int samekey;		/* sumread_next: the key is the line before's */
 };
 
 struct sumread {
