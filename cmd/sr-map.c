@@ -85,11 +85,12 @@ sum_of(const struct pending *b)
 static void
 write_early(const struct pending *b, int64_t sum)
 {
-	struct pending t = *b;
+	char text[KEYTAB_PACK_TEXT];
 
-	if (t.packed != 0)
-		t.len = keytab_unpack(t.packed, t.text);
-	sumrec_write(t.text, t.len, sum);
+	if (b->packed != 0)
+		sumrec_write(text, keytab_unpack(b->packed, text), sum);
+	else
+		sumrec_write(b->text, b->len, sum);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ident.h"
 #include "msg.h"
 #include "number.h"
 #include "out.h"
@@ -170,15 +171,6 @@ static size_t inlen, insize;
 static size_t runs[RUNS_MAX + 1];	/* where each run starts in inbuf */
 static int nruns;
 
-/* Whether line a..an sorts after line b..bn, bytewise, a line before its extensions. */
-static int
-line_after(const char *a, size_t an, const char *b, size_t bn)
-{
-	int c = memcmp(a, b, an < bn ? an : bn);
-
-	return c != 0 ? c > 0 : an > bn;
-}
-
 /* Room for at least 64 KiB more, within PASS_MAX (and a byte for a last newline). */
 static void
 grow_inbuf(void)
@@ -220,8 +212,8 @@ read_runs(void)
 		if (n == 0 && inlen > line && inbuf[inlen - 1] != '\n')
 			inbuf[inlen++] = '\n';	/* sort ends the last line so too */
 		for (; (nl = memchr(inbuf + scan, '\n', inlen - scan)) != NULL; scan = line) {
-			if (nruns == 0 || line_after(inbuf + prev, prevlen, inbuf + line,
-			    (size_t)(nl - inbuf) - line)) {
+			if (nruns == 0 || bytes_cmp(inbuf + prev, prevlen, inbuf + line,
+			    (size_t)(nl - inbuf) - line) > 0) {
 				if (nruns == RUNS_MAX)
 					return 0;
 				runs[nruns++] = line;
@@ -247,7 +239,7 @@ struct run {
 static int
 run_less(const struct run *a, const struct run *b)
 {
-	return line_after(b->p, b->len - 1, a->p, a->len - 1);
+	return bytes_cmp(a->p, a->len - 1, b->p, b->len - 1) < 0;
 }
 
 static void

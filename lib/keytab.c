@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ident.h"
 #include "keytab.h"
 #include "msg.h"
 
@@ -340,10 +341,8 @@ key_order(const void *x, const void *y)
 {
 	const struct keyslot *a = ((const struct sortent *)x)->slot;
 	const struct keyslot *b = ((const struct sortent *)y)->slot;
-	size_t n = a->len < b->len ? a->len : b->len;
-	int c = memcmp(keytab_key(sorting, a), keytab_key(sorting, b), n);
 
-	return c != 0 ? c : (a->len > b->len) - (a->len < b->len);
+	return bytes_cmp(keytab_key(sorting, a), a->len, keytab_key(sorting, b), b->len);
 }
 
 /* The text keys' *np entries in byte order, in a; NULL if the arrays cannot be had. */
@@ -411,14 +410,6 @@ sort_packed(struct keytab *kt, struct packslot **spare)
 	return a;
 }
 
-static int
-text_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-	int c = memcmp(a, b, an < bn ? an : bn);
-
-	return c != 0 ? c : (an > bn) - (an < bn);
-}
-
 /*
  * Call fn for every key in byte order. Sorted output costs little here and
  * spares sort(1) most of its work later. The text keys' two sort arrays take
@@ -449,7 +440,7 @@ keytab_each_sorted(struct keytab *kt, void (*fn)(const char *, size_t, int64_t))
 		if (i + 16 < n)
 			__builtin_prefetch(v[i + 16].slot);
 		if (i < n && (j == pn ||
-		    text_cmp(keytab_key(kt, v[i].slot), v[i].slot->len, ptext, plen) < 0)) {
+		    bytes_cmp(keytab_key(kt, v[i].slot), v[i].slot->len, ptext, plen) < 0)) {
 			s = v[i++].slot;
 			fn(keytab_key(kt, s), s->len, s->sum);
 		} else {

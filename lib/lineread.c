@@ -49,6 +49,7 @@ fill(struct lineread *lr)
 {
 	ssize_t n;
 	size_t want;
+	uint64_t left;
 
 	if (lr->start > 0) {
 		memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
@@ -57,8 +58,11 @@ fill(struct lineread *lr)
 	}
 	want = lr->size - lr->end;
 	/* A part reads up to its block's end, then only what finishes the last line. */
-	if (lr->nparts > 0 && want > (lr->off < lr->limit ? lr->limit - lr->off : 0) + 4096)
-		want = (size_t)(lr->off < lr->limit ? lr->limit - lr->off : 0) + 4096;
+	if (lr->nparts > 0) {
+		left = (lr->off < lr->limit ? lr->limit - lr->off : 0) + 4096;
+		if (want > left)
+			want = (size_t)left;
+	}
 	do
 		n = lr->nparts > 0 ? pread(lr->fd, lr->buf + lr->end, want, (off_t)lr->off) :
 		    read(lr->fd, lr->buf + lr->end, want);

@@ -34,6 +34,13 @@ sort_failed() {
 	    { echo "-- $1: status $status, stdout and stderr:"; cat .out .err; return 1; }
 }
 
+# The --parallel sr-sort gives sort by default: the CPUs, at most 8.
+parallel_default() {
+	local p
+	p=$(getconf _NPROCESSORS_ONLN)
+	[ "$p" -le 8 ] && echo "$p" || echo 8
+}
+
 # Input that sr-sort must give to sort: 65 runs in order, more than it merges itself.
 MANY=$(seq -w 65 -1 1 | awk '{ printf "%s\\n", $0 }')
 
@@ -112,8 +119,7 @@ lines() {
 
 @test "sr-sort: the options reach sort(1), with LC_ALL=C and the defaults" {
 	local p
-	p=$(getconf _NPROCESSORS_ONLN)
-	[ "$p" -le 8 ] || p=8
+	p=$(parallel_default)
 	fake_sort
 	mkdir t1 t2
 	SR_SORT=./fakesort TMPDIR=/tmp check 0 "" "$MANY" "LC_ALL=C\n-S\n1G\n-T\n/tmp\n--parallel=$p\n--\n"
@@ -257,8 +263,7 @@ $TOOL: sort failed (exit status 2)" ]]
 
 @test "sr-sort: -m gives sort no -S unless asked: a merge reads a line of each input at a time" {
 	local p
-	p=$(getconf _NPROCESSORS_ONLN)
-	[ "$p" -le 8 ] || p=8
+	p=$(parallel_default)
 	fake_sort
 	touch x y
 	SR_SORT=./fakesort TMPDIR=/tmp check 0 "-m x y" "" "LC_ALL=C\n-T\n/tmp\n--parallel=$p\n-m\n--\nx\ny\n"
