@@ -1,10 +1,12 @@
 /* sr-reduce: add up the sums of each (category_id, product_id) key of sorted intermediate lines. */
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ident.h"
 #include "msg.h"
 #include "out.h"
 #include "sumread.h"
@@ -12,16 +14,32 @@
 enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
 
 static const struct option longopts[] = {
+	{ "merge", no_argument, NULL, 'm' },
+	{ "subtract", required_argument, NULL, 's' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
 
-static const char usagetext[] = "usage: sr-reduce [file ...]\n";
+static const char usagetext[] = "usage: sr-reduce [-m] [-s file] [file ...]\n";
 
 static const char abouttext[] =
     "\nSum category_id<TAB>product_id<TAB>sum lines per key. The input must be sorted\n"
-    "(sr-sort); the output has the same form, one line per key. See sr-reduce(1).\n";
+    "(sr-sort); the output has the same form, one line per key. See sr-reduce(1).\n"
+    "\n"
+    "  -m, --merge          merge the sorted files instead of reading one after another\n"
+    "  -s, --subtract=FILE  merge in the sorted FILE with its sums taken away (repeatable)\n";
+
+/* An input of a merge: its next line, r, and whether its sums are taken away. */
+struct input {
+	struct sumread sr;
+	struct sumrec r;
+	char *operand[2];
+	int neg;
+};
+
+static struct input *inputs;
+static size_t ninputs;
 
 /*
  * Sorted input puts each key's lines together: one running total is all it
@@ -51,7 +69,7 @@ reduce(char **operands)
 			out_i64(total);
 			out_char('\n');
 		}
-		out_write(r.cat, r.catlen + 1 + r.prodlen);
+		out_write32(r.cat, r.catlen + 1 + r.prodlen);
 		total = r.sum;
 		started = 1;
 	}
@@ -63,14 +81,167 @@ reduce(char **operands)
 	return in.status;
 }
 
+/* The inputs of a merge: the operands (stdin if none), then the files to take away. */
+static void
+make_inputs(char **operands, char **subtract, size_t nsubtract)
+{
+	static char *dash[] = { "-", NULL };
+	size_t nops, i;
+
+	if (*operands == NULL)
+		operands = dash;
+	for (nops = 0; operands[nops] != NULL; nops++)
+		;
+	ninputs = nops + nsubtract;
+	if ((inputs = calloc(ninputs, sizeof *inputs)) == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	for (i = 0; i < ninputs; i++) {
+		inputs[i].operand[0] = i < nops ? operands[i] : subtract[i - nops];
+		inputs[i].neg = i >= nops;
+		sumread_init(&inputs[i].sr, inputs[i].operand, 0);
+	}
+}
+
+static int
+key_cmp(const struct sumrec *a, const struct sumrec *b)
+{
+	return bytes_cmp(a->cat, a->catlen + 1 + a->prodlen, b->cat, b->catlen + 1 + b->prodlen);
+}
+
+/* Read the input's next line, its sum turned if taken away; 0 at its end. */
+static int
+advance(struct input *in)
+{
+	if (!sumread_line(&in->sr, &in->r))
+		return 0;
+	if (in->neg) {
+		if (in->r.sum == INT64_MIN)
+			sumread_fail(&in->sr, &in->r, 1, "out of range to take away");
+		in->r.sum = -in->r.sum;
+	}
+	return 1;
+}
+
+/* Restore the heap of inputs, least key first, below position i. */
+static void
+sift(struct input **heap, size_t n, size_t i)
+{
+	struct input *t = heap[i];
+	size_t c;
+
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && key_cmp(&heap[c + 1]->r, &heap[c]->r) < 0)
+			c++;
+		if (key_cmp(&heap[c]->r, &t->r) >= 0)
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	heap[i] = t;
+}
+
+/*
+ * Merge the sorted inputs as sr-sort -m would, and add up each key's sums
+ * on the way. The least key's input is on top of a heap; its next line is
+ * checked against the key just taken from it (the order check of that input)
+ * and against the least of the other inputs (the runner-up, found again only
+ * when the heap changes): an input that runs ahead of the others, as the
+ * week's sums do against an hour's partials, costs two comparisons a line.
+ */
+static int
+merge(void)
+{
+	enum { SAME, AFTER, UNKNOWN } top_is = UNKNOWN;	/* the top's line against key */
+	struct input **heap, *top;
+	char key[2 * 255 + 2], q[96];
+	size_t n = 0, i, keylen = 0, ru = 0;
+	int64_t total = 0;
+	int c, started = 0, status = 0;
+
+	if ((heap = calloc(ninputs, sizeof *heap)) == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	for (i = 0; i < ninputs; i++) {
+		if (advance(&inputs[i]))
+			heap[n++] = &inputs[i];
+		else if (inputs[i].sr.status != 0)
+			status = inputs[i].sr.status;
+	}
+	for (i = n / 2; i-- > 0;)
+		sift(heap, n, i);
+	while (n > 0) {
+		top = heap[0];
+		if (started && top_is == UNKNOWN)
+			top_is = bytes_cmp(top->r.cat, top->r.catlen + 1 + top->r.prodlen,
+			    key, keylen) == 0 ? SAME : AFTER;
+		if (started && top_is == SAME) {
+			if (__builtin_add_overflow(total, top->r.sum, &total))
+				fatal(EXIT_DATA, "%s:%llu: field 3 (sum): total of key %s overflows 64 bits",
+				    top->sr.lr.name, (unsigned long long)top->sr.lr.lineno,
+				    quote(q, sizeof q, key, keylen));
+		} else {
+			if (started) {
+				out_char('\t');
+				out_i64(total);
+				out_char('\n');
+			}
+			keylen = top->r.catlen + 1 + top->r.prodlen;
+			/* From a read buffer, 32 bytes may be read: a fixed copy, no call. */
+			memcpy(key, top->r.cat, keylen <= 32 ? 32 : keylen);
+			out_write32(key, keylen);
+			total = top->r.sum;
+			started = 1;
+		}
+		if (!advance(top)) {
+			if (top->sr.status != 0)
+				status = top->sr.status;
+			heap[0] = heap[--n];
+			sift(heap, n, 0);
+			ru = 0;
+			top_is = UNKNOWN;
+			continue;
+		}
+		if ((c = bytes_cmp(top->r.cat, top->r.catlen + 1 + top->r.prodlen, key, keylen)) < 0)
+			sumread_fail(&top->sr, &top->r, 0, "input is not sorted (run sr-sort first)");
+		/* Equal to key, the line is still the least: every other is at least key. */
+		top_is = c == 0 ? SAME : AFTER;
+		if (c == 0 || n == 1)
+			continue;
+		if (ru == 0)
+			ru = n > 2 && key_cmp(&heap[2]->r, &heap[1]->r) < 0 ? 2 : 1;
+		if (key_cmp(&heap[ru]->r, &top->r) < 0) {
+			sift(heap, n, 0);
+			ru = 0;
+			top_is = UNKNOWN;
+		}
+	}
+	if (started) {
+		out_char('\t');
+		out_i64(total);
+		out_char('\n');
+	}
+	free(heap);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
-	int c, status;
+	char **subtract;
+	size_t nsubtract = 0;
+	int c, status, merging = 0;
 
 	prog_init(argv);
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	if ((subtract = calloc((size_t)argc, sizeof *subtract)) == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	while ((c = getopt_long(argc, argv, "ms:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'm':
+			merging = 1;
+			break;
+		case 's':
+			subtract[nsubtract++] = optarg;
+			merging = 1;
+			break;
 		case OPT_HELP:
 			help(usagetext, abouttext);
 		case OPT_VERSION:
@@ -80,7 +251,11 @@ main(int argc, char *argv[])
 		}
 	}
 	argv += optind;
-	status = reduce(argv);
+	if (merging) {
+		make_inputs(argv, subtract, nsubtract);
+		status = merge();
+	} else
+		status = reduce(argv);
 	out_close();
 	return status;
 }

@@ -1,5 +1,8 @@
 /* sumread: the intermediate "category_id TAB product_id TAB sum" stream, checked for form and order. */
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdnoreturn.h>
 #include <string.h>
 
@@ -82,13 +85,72 @@ sumrec_parse(const char *p, size_t len, struct sumrec *r, int *field)
  * whole line "id TAB id TAB sum" that sumrec_parse would take, with a sum of
  * at most 18 digits, fill r, set *len to the line's length without its
  * newline, and return 1; else 0, and the line takes the full parse. One pass,
- * and no search for the newline first.
+ * and no search for the newline first. LR_PAD bytes past p + n may be read,
+ * as a read buffer has them, whatever they hold.
  */
+#ifdef __SSE2__
+/*
+ * A line of at most 32 bytes, as most are: one classification of the 32
+ * bytes at p (readable whatever n) finds both tabs and the newline and
+ * proves the ids free of control bytes and the sum's digits digits.
+ * Returns 1 with r filled, or -1: the general path decides.
+ */
+static int
+scan32(const char *p, size_t n, struct sumrec *r, size_t *len)
+{
+	const __m128i x1f = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f), tab = _mm_set1_epi8('\t');
+	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+	__m128i b0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i b1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+	uint32_t ctl, tabs, digit, t1, t2, q, s;
+	int64_t v = 0;
+	uint32_t i;
+
+#define CTL(b) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(b, x1f), x1f), _mm_cmpeq_epi8(b, del)))
+#define DIGIT(b) _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(_mm_sub_epi8(b, zero), nine), nine))
+	ctl = (uint32_t)CTL(b0) | (uint32_t)CTL(b1) << 16;
+	tabs = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b0, tab)) |
+	    (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b1, tab)) << 16;
+	digit = (uint32_t)DIGIT(b0) | (uint32_t)DIGIT(b1) << 16;
+#undef CTL
+#undef DIGIT
+	if ((ctl & ~tabs) == 0)
+		return -1;
+	q = (uint32_t)__builtin_ctz(ctl & ~tabs);	/* the first control byte not a tab */
+	tabs &= (1U << q) - 1;
+	if (q >= n || p[q] != '\n' || tabs == 0)
+		return -1;
+	t1 = (uint32_t)__builtin_ctz(tabs);
+	tabs &= tabs - 1;
+	if (tabs == 0 || t1 == 0)
+		return -1;
+	t2 = (uint32_t)__builtin_ctz(tabs);
+	if ((tabs & (tabs - 1)) != 0 || t2 == t1 + 1)
+		return -1;
+	s = t2 + 1 + (p[t2 + 1] == '-' || p[t2 + 1] == '+');
+	if (s >= q || q - s > 18 || (digit | ~(((1U << q) - 1) & ~((1U << s) - 1))) != ~0U)
+		return -1;
+	for (i = s; i < q; i++)
+		v = v * 10 + (p[i] - '0');
+	r->cat = p, r->catlen = t1;
+	r->prod = p + t1 + 1, r->prodlen = t2 - t1 - 1;
+	r->sumtext = p + t2 + 1, r->sumlen = q - t2 - 1;
+	r->sum = *r->sumtext == '-' ? -v : v;
+	*len = q;
+	return 1;
+}
+#endif
+
 int
 sumrec_scan(const char *p, size_t n, struct sumrec *r, size_t *len)
 {
 	const char *end = p + n, *t1, *t2, *q, *d;
 	int64_t v = 0;
+
+#ifdef __SSE2__
+	if (scan32(p, n, r, len) > 0)
+		return 1;
+#endif
 
 	t1 = ident_end(p, end);
 	if (t1 == p || t1 == end || *t1 != '\t' || t1 - p > IDENT_MAX)
@@ -138,13 +200,17 @@ check_order(struct sumread *sr, struct sumrec *r)
 	r->samekey = sr->prevlen > 0 && c == 0;
 	if (r->samekey)
 		return;
-	memcpy(sr->prev, r->cat, len);
+	memcpy(sr->prev, r->cat, len <= 32 ? 32 : len);	/* from a read buffer: 32 may be read */
 	sr->prevlen = len;
 }
 
-/* The next record, 1; or 0 at the end of the last operand. Bad input is fatal. */
+/*
+ * The next record without the order check, 1; or 0 at the end of the last
+ * operand. Bad input is fatal. r points into the read buffer: it holds until
+ * the next call.
+ */
 int
-sumread_next(struct sumread *sr, struct sumrec *r)
+sumread_line(struct sumread *sr, struct sumrec *r)
 {
 	struct line l;
 	size_t n;
@@ -154,7 +220,6 @@ sumread_next(struct sumread *sr, struct sumrec *r)
 		return 0;
 	if ((n = lr_unread(&sr->lr, &l.p)) > 0 && sumrec_scan(l.p, n, r, &l.len)) {
 		lr_take(&sr->lr, l.len);
-		check_order(sr, r);
 		return 1;
 	}
 	while ((rc = lr_next(&sr->lr, &l)) <= 0) {
@@ -166,8 +231,26 @@ sumread_next(struct sumread *sr, struct sumrec *r)
 	if (l.more)
 		bad(sr, -1, "line too long", NULL, 0);
 	parse(sr, &l, r);
+	return 1;
+}
+
+/* The next record, 1; or 0 at the end of the last operand. Bad input is fatal. */
+int
+sumread_next(struct sumread *sr, struct sumrec *r)
+{
+	if (!sumread_line(sr, r))
+		return 0;
 	check_order(sr, r);
 	return 1;
+}
+
+/* Stop at the line last read with a message: why, about the sum if sum, else the line. */
+void
+sumread_fail(const struct sumread *sr, const struct sumrec *r, int sum, const char *why)
+{
+	if (sum)
+		bad(sr, 2, why, r->sumtext, r->sumlen);
+	bad(sr, -1, why, NULL, 0);
 }
 
 /* One intermediate line: key is "category_id TAB product_id". */

@@ -25,6 +25,9 @@ struct sumread {
 
 void sumread_init(struct sumread *sr, char **operands, int unique);
 int sumread_next(struct sumread *sr, struct sumrec *r);
+int sumread_line(struct sumread *sr, struct sumrec *r);
+void sumread_fail(const struct sumread *sr, const struct sumrec *r, int sum, const char *why)
+    __attribute__((__noreturn__));
 void sumrec_write(const char *key, size_t len, int64_t sum);
 const char *sumrec_parse(const char *p, size_t len, struct sumrec *r, int *field);
 int sumrec_scan(const char *p, size_t n, struct sumrec *r, size_t *len);

@@ -4,7 +4,7 @@
 load helper
 TOOL=sr-reduce
 
-USAGE='usage: sr-reduce [file ...]\n'
+USAGE='usage: sr-reduce [-m] [-s file] [file ...]\n'
 MAX=9223372036854775807
 FIELDS='(want 3: category_id, product_id, sum)'
 
@@ -20,6 +20,8 @@ forever() {
 @test "sr-reduce: --help, --version, bad options" {
 	check_help_version
 	check 2 "-n 1" "" "" "$TOOL: invalid option -- 'n'\n$USAGE"
+	check 2 "-s" "" "" "$TOOL: option requires an argument -- 's'\n$USAGE"
+	check 2 "--merge=1" "" "" "$TOOL: option '--merge' doesn't allow an argument\n$USAGE"
 }
 
 @test "sr-reduce: a full disk is a write error at once" {
@@ -108,4 +110,99 @@ forever() {
 	tail -n +25001 in | sort | "$TOOL" > half2
 	sr-sort -m half1 half2 | "$TOOL" > merged
 	cmp merged want
+}
+
+# sorted_sums SEED N: N lines of a few keys with small sums, sorted, not reduced.
+sorted_sums() {
+	awk -v s="$1" -v n="$2" 'BEGIN { srand(s); for (i = 0; i < n; i++)
+		printf "c%d\tp%d\t%d\n", int(rand() * 5), int(rand() * 300), int(rand() * 21) - 10 }' | LC_ALL=C sort
+}
+
+# negated FILE: FILE with its sums' signs turned, as sr-reduce -s takes them.
+negated() {
+	awk 'BEGIN { FS = OFS = "\t" } { $3 = -$3; print }' "$1"
+}
+
+@test "sr-reduce -m: merges sorted files as sr-sort -m | sr-reduce does, whatever their sizes" {
+	for seed in 1 2 3 4; do
+		sorted_sums "$seed" 3000 > a
+		sorted_sums "$((seed + 10))" 40 > b
+		sorted_sums "$((seed + 20))" 0 > c
+		sorted_sums "$((seed + 30))" 2000 > d
+		sr-sort -m a b c d | "$TOOL" > want
+		[ "$(wc -l < want)" -gt 1000 ]
+		"$TOOL" -m a b c d > got
+		cmp got want
+		"$TOOL" --merge d c b a > got
+		cmp got want
+		# stdin as one of them
+		"$TOOL" -m a - c d < b > got
+		cmp got want
+	done
+	# One file, or stdin alone, merges to itself: the plain reduce.
+	"$TOOL" a > want
+	"$TOOL" -m a > got
+	cmp got want
+	"$TOOL" -m < a > got
+	cmp got want
+	# The same key in every file, and files that end without a newline.
+	printf 'c\tp\t1\nc\tp\t2' > e1
+	printf 'b\tq\t1\nc\tp\t4\n' > e2
+	printf 'c\tp\t8\nc\tq\t1' > e3
+	check 0 "-m e1 e2 e3" "" "b\tq\t1\nc\tp\t15\nc\tq\t1\n"
+	check 0 "-m" "" ""
+	check 0 "-m c c" "" ""
+}
+
+@test "sr-reduce -s: takes the sums of a file away; equals merging it negated" {
+	for seed in 1 2 3; do
+		sorted_sums "$seed" 3000 > a
+		sorted_sums "$((seed + 10))" 500 > b
+		sorted_sums "$((seed + 20))" 700 > old
+		negated old > nold
+		negated b > nb
+		sr-sort -m a b nold | "$TOOL" > want
+		"$TOOL" -m a b -s old > got
+		cmp got want
+		"$TOOL" a b --subtract=old > got
+		cmp got want
+		sr-sort -m a nb nold | "$TOOL" > want
+		"$TOOL" -s b -s old a > got
+		cmp got want
+	done
+	# Taken away from itself, every total is 0; a key only in -s is negative.
+	"$TOOL" -m a -s a | awk -F '\t' '$3 != 0 { exit 1 }'
+	printf 'c\tp\t5\n' > f1
+	printf 'c\tp\t2\nd\tq\t-3\nd\tr\t4\n' > f2
+	check 0 "-s f2 f1" "" "c\tp\t3\nd\tq\t3\nd\tr\t-4\n"
+	check 0 "-s f2" "c\tp\t1\n" "c\tp\t-1\nd\tq\t3\nd\tr\t-4\n"
+	printf 'c\tp\t-9223372036854775808\n' > min
+	check 1 "f1 -s min" "" "" "$TOOL: min:1: field 3 (sum): out of range to take away: '-9223372036854775808'\n"
+	printf 'c\tp\t-%s\n' $MAX > negmax
+	check 1 "f1 -s negmax" "" "" "$TOOL: negmax:1: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+}
+
+# A fault in the data stops it with nothing more written (the output would be
+# wrong); a file that cannot be read leaves the others' totals, and status 1.
+@test "sr-reduce -m: a file out of order, malformed, or missing is named" {
+	printf 'a\tp\t1\nc\tp\t1\n' > s1
+	printf 'b\tp\t1\nd\tp\t1\na\tp\t1\n' > s2
+	check 1 "-m s1 s2" "" "" "$TOOL: s2:3: input is not sorted (run sr-sort first)\n"
+	check 1 "-m s1 -s s2" "" "" "$TOOL: s2:3: input is not sorted (run sr-sort first)\n"
+	printf 'a\tp\t1\nb\tp\tx\n' > bad
+	check 1 "-m s1 bad" "" "" "$TOOL: bad:2: field 3 (sum): not an integer: 'x'\n"
+	printf 'c\tp\t%s\n' $MAX > big
+	check 1 "-m s1 big" "" "" "$TOOL: big:1: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	check 1 "-m s1 nosuch" "" "a\tp\t1\nc\tp\t1\n" "$TOOL: nosuch: No such file or directory\n"
+	mkdir dir
+	check 1 "-m dir s1" "" "a\tp\t1\nc\tp\t1\n" "$TOOL: dir: Is a directory\n"
+	check 1 "-s nosuch s1" "" "a\tp\t1\nc\tp\t1\n" "$TOOL: nosuch: No such file or directory\n"
+}
+
+@test "sr-reduce -m: a full disk is a write error; | head ends it quietly" {
+	sorted_keys 300000 > k1
+	sorted_keys 1000 > k2
+	check_dev_full "-m k1 k2" "true"
+	"$TOOL" -m k1 k2 | head -1 > first
+	[ "$(cat first)" = $'c000000000\tp\t6' ]
 }
