@@ -42,7 +42,7 @@ emit(const char *cat, size_t catlen, struct topk *t)
 		out_char('\t');
 		out_u64(i + 1);
 		out_char('\t');
-		out_write(t->v[i].id, t->v[i].len);
+		out_write(topk_id(t, i), t->v[i].len);
 		out_char('\t');
 		out_i64(t->v[i].total);
 		out_char('\n');
@@ -63,7 +63,7 @@ rank(char **operands, size_t k)
 	sumread_init(&in, operands, 1);
 	topk_init(&t, k);
 	while (sumread_next(&in, &r)) {
-		if (catlen != r.catlen || memcmp(cat, r.cat, catlen) != 0) {
+		if (bytes_cmp(cat, catlen, r.cat, r.catlen) != 0) {
 			if (catlen > 0)
 				emit(cat, catlen, &t);
 			memcpy(cat, r.cat, r.catlen);

@@ -12,83 +12,97 @@ topk_init(struct topk *t, size_t k)
 	t->k = k;
 }
 
-/* a ranks before b: a larger total, or the same total and the smaller id. */
+/* (total, id) ranks before b: a larger total, or the same total and the smaller id. */
 static int
-ranks_before(const struct ranked *a, const struct ranked *b)
+before(const struct topk *t, int64_t total, const char *id, size_t len, const struct ranked *b)
 {
-	if (a->total != b->total)
-		return a->total > b->total;
-	return ident_cmp(a->id, a->len, b->id, b->len) < 0;
+	if (total != b->total)
+		return total > b->total;
+	return ident_cmp(id, len, t->ids + (size_t)b->slot * IDENT_MAX, b->len) < 0;
+}
+
+static int
+ranks_before(const struct topk *t, const struct ranked *a, const struct ranked *b)
+{
+	return before(t, a->total, t->ids + (size_t)a->slot * IDENT_MAX, a->len, b);
 }
 
 static void
-swap(struct ranked *a, struct ranked *b)
+sift_up(struct topk *t, size_t i)
 {
-	struct ranked t = *a;
+	struct ranked x = t->v[i];
 
-	*a = *b;
-	*b = t;
-}
-
-static void
-sift_up(struct ranked *v, size_t i)
-{
-	while (i > 0 && ranks_before(&v[(i - 1) / 2], &v[i])) {
-		swap(&v[(i - 1) / 2], &v[i]);
+	while (i > 0 && ranks_before(t, &t->v[(i - 1) / 2], &x)) {
+		t->v[i] = t->v[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
+	t->v[i] = x;
 }
 
+/* The heap of v[0..n) with v[0] out of place: the worst-ranked goes up. */
 static void
-sift_down(struct ranked *v, size_t n, size_t i)
+sift_down(struct topk *t, size_t n)
 {
-	size_t c;
+	struct ranked x = t->v[0];
+	size_t i = 0, c;
 
 	while ((c = 2 * i + 1) < n) {
-		if (c + 1 < n && ranks_before(&v[c], &v[c + 1]))
+		if (c + 1 < n && ranks_before(t, &t->v[c], &t->v[c + 1]))
 			c++;
-		if (!ranks_before(&v[i], &v[c]))
-			return;
-		swap(&v[i], &v[c]);
+		if (!ranks_before(t, &x, &t->v[c]))
+			break;
+		t->v[i] = t->v[c];
 		i = c;
 	}
+	t->v[i] = x;
 }
 
-/* Keep the product if it is among the best K so far; the heap root is the one to drop. */
+/*
+ * Keep the product if it is among the best K so far; the heap root is the one
+ * to drop, and the new one takes its slot. Most products of a large category
+ * rank below the root: one comparison of totals turns them away.
+ */
 void
 topk_push(struct topk *t, const char *id, size_t len, int64_t total)
 {
-	struct ranked r;
+	struct ranked *r;
+	int grows = t->k == 0 || t->n < t->k;
 
-	r.total = total;
-	r.len = len;
-	memcpy(r.id, id, len);
-	if (t->k == 0 || t->n < t->k) {
+	if (grows) {
 		if (t->n == t->cap) {
 			t->cap = t->cap ? 2 * t->cap : (t->k && t->k < 1024 ? t->k : 1024);
-			if ((t->v = realloc(t->v, t->cap * sizeof *t->v)) == NULL)
+			if ((t->v = realloc(t->v, t->cap * sizeof *t->v)) == NULL ||
+			    (t->ids = realloc(t->ids, t->cap * IDENT_MAX)) == NULL)
 				fatal(EXIT_DATA, "out of memory");
 		}
-		t->v[t->n] = r;
-		sift_up(t->v, t->n++);
-	} else if (ranks_before(&r, &t->v[0])) {
-		t->v[0] = r;
-		sift_down(t->v, t->n, 0);
-	}
+		r = &t->v[t->n];
+		r->slot = (uint32_t)t->n;
+	} else if (total < t->v[0].total || !before(t, total, id, len, &t->v[0]))
+		return;
+	else
+		r = &t->v[0];
+	r->total = total;
+	r->len = (uint32_t)len;
+	memcpy(t->ids + (size_t)r->slot * IDENT_MAX, id, len);
+	if (grows)
+		sift_up(t, t->n++);
+	else
+		sift_down(t, t->n);
 }
 
-static int
-rank_order(const void *a, const void *b)
-{
-	return ranks_before(a, b) ? -1 : ranks_before(b, a);
-}
-
-/* Order v[0..n) best first, ready to be written as ranks 1..n. */
+/* Order v[0..n) best first, ready to be written as ranks 1..n: the worst leaves the heap first, to the end. */
 void
 topk_sort(struct topk *t)
 {
-	if (t->n > 1)
-		qsort(t->v, t->n, sizeof *t->v, rank_order);
+	struct ranked x;
+	size_t n;
+
+	for (n = t->n; n > 1; n--) {
+		x = t->v[0];
+		t->v[0] = t->v[n - 1];
+		t->v[n - 1] = x;
+		sift_down(t, n - 1);
+	}
 }
 
 void
@@ -101,4 +115,5 @@ void
 topk_free(struct topk *t)
 {
 	free(t->v);
+	free(t->ids);
 }

@@ -893,11 +893,18 @@ rnd(void)
 	return x;
 }
 
+/* A product to push. */
+struct product {
+	int64_t total;
+	size_t len;
+	char id[IDENT_MAX];
+};
+
 /* The order sr-topk promises: total descending, then ident_cmp ascending. */
 static int
 rank_cmp(const void *pa, const void *pb)
 {
-	const struct ranked *a = pa, *b = pb;
+	const struct product *a = pa, *b = pb;
 
 	if (a->total != b->total)
 		return a->total > b->total ? -1 : 1;
@@ -906,11 +913,11 @@ rank_cmp(const void *pa, const void *pb)
 
 /* n distinct ids of mixed kinds (integers, leading zeros, words, UTF-8), shuffled. */
 static void
-make_products(struct ranked *v, size_t n, int ties)
+make_products(struct product *v, size_t n, int ties)
 {
 	static const char *const forms[] = { "%zu", "0%zu", "p%zu", "P-%zu-\xc3\xa9" };
 	static const int64_t extremes[] = { INT64_MAX, INT64_MIN, 0, -1 };
-	struct ranked tmp;
+	struct product tmp;
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
@@ -930,13 +937,13 @@ make_products(struct ranked *v, size_t n, int ties)
 
 /* Index of the first difference between the heap's sorted result and want, or -1. */
 static long
-first_difference(const struct topk *t, const struct ranked *want, size_t nwant)
+first_difference(const struct topk *t, const struct product *want, size_t nwant)
 {
 	size_t i;
 
 	for (i = 0; i < t->n && i < nwant; i++)
 		if (t->v[i].total != want[i].total || t->v[i].len != want[i].len ||
-		    memcmp(t->v[i].id, want[i].id, want[i].len) != 0)
+		    memcmp(topk_id(t, i), want[i].id, want[i].len) != 0)
 			return (long)i;
 	return t->n == nwant ? -1 : (long)i;
 }
@@ -945,7 +952,7 @@ first_difference(const struct topk *t, const struct ranked *want, size_t nwant)
 static void
 test_topk_one(size_t k, size_t n, int ties)
 {
-	struct ranked *v = malloc((n + 1) * sizeof *v), *sorted = malloc((n + 1) * sizeof *v);
+	struct product *v = malloc((n + 1) * sizeof *v), *sorted = malloc((n + 1) * sizeof *v);
 	size_t nwant = k == 0 || k > n ? n : k, i;
 	struct topk t;
 	long d;
