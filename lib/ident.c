@@ -25,16 +25,6 @@ ident_check(const char *p, size_t n)
 	return NULL;
 }
 
-int
-bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-	int c = memcmp(a, b, an < bn ? an : bn);
-
-	if (c != 0)
-		return c;
-	return an < bn ? -1 : an > bn;
-}
-
 /* Digits without a leading zero ("0" itself is one). */
 static int
 is_canonical_uint(const char *p, size_t n)

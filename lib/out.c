@@ -8,10 +8,8 @@
 #include "msg.h"
 #include "out.h"
 
-#define OUT_SIZE ((size_t)256 * 1024)
-
-static char outbuf[OUT_SIZE];
-static size_t outlen;
+char out_buf[OUT_SIZE];
+size_t out_len;
 static int started;
 
 void
@@ -31,51 +29,50 @@ out_flush(void)
 		(void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, (int)OUT_SIZE);
 	}
 #endif
-	while (off < outlen) {
-		n = write(STDOUT_FILENO, outbuf + off, outlen - off);
+	while (off < out_len) {
+		n = write(STDOUT_FILENO, out_buf + off, out_len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			fatal(EXIT_DATA, "write error: %s", strerror(errno));
 		off += (size_t)n;
 	}
-	outlen = 0;
+	out_len = 0;
 }
 
+/* What does not fit in the buffer's room: flush first, and pass on what exceeds a buffer. */
 void
-out_write(const void *p, size_t n)
+out_write_long(const void *p, size_t n)
 {
-	if (n > OUT_SIZE - outlen) {
+	out_flush();
+	while (n > OUT_SIZE) {
+		memcpy(out_buf, p, OUT_SIZE);
+		out_len = OUT_SIZE;
 		out_flush();
-		if (n > OUT_SIZE) {
-			memcpy(outbuf, p, OUT_SIZE);
-			outlen = OUT_SIZE;
-			out_flush();
-			out_write((const char *)p + OUT_SIZE, n - OUT_SIZE);
-			return;
-		}
+		p = (const char *)p + OUT_SIZE;
+		n -= OUT_SIZE;
 	}
-	memcpy(outbuf + outlen, p, n);
-	outlen += n;
+	memcpy(out_buf, p, n);
+	out_len = n;
 }
 
-void
-out_char(char c)
-{
-	if (outlen == OUT_SIZE)
-		out_flush();
-	outbuf[outlen++] = c;
-}
-
+/* The digits go straight into the buffer, from the last: their count first. */
 void
 out_u64(uint64_t v)
 {
-	char buf[24], *p = buf + sizeof buf;
+	uint64_t t = v;
+	size_t n = 1;
+	char *p;
 
+	while ((t /= 10) != 0)
+		n++;
+	if (OUT_SIZE - out_len < n)
+		out_flush();
+	out_len += n;
+	p = out_buf + out_len;
 	do
 		*--p = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
-	out_write(p, (size_t)(buf + sizeof buf - p));
 }
 
 void
