@@ -35,8 +35,9 @@ hourly() {
 }
 
 # mapped: the hours the last run mapped, one a line.
+# The hours a run mapped, in order: the jobs (--jobs) may finish in any.
 mapped() {
-	sed -n 's/^sr-hourly: [^ ]*: hour \([^:]*\): .*: mapped .*/\1/p' .err
+	sed -n 's/^sr-hourly: [^ ]*: hour \([^:]*\): .*: mapped .*/\1/p' .err | sort
 }
 
 @test "the first run maps every hour of the window and equals a full recompute" {
