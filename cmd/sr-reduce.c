@@ -7,39 +7,49 @@
 #include <string.h>
 
 #include "ident.h"
+#include "keytab.h"
 #include "msg.h"
 #include "out.h"
 #include "sumread.h"
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
+enum { OPT_HELP = CHAR_MAX + 1, OPT_TEE, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{ "merge", no_argument, NULL, 'm' },
 	{ "subtract", required_argument, NULL, 's' },
+	{ "tee", required_argument, NULL, OPT_TEE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
 
-static const char usagetext[] = "usage: sr-reduce [-m] [-s file] [file ...]\n";
+static const char usagetext[] = "usage: sr-reduce [-m] [-s file] [--tee file] [file ...]\n";
 
 static const char abouttext[] =
     "\nSum category_id<TAB>product_id<TAB>sum lines per key. The input must be sorted\n"
     "(sr-sort); the output has the same form, one line per key. See sr-reduce(1).\n"
     "\n"
     "  -m, --merge          merge the sorted files instead of reading one after another\n"
-    "  -s, --subtract=FILE  merge in the sorted FILE with its sums taken away (repeatable)\n";
+    "  -s, --subtract=FILE  merge in the sorted FILE with its sums taken away (repeatable)\n"
+    "      --tee=FILE       write the output to FILE too\n";
 
 /* An input of a merge: its next line, r, and whether its sums are taken away. */
 struct input {
 	struct sumread sr;
 	struct sumrec r;
+	uint64_t pk;		/* the key packed (keytab_pack), or 0 */
 	char *operand[2];
 	int neg;
 };
 
 static struct input *inputs;
 static size_t ninputs;
+/*
+ * With many inputs, a line is compared a dozen times on its way through the
+ * heap: keys of two plain integers are packed into numbers that order as
+ * the text does (as sr-map's table holds them), once, and compared as such.
+ */
+static int packing;
 
 /*
  * Sorted input puts each key's lines together: one running total is all it
@@ -103,9 +113,12 @@ make_inputs(char **operands, char **subtract, size_t nsubtract)
 }
 
 static int
-key_cmp(const struct sumrec *a, const struct sumrec *b)
+key_cmp(const struct input *a, const struct input *b)
 {
-	return bytes_cmp(a->cat, a->catlen + 1 + a->prodlen, b->cat, b->catlen + 1 + b->prodlen);
+	if (a->pk != 0 && b->pk != 0)
+		return (a->pk > b->pk) - (a->pk < b->pk);
+	return bytes_cmp(a->r.cat, a->r.catlen + 1 + a->r.prodlen,
+	    b->r.cat, b->r.catlen + 1 + b->r.prodlen);
 }
 
 /* Read the input's next line, its sum turned if taken away; 0 at its end. */
@@ -114,6 +127,8 @@ advance(struct input *in)
 {
 	if (!sumread_line(&in->sr, &in->r))
 		return 0;
+	if (packing && !keytab_pack(in->r.cat, in->r.catlen, in->r.prod, in->r.prodlen, &in->pk))
+		in->pk = 0;
 	if (in->neg) {
 		if (in->r.sum == INT64_MIN)
 			sumread_fail(&in->sr, &in->r, 1, "out of range to take away");
@@ -130,14 +145,41 @@ sift(struct input **heap, size_t n, size_t i)
 	size_t c;
 
 	while ((c = 2 * i + 1) < n) {
-		if (c + 1 < n && key_cmp(&heap[c + 1]->r, &heap[c]->r) < 0)
+		if (c + 1 < n && key_cmp(heap[c + 1], heap[c]) < 0)
 			c++;
-		if (key_cmp(&heap[c]->r, &t->r) >= 0)
+		if (key_cmp(heap[c], t) >= 0)
 			break;
 		heap[i] = heap[c];
 		i = c;
 	}
 	heap[i] = t;
+}
+
+/* The sum's text is as sr-reduce writes a total: no '+', no leading zero, no "-0". */
+static int
+canonical(const char *t, size_t n)
+{
+	if (*t == '-')
+		return n > 1 && t[1] != '0';
+	return *t != '+' && (*t != '0' || n == 1);
+}
+
+/*
+ * Write the key of line, of keylen bytes, and its total; or, for a key of a
+ * single line whose sum is written as a total would be (most keys of the
+ * week's sums in an hourly merge), the line as it was read, in one copy.
+ */
+static void
+put(char *line, size_t keylen, size_t len, int single, int64_t total)
+{
+	if (single) {
+		out_write32(line, len + 1);
+		return;
+	}
+	out_write32(line, keylen);
+	out_char('\t');
+	out_i64(total);
+	out_char('\n');
 }
 
 /*
@@ -153,13 +195,14 @@ merge(void)
 {
 	enum { SAME, AFTER, UNKNOWN } top_is = UNKNOWN;	/* the top's line against key */
 	struct input **heap, *top;
-	char key[2 * 255 + 2], q[96];
-	size_t n = 0, i, keylen = 0, ru = 0;
+	char line[2 * 255 + 2 + 32 + 32], q[96];	/* the key's first line; 32 more for copies */
+	size_t n = 0, i, keylen = 0, len = 0, ru = 0;
 	int64_t total = 0;
-	int c, started = 0, status = 0;
+	int c, started = 0, single = 0, status = 0;
 
 	if ((heap = calloc(ninputs, sizeof *heap)) == NULL)
 		fatal(EXIT_DATA, "out of memory");
+	packing = ninputs > 8;
 	for (i = 0; i < ninputs; i++) {
 		if (advance(&inputs[i]))
 			heap[n++] = &inputs[i];
@@ -172,23 +215,23 @@ merge(void)
 		top = heap[0];
 		if (started && top_is == UNKNOWN)
 			top_is = bytes_cmp(top->r.cat, top->r.catlen + 1 + top->r.prodlen,
-			    key, keylen) == 0 ? SAME : AFTER;
+			    line, keylen) == 0 ? SAME : AFTER;
 		if (started && top_is == SAME) {
 			if (__builtin_add_overflow(total, top->r.sum, &total))
 				fatal(EXIT_DATA, "%s:%llu: field 3 (sum): total of key %s overflows 64 bits",
 				    top->sr.lr.name, (unsigned long long)top->sr.lr.lineno,
-				    quote(q, sizeof q, key, keylen));
+				    quote(q, sizeof q, line, keylen));
+			single = 0;
 		} else {
-			if (started) {
-				out_char('\t');
-				out_i64(total);
-				out_char('\n');
-			}
+			if (started)
+				put(line, keylen, len, single, total);
 			keylen = top->r.catlen + 1 + top->r.prodlen;
-			/* From a read buffer, 32 bytes may be read: a fixed copy, no call. */
-			memcpy(key, top->r.cat, keylen <= 32 ? 32 : keylen);
-			out_write32(key, keylen);
+			len = keylen + 1 + top->r.sumlen;
+			lr_copy(line, top->r.cat, len + 1);
+			if (top->r.cat[len] != '\n')	/* the last line, without one */
+				line[len] = '\n';
 			total = top->r.sum;
+			single = !top->neg && canonical(top->r.sumtext, top->r.sumlen);
 			started = 1;
 		}
 		if (!advance(top)) {
@@ -200,25 +243,22 @@ merge(void)
 			top_is = UNKNOWN;
 			continue;
 		}
-		if ((c = bytes_cmp(top->r.cat, top->r.catlen + 1 + top->r.prodlen, key, keylen)) < 0)
+		if ((c = bytes_cmp(top->r.cat, top->r.catlen + 1 + top->r.prodlen, line, keylen)) < 0)
 			sumread_fail(&top->sr, &top->r, 0, "input is not sorted (run sr-sort first)");
 		/* Equal to key, the line is still the least: every other is at least key. */
 		top_is = c == 0 ? SAME : AFTER;
 		if (c == 0 || n == 1)
 			continue;
 		if (ru == 0)
-			ru = n > 2 && key_cmp(&heap[2]->r, &heap[1]->r) < 0 ? 2 : 1;
-		if (key_cmp(&heap[ru]->r, &top->r) < 0) {
+			ru = n > 2 && key_cmp(heap[2], heap[1]) < 0 ? 2 : 1;
+		if (key_cmp(heap[ru], top) < 0) {
 			sift(heap, n, 0);
 			ru = 0;
 			top_is = UNKNOWN;
 		}
 	}
-	if (started) {
-		out_char('\t');
-		out_i64(total);
-		out_char('\n');
-	}
+	if (started)
+		put(line, keylen, len, single, total);
 	free(heap);
 	return status;
 }
@@ -227,6 +267,7 @@ int
 main(int argc, char *argv[])
 {
 	char **subtract;
+	const char *tee = NULL;
 	size_t nsubtract = 0;
 	int c, status, merging = 0;
 
@@ -242,6 +283,9 @@ main(int argc, char *argv[])
 			subtract[nsubtract++] = optarg;
 			merging = 1;
 			break;
+		case OPT_TEE:
+			tee = optarg;
+			break;
 		case OPT_HELP:
 			help(usagetext, abouttext);
 		case OPT_VERSION:
@@ -251,6 +295,8 @@ main(int argc, char *argv[])
 		}
 	}
 	argv += optind;
+	if (tee != NULL)
+		out_tee(tee);
 	if (merging) {
 		make_inputs(argv, subtract, nsubtract);
 		status = merge();

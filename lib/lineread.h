@@ -4,6 +4,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define LINE_MAX_BYTES ((size_t)64 * 1024)
 /* Bytes past buf + size that may be read, never written: block scans may overrun a line. */
@@ -65,6 +69,28 @@ lr_take(struct lineread *lr, size_t len)
 	lr->lineoff = lr->off - (lr->end - lr->start);
 	lr->start += len + 1;
 	lr->lineno++;
+}
+
+/*
+ * Copy n bytes from src, in a read buffer (so 32 bytes may be read there),
+ * to dst, which has room for at least 32: two 16-byte moves when n <= 32,
+ * which the compiler cannot turn back into a call to memcpy of n bytes, and
+ * which a later load of dst can take straight from the store buffer.
+ */
+static inline void
+lr_copy(void *dst, const void *src, size_t n)
+{
+#ifdef __SSE2__
+	if (n <= 32) {
+		__m128i a = _mm_loadu_si128((const __m128i *)src);
+		__m128i b = _mm_loadu_si128((const __m128i *)((const char *)src + 16));
+
+		_mm_storeu_si128((__m128i *)dst, a);
+		_mm_storeu_si128((__m128i *)((char *)dst + 16), b);
+		return;
+	}
+#endif
+	memcpy(dst, src, n);
 }
 
 int lr_open(struct lineread *lr, const char *path);

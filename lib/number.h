@@ -31,6 +31,34 @@ digits8(const char *p)
 #endif
 }
 
+/*
+ * The value of the n (1 to 8) bytes at p, known to be digits; 8 bytes at p
+ * may be read. The word is shifted so that the digits end it, and zeros fill
+ * its start: then it is digits8's.
+ */
+static inline int64_t
+digits_upto8(const char *p, size_t n)
+{
+	uint64_t w;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&w, p, 8);
+	w -= 0x3030303030303030ULL;
+	if (n < 8)
+		w <<= 8 * (8 - n);
+	w = w * 2561 >> 8;
+	w = (w & 0x00ff00ff00ff00ffULL) * 6553601 >> 16;
+	return (int64_t)((w & 0x0000ffff0000ffffULL) * 42949672960001ULL >> 32);
+#else
+	int64_t v = 0;
+
+	(void)w;
+	while (n-- > 0)
+		v = v * 10 + (*p++ - '0');
+	return v;
+#endif
+}
+
 const char *parse_i64(const char *p, size_t n, int64_t *v);
 const char *check_decimal(const char *p, size_t n);
 int64_t arg_count(const char *opt, const char *s, int64_t min, int64_t max);

@@ -12,11 +12,43 @@ char out_buf[OUT_SIZE];
 size_t out_len;
 static int started;
 
-void
-out_flush(void)
+static int teefd = -1;
+static const char *teename;
+
+/* All of p[0..len) to fd; a failure ends the tool, naming what if it is not stdout. */
+static void
+write_all(int fd, const char *p, size_t len, const char *what)
 {
 	size_t off = 0;
 	ssize_t n;
+
+	while (off < len) {
+		n = write(fd, p + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && what != NULL)
+			fatal(EXIT_DATA, "%s: write error: %s", what, strerror(errno));
+		if (n < 0)
+			fatal(EXIT_DATA, "write error: %s", strerror(errno));
+		off += (size_t)n;
+	}
+}
+
+/*
+ * Write everything to the file path too, made or emptied now: what tee(1)
+ * would, without its process and its copies of 8 KiB at a time.
+ */
+void
+out_tee(const char *path)
+{
+	if ((teefd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0)
+		fatal(EXIT_DATA, "%s: %s", path, strerror(errno));
+	teename = path;
+}
+
+void
+out_flush(void)
+{
 
 	/*
 	 * A pipe of 64 KiB, Linux's default, wakes the reader four times per
@@ -29,31 +61,28 @@ out_flush(void)
 		(void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, (int)OUT_SIZE);
 	}
 #endif
-	while (off < out_len) {
-		n = write(STDOUT_FILENO, out_buf + off, out_len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			fatal(EXIT_DATA, "write error: %s", strerror(errno));
-		off += (size_t)n;
-	}
+	if (teefd >= 0)
+		write_all(teefd, out_buf, out_len, teename);
+	write_all(STDOUT_FILENO, out_buf, out_len, NULL);
 	out_len = 0;
 }
 
-/* What does not fit in the buffer's room: flush first, and pass on what exceeds a buffer. */
+/*
+ * What does not fit in the buffer's room: flush first; what is at least a
+ * buffer long is written from where it is, with no copy.
+ */
 void
 out_write_long(const void *p, size_t n)
 {
 	out_flush();
-	while (n > OUT_SIZE) {
-		memcpy(out_buf, p, OUT_SIZE);
-		out_len = OUT_SIZE;
-		out_flush();
-		p = (const char *)p + OUT_SIZE;
-		n -= OUT_SIZE;
+	if (n < OUT_SIZE) {
+		memcpy(out_buf, p, n);
+		out_len = n;
+		return;
 	}
-	memcpy(out_buf, p, n);
-	out_len = n;
+	if (teefd >= 0)
+		write_all(teefd, p, n, teename);
+	write_all(STDOUT_FILENO, p, n, NULL);
 }
 
 /* The digits go straight into the buffer, from the last: their count first. */
@@ -90,6 +119,8 @@ void
 out_close(void)
 {
 	out_flush();
+	if (teefd >= 0 && close(teefd) < 0)
+		fatal(EXIT_DATA, "%s: write error: %s", teename, strerror(errno));
 	if (close(STDOUT_FILENO) < 0 && errno != EBADF)
 		fatal(EXIT_DATA, "write error: %s", strerror(errno));
 }

@@ -100,9 +100,10 @@ scan32(const char *p, size_t n, struct sumrec *r, size_t *len)
 {
 	const __m128i x1f = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f), tab = _mm_set1_epi8('\t');
 	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+	const __m128i minus = _mm_set1_epi8('-'), plus = _mm_set1_epi8('+');
 	__m128i b0 = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i b1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
-	uint32_t ctl, tabs, digit, t1, t2, q, s;
+	uint32_t ctl, tabs, digit, sign, t1, t2, q, s;
 	int64_t v = 0;
 	uint32_t i;
 
@@ -112,6 +113,8 @@ scan32(const char *p, size_t n, struct sumrec *r, size_t *len)
 	tabs = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b0, tab)) |
 	    (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b1, tab)) << 16;
 	digit = (uint32_t)DIGIT(b0) | (uint32_t)DIGIT(b1) << 16;
+	sign = (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b0, minus), _mm_cmpeq_epi8(b0, plus))) |
+	    (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b1, minus), _mm_cmpeq_epi8(b1, plus))) << 16;
 #undef CTL
 #undef DIGIT
 	if ((ctl & ~tabs) == 0)
@@ -127,11 +130,14 @@ scan32(const char *p, size_t n, struct sumrec *r, size_t *len)
 	t2 = (uint32_t)__builtin_ctz(tabs);
 	if ((tabs & (tabs - 1)) != 0 || t2 == t1 + 1)
 		return -1;
-	s = t2 + 1 + (p[t2 + 1] == '-' || p[t2 + 1] == '+');
+	s = t2 + 1 + ((sign >> (t2 + 1)) & 1);
 	if (s >= q || q - s > 18 || (digit | ~(((1U << q) - 1) & ~((1U << s) - 1))) != ~0U)
 		return -1;
-	for (i = s; i < q; i++)
-		v = v * 10 + (p[i] - '0');
+	if (q - s <= 8)
+		v = digits_upto8(p + s, q - s);
+	else
+		for (i = s; i < q; i++)
+			v = v * 10 + (p[i] - '0');
 	r->cat = p, r->catlen = t1;
 	r->prod = p + t1 + 1, r->prodlen = t2 - t1 - 1;
 	r->sumtext = p + t2 + 1, r->sumlen = q - t2 - 1;
@@ -200,7 +206,7 @@ check_order(struct sumread *sr, struct sumrec *r)
 	r->samekey = sr->prevlen > 0 && c == 0;
 	if (r->samekey)
 		return;
-	memcpy(sr->prev, r->cat, len <= 32 ? 32 : len);	/* from a read buffer: 32 may be read */
+	lr_copy(sr->prev, r->cat, len);
 	sr->prevlen = len;
 }
 

@@ -4,7 +4,7 @@
 load helper
 TOOL=sr-reduce
 
-USAGE='usage: sr-reduce [-m] [-s file] [file ...]\n'
+USAGE='usage: sr-reduce [-m] [-s file] [--tee file] [file ...]\n'
 MAX=9223372036854775807
 FIELDS='(want 3: category_id, product_id, sum)'
 
@@ -205,4 +205,43 @@ negated() {
 	check_dev_full "-m k1 k2" "true"
 	"$TOOL" -m k1 k2 | head -1 > first
 	[ "$(cat first)" = $'c000000000\tp\t6' ]
+}
+
+@test "sr-reduce --tee: the output goes to the file too; a file it cannot write is an error" {
+	sorted_sums 1 3000 > a
+	sorted_sums 2 300 > b
+	echo old > copy
+	"$TOOL" -m a b --tee copy > out
+	[ "$(wc -l < out)" -gt 1000 ]
+	cmp out copy
+	"$TOOL" --tee=copy a > out
+	cmp out copy
+	"$TOOL" a | cmp - copy
+	"$TOOL" --tee copy < /dev/null > out
+	[ ! -s copy ] && [ ! -s out ]
+	check 1 "--tee nodir/copy a" "" "" "$TOOL: nodir/copy: No such file or directory\n"
+	check 1 "--tee /dev/full a" "" "" "$TOOL: /dev/full: write error: No space left on device\n"
+	check 2 "--tee" "" "" "$TOOL: option '--tee' requires an argument\n$USAGE"
+}
+
+@test "sr-reduce -m: many files, with keys of plain integers (compared packed) among others, merge as sr-sort -m does" {
+	# Over 8 files the keys of two plain integers are compared as numbers:
+	# their order must stay the bytes', beside keys with leading zeros,
+	# signs, letters, long ids and ids that are prefixes of others.
+	for f in $(seq 1 20); do
+		awk -v s="$f" 'BEGIN { srand(s)
+			split("7 07 70 700 12345 123456 9 -1 +1 a 1a 99999999999 999999999999 9999999999999", ids, " ")
+			for (i = 0; i < 400; i++)
+				printf "%s\t%s\t%d\n", ids[int(rand() * 14) + 1], ids[int(rand() * 14) + 1] int(rand() * 3), int(rand() * 9) - 4
+		}' | LC_ALL=C sort > "m$f"
+	done
+	sr-sort -m m* | "$TOOL" > want
+	[ "$(wc -l < want)" -gt 300 ]
+	"$TOOL" -m m* > got
+	cmp got want
+	"$TOOL" -m m1 m2 m3 m4 m5 m6 m7 m8 m9 -s m10 -s m11 > got
+	negated m10 > n10
+	negated m11 > n11
+	sr-sort -m m1 m2 m3 m4 m5 m6 m7 m8 m9 n10 n11 | "$TOOL" > want
+	cmp got want
 }
