@@ -30,6 +30,22 @@ static const char abouttext[] =
     "\nPass the log lines whose timestamp is in [now - days, now) or [since, until).\n"
     "A line passes unchanged; CSV input (--csv) comes out as TSV. See sr-filter-week(1).\n";
 
+/*
+ * Lines that pass one after another in the read buffer, waiting to be
+ * written in one copy: in a log written in time order, nearly all of those
+ * of the window, a buffer at a time.
+ */
+static const char *span;
+static size_t spanlen;
+
+static void
+release(void)
+{
+	if (spanlen > 0)
+		out_write(span, spanlen);
+	spanlen = 0;
+}
+
 /* A TSV line is written as read; a CSV record as the equivalent TSV line. */
 static void
 pass(const struct logrec *r, const struct line *raw, void *arg)
@@ -39,10 +55,17 @@ pass(const struct logrec *r, const struct line *raw, void *arg)
 	(void)arg;
 	if (!window_contains(&window, r->ts))
 		return;
-	if (raw != NULL && raw->newline) {
-		out_write(raw->p, raw->len + 1);	/* and the newline after it */
+	if (raw != NULL && raw->newline) {	/* the line and the newline after it */
+		if (spanlen > 0 && raw->p == span + spanlen) {
+			spanlen += raw->len + 1;
+			return;
+		}
+		release();
+		span = raw->p;
+		spanlen = raw->len + 1;
 		return;
 	}
+	release();
 	if (raw != NULL)
 		out_write(raw->p, raw->len);
 	else
@@ -75,6 +98,7 @@ main(int argc, char *argv[])
 	argc -= optind, argv += optind;
 	window_finish(&window);
 	logread_start();
+	logread_hold(release);
 	if (argc == 0 && logread(NULL, pass, NULL) < 0)
 		status = EXIT_DATA;
 	for (; *argv != NULL; argv++)
@@ -82,6 +106,7 @@ main(int argc, char *argv[])
 			status = EXIT_DATA;
 	if (logread_finish())
 		status = EXIT_DATA;
+	release();
 	out_close();
 	return status;
 }

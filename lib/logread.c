@@ -27,6 +27,7 @@ struct csvstate {
 };
 
 static int csvmode;
+static void (*release)(void);	/* logread_hold */
 static uint64_t nlines, nbytes;
 static uint64_t part, nparts;	/* --part part/nparts; nparts 0: all of each file */
 static struct rejectopts ropts;
@@ -324,6 +325,13 @@ csv_end(struct csvstate *cs)
 	free(cs->fbuf);
 }
 
+/* Keep the raw lines handed to the record function until release is called. */
+void
+logread_hold(void (*fn)(void))
+{
+	release = fn;
+}
+
 /* One operand; returns 0, or -1 if it could not be opened or read (reported). */
 int
 logread(const char *path, logrec_fn *fn, void *arg)
@@ -347,6 +355,8 @@ logread(const char *path, logrec_fn *fn, void *arg)
 	for (;;) {
 		if (!csvmode)
 			tsv_fast(&lr, fn, arg);
+		if (release != NULL)
+			release();
 		if ((rc = lr_next(&lr, &l)) <= 0)
 			break;
 		if (l.cont) {

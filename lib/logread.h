@@ -7,7 +7,10 @@
 
 /*
  * Called with each valid record. raw is the line as read (without its
- * newline, a '\r' kept) for TSV input, NULL for CSV input.
+ * newline, a '\r' kept) for TSV input, NULL for CSV input. raw->p stays
+ * valid until the function given to logread_hold, if any, is called: before
+ * more of the input is read or it is closed. Lines of one read buffer come
+ * one after another in it.
  */
 typedef void logrec_fn(const struct logrec *r, const struct line *raw, void *arg);
 
@@ -28,6 +31,7 @@ enum {
 
 int logread_option(int opt, const char *arg);
 void logread_start(void);
+void logread_hold(void (*release)(void));
 int logread(const char *path, logrec_fn *fn, void *arg);
 int logread_finish(void);
 

@@ -75,7 +75,7 @@ struct classes {
 	uint64_t dot;
 };
 
-static void
+static inline __attribute__((always_inline)) void
 classify64(const char *p, struct classes *c)
 {
 	const __m128i tab = _mm_set1_epi8('\t'), x1f = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f);
@@ -154,29 +154,31 @@ masked_time(struct logrec *r, const char *p, size_t n, const struct classes *c)
  * the ids are proved free of control bytes at once; what is left is the
  * numbers, whose digits are known too.
  */
-static int
+static inline __attribute__((always_inline)) int
 scan_masked(struct logrec *r, const char *p, size_t len, const struct classes *c)
 {
-	uint64_t keep = span(0, len), tab = c->tab & keep;
+	uint64_t keep = span(0, len), tab = c->tab & keep, t = tab;
 	size_t at[NFIELDS + 1], i;
 
-	if ((c->ctl & keep) != tab)
+	/*
+	 * Six tabs (five taken off leave one) and no other control byte; no
+	 * field empty: no tab first, last, or next to another.
+	 */
+	for (i = 1; i < NFIELDS - 1; i++)
+		t &= t - 1;
+	if (len == 0 || (c->ctl & keep) != tab || t == 0 || (t & (t - 1)) != 0 ||
+	    (tab & (tab >> 1 | 1 | 1ULL << (len - 1))) != 0)
 		return 0;
+	t = tab;
 	at[0] = 0;
-	for (i = 1; i < NFIELDS; i++) {
-		if (tab == 0)
-			return 0;
-		at[i] = (size_t)__builtin_ctzll(tab) + 1;
-		tab &= tab - 1;
+	for (i = 1; i < NFIELDS; i++) {	/* unrolled: a fixed count */
+		at[i] = (size_t)__builtin_ctzll(t) + 1;
+		t &= t - 1;
 	}
-	if (tab != 0)
-		return 0;
 	at[NFIELDS] = len + 1;
 	for (i = 0; i < NFIELDS; i++) {
 		r->f[i].p = p + at[i];
 		r->f[i].len = at[i + 1] - at[i] - 1;
-		if (r->f[i].len == 0)
-			return 0;
 	}
 	return masked_time(r, p, r->f[F_TIMESTAMP].len, c) &&
 	    masked_qty(r, p, at[F_QTY], at[F_PRICE] - 1, c) &&

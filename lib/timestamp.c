@@ -239,16 +239,6 @@ ts_parse(const char *p, size_t n, struct instant *t)
 	return parse_epoch(p, end, t);
 }
 
-int
-instant_cmp(struct instant a, struct instant b)
-{
-	if (a.sec != b.sec)
-		return a.sec < b.sec ? -1 : 1;
-	if (a.nsec != b.nsec)
-		return a.nsec < b.nsec ? -1 : 1;
-	return 0;
-}
-
 struct instant
 instant_now(void)
 {
