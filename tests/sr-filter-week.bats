@@ -364,3 +364,26 @@ $TOOL: 1 of 2002 lines rejected" ] && [ "$(cat out)" = "$(printf '2026-11-25T10:
 	sort part.1 part.2 part.3 > got
 	cmp got want
 }
+
+@test "sr-filter-week: runs of passing lines among failing and rejected ones, over many read buffers, from a file or a pipe" {
+	# Passing lines go out in spans from the read buffer: runs of every
+	# length, broken by lines outside the window, rejected lines and CRLF
+	# lines, across buffer ends; the output is the lines that pass, in order.
+	awk 'BEGIN { srand(7)
+		for (i = 0; i < 300000; i++) {
+			if (rand() < 0.02) run = int(rand() * 4)
+			ts = run == 1 ? 1795000000 + i : 1795300000 + i % 50000
+			qty = run == 2 && rand() < 0.5 ? "x" : 1
+			printf "%d\tp%d\tc%d\t%s\t9.99\ts\tb%s\n", ts, i, i % 7, qty, run == 3 && rand() < 0.3 ? "\r" : ""
+		}
+		printf "1795300001\tlast\tc\t1\t1\ts\tb" }' > log
+	[ "$(wc -c < log)" -gt $((4 * 1024 * 1024)) ]
+	# (awk's print gives the last line its newline, as sr-filter-week does)
+	awk -F '\t' '$1 >= 1795200000 && $1 < 1795400000 && $4 != "x"' log > want
+	[ "$(wc -l < want)" -gt 100000 ]
+	"$TOOL" --since 1795200000 --until 1795400000 log > got 2> err || [ "$?" -eq 1 ]
+	cmp got want
+	grep -q "lines rejected" err
+	cat log | "$TOOL" --since 1795200000 --until 1795400000 > got 2> err || [ "$?" -eq 1 ]
+	cmp got want
+}
