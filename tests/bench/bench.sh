@@ -209,8 +209,11 @@ timed() {
 	local key=$1 out=$2 t0 t1 status=0
 	shift 2
 	# The last run's output goes first: emptying it (200 MB of sr-map's at
-	# 100M rows) is not the work of the run that follows.
-	rm -f "$out"
+	# 100M rows) is not the work of the run that follows. A file only: OUT
+	# may be /dev/null.
+	if [ -f "$out" ]; then
+		rm -f "$out"
+	fi
 	t0=$EPOCHREALTIME
 	"$@" > "$out" || status=$?
 	t1=$EPOCHREALTIME
