@@ -112,7 +112,7 @@ make_inputs(char **operands, char **subtract, size_t nsubtract)
 	}
 }
 
-static int
+static inline __attribute__((always_inline)) int
 key_cmp(const struct input *a, const struct input *b)
 {
 	if (a->pk != 0 && b->pk != 0)
@@ -303,5 +303,7 @@ main(int argc, char *argv[])
 	} else
 		status = reduce(argv);
 	out_close();
+	free(inputs);
+	free(subtract);
 	return status;
 }

@@ -1,8 +1,5 @@
 /* sumread: the intermediate "category_id TAB product_id TAB sum" stream, checked for form and order. */
 #include <stdlib.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 #include <stdnoreturn.h>
 #include <string.h>
 
@@ -88,64 +85,6 @@ sumrec_parse(const char *p, size_t len, struct sumrec *r, int *field)
  * and no search for the newline first. LR_PAD bytes past p + n may be read,
  * as a read buffer has them, whatever they hold.
  */
-#ifdef __SSE2__
-/*
- * A line of at most 32 bytes, as most are: one classification of the 32
- * bytes at p (readable whatever n) finds both tabs and the newline and
- * proves the ids free of control bytes and the sum's digits digits.
- * Returns 1 with r filled, or -1: the general path decides.
- */
-static int
-scan32(const char *p, size_t n, struct sumrec *r, size_t *len)
-{
-	const __m128i x1f = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f), tab = _mm_set1_epi8('\t');
-	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
-	const __m128i minus = _mm_set1_epi8('-'), plus = _mm_set1_epi8('+');
-	__m128i b0 = _mm_loadu_si128((const __m128i *)(const void *)p);
-	__m128i b1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
-	uint32_t ctl, tabs, digit, sign, t1, t2, q, s;
-	int64_t v = 0;
-	uint32_t i;
-
-#define CTL(b) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(b, x1f), x1f), _mm_cmpeq_epi8(b, del)))
-#define DIGIT(b) _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(_mm_sub_epi8(b, zero), nine), nine))
-	ctl = (uint32_t)CTL(b0) | (uint32_t)CTL(b1) << 16;
-	tabs = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b0, tab)) |
-	    (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b1, tab)) << 16;
-	digit = (uint32_t)DIGIT(b0) | (uint32_t)DIGIT(b1) << 16;
-	sign = (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b0, minus), _mm_cmpeq_epi8(b0, plus))) |
-	    (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b1, minus), _mm_cmpeq_epi8(b1, plus))) << 16;
-#undef CTL
-#undef DIGIT
-	if ((ctl & ~tabs) == 0)
-		return -1;
-	q = (uint32_t)__builtin_ctz(ctl & ~tabs);	/* the first control byte not a tab */
-	tabs &= (1U << q) - 1;
-	if (q >= n || p[q] != '\n' || tabs == 0)
-		return -1;
-	t1 = (uint32_t)__builtin_ctz(tabs);
-	tabs &= tabs - 1;
-	if (tabs == 0 || t1 == 0)
-		return -1;
-	t2 = (uint32_t)__builtin_ctz(tabs);
-	if ((tabs & (tabs - 1)) != 0 || t2 == t1 + 1)
-		return -1;
-	s = t2 + 1 + ((sign >> (t2 + 1)) & 1);
-	if (s >= q || q - s > 18 || (digit | ~(((1U << q) - 1) & ~((1U << s) - 1))) != ~0U)
-		return -1;
-	if (q - s <= 8)
-		v = digits_upto8(p + s, q - s);
-	else
-		for (i = s; i < q; i++)
-			v = v * 10 + (p[i] - '0');
-	r->cat = p, r->catlen = t1;
-	r->prod = p + t1 + 1, r->prodlen = t2 - t1 - 1;
-	r->sumtext = p + t2 + 1, r->sumlen = q - t2 - 1;
-	r->sum = *r->sumtext == '-' ? -v : v;
-	*len = q;
-	return 1;
-}
-#endif
 
 int
 sumrec_scan(const char *p, size_t n, struct sumrec *r, size_t *len)
@@ -153,10 +92,8 @@ sumrec_scan(const char *p, size_t n, struct sumrec *r, size_t *len)
 	const char *end = p + n, *t1, *t2, *q, *d;
 	int64_t v = 0;
 
-#ifdef __SSE2__
-	if (scan32(p, n, r, len) > 0)
+	if (sumrec_scan32(p, n, r, len) > 0)
 		return 1;
-#endif
 
 	t1 = ident_end(p, end);
 	if (t1 == p || t1 == end || *t1 != '\t' || t1 - p > IDENT_MAX)
@@ -210,13 +147,9 @@ check_order(struct sumread *sr, struct sumrec *r)
 	sr->prevlen = len;
 }
 
-/*
- * The next record without the order check, 1; or 0 at the end of the last
- * operand. Bad input is fatal. r points into the read buffer: it holds until
- * the next call.
- */
+/* sumread_line, the whole of it: every line sumrec_scan32 does not take. */
 int
-sumread_line(struct sumread *sr, struct sumrec *r)
+sumread_line_slow(struct sumread *sr, struct sumrec *r)
 {
 	struct line l;
 	size_t n;

@@ -43,6 +43,10 @@ vg map "$bin/sr-map" --memory 1M --now "$now" "$tmp/log"
 vg sort "$bin/sr-sort" "$tmp/mapped"
 sort "$tmp/mapped" > "$tmp/sorted"
 vg reduce "$bin/sr-reduce" "$tmp/sorted"
+vg reduce-merge "$bin/sr-reduce" -m "$tmp/sorted" "$tmp/sorted" -s "$tmp/sorted" --tee "$tmp/tee"
+# Over 8 files, keys are compared packed.
+vg reduce-many "$bin/sr-reduce" -m "$tmp/sorted" "$tmp/sorted" "$tmp/sorted" "$tmp/sorted" \
+    "$tmp/sorted" "$tmp/sorted" "$tmp/sorted" "$tmp/sorted" "$tmp/sorted" -s "$tmp/sorted"
 "$bin/sr-reduce" "$tmp/sorted" > "$tmp/reduced"
 vg topk "$bin/sr-topk" -n 5 "$tmp/reduced"
 vg topk-all "$bin/sr-topk" --all "$tmp/reduced"
