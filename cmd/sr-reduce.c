@@ -102,8 +102,8 @@ make_inputs(char **operands, char **subtract, size_t nsubtract)
 		operands = dash;
 	for (nops = 0; operands[nops] != NULL; nops++)
 		;
-	ninputs = nops + nsubtract;
-	if ((inputs = calloc(ninputs, sizeof *inputs)) == NULL)
+	ninputs = nops + nsubtract;	/* at least the one operand */
+	if ((inputs = calloc(ninputs + 1, sizeof *inputs)) == NULL)
 		fatal(EXIT_DATA, "out of memory");
 	for (i = 0; i < ninputs; i++) {
 		inputs[i].operand[0] = i < nops ? operands[i] : subtract[i - nops];
@@ -200,7 +200,7 @@ merge(void)
 	int64_t total = 0;
 	int c, started = 0, single = 0, status = 0;
 
-	if ((heap = calloc(ninputs, sizeof *heap)) == NULL)
+	if ((heap = calloc(ninputs + 1, sizeof(struct input *))) == NULL)
 		fatal(EXIT_DATA, "out of memory");
 	packing = ninputs > 8;
 	for (i = 0; i < ninputs; i++) {
