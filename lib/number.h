@@ -11,6 +11,17 @@
  * digits: a word at a time, pairing digits, then pairs, then fours (D.
  * Lemire's method).
  */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The value of a word of 8 digit values, 0 to 9 a byte, the first in the lowest byte. */
+static inline int64_t
+digits_word(uint64_t w)
+{
+	w = w * 2561 >> 8;
+	w = (w & 0x00ff00ff00ff00ffULL) * 6553601 >> 16;
+	return (int64_t)((w & 0x0000ffff0000ffffULL) * 42949672960001ULL >> 32);
+}
+#endif
+
 static inline int64_t
 digits8(const char *p)
 {
@@ -21,9 +32,7 @@ digits8(const char *p)
 	if ((w | (w + 0x7676767676767676ULL)) & 0x8080808080808080ULL)
 		return -1;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	w = w * 2561 >> 8;
-	w = (w & 0x00ff00ff00ff00ffULL) * 6553601 >> 16;
-	return (int64_t)((w & 0x0000ffff0000ffffULL) * 42949672960001ULL >> 32);
+	return digits_word(w);
 #else
 	return (int64_t)((((((((w >> 56) * 10 + (w >> 48 & 0xff)) * 10 + (w >> 40 & 0xff)) * 10 +
 	    (w >> 32 & 0xff)) * 10 + (w >> 24 & 0xff)) * 10 + (w >> 16 & 0xff)) * 10 +
@@ -46,9 +55,7 @@ digits_upto8(const char *p, size_t n)
 	w -= 0x3030303030303030ULL;
 	if (n < 8)
 		w <<= 8 * (8 - n);
-	w = w * 2561 >> 8;
-	w = (w & 0x00ff00ff00ff00ffULL) * 6553601 >> 16;
-	return (int64_t)((w & 0x0000ffff0000ffffULL) * 42949672960001ULL >> 32);
+	return digits_word(w);
 #else
 	int64_t v = 0;
 

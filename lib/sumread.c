@@ -86,14 +86,12 @@ sumrec_parse(const char *p, size_t len, struct sumrec *r, int *field)
  * as a read buffer has them, whatever they hold.
  */
 
-int
-sumrec_scan(const char *p, size_t n, struct sumrec *r, size_t *len)
+/* sumrec_scan for a line sumrec_scan32 has not taken: longer than 32 bytes, or not one it takes. */
+static int
+scan_long(const char *p, size_t n, struct sumrec *r, size_t *len)
 {
 	const char *end = p + n, *t1, *t2, *q, *d;
 	int64_t v = 0;
-
-	if (sumrec_scan32(p, n, r, len) > 0)
-		return 1;
 
 	t1 = ident_end(p, end);
 	if (t1 == p || t1 == end || *t1 != '\t' || t1 - p > IDENT_MAX)
@@ -113,6 +111,12 @@ sumrec_scan(const char *p, size_t n, struct sumrec *r, size_t *len)
 	r->sum = *r->sumtext == '-' ? -v : v;
 	*len = (size_t)(q - p);
 	return 1;
+}
+
+int
+sumrec_scan(const char *p, size_t n, struct sumrec *r, size_t *len)
+{
+	return sumrec_scan32(p, n, r, len) > 0 || scan_long(p, n, r, len);
 }
 
 static void
@@ -157,7 +161,8 @@ sumread_line_slow(struct sumread *sr, struct sumrec *r)
 
 	if (!sr->opened && !next_operand(sr))
 		return 0;
-	if ((n = lr_unread(&sr->lr, &l.p)) > 0 && sumrec_scan(l.p, n, r, &l.len)) {
+	/* sumread_line has tried sumrec_scan32 on what is unread (none, just opened). */
+	if ((n = lr_unread(&sr->lr, &l.p)) > 0 && scan_long(l.p, n, r, &l.len)) {
 		lr_take(&sr->lr, l.len);
 		return 1;
 	}
