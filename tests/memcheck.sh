@@ -9,6 +9,18 @@ trap 'rm -rf "$tmp"' EXIT
 now=2026-11-30T00:00:00Z
 passed=0 failed=0
 
+# judge NAME CLEAN: count the run NAME, clean if CLEAN is 0 and valgrind logged nothing.
+judge() {
+	if [ "$2" -eq 0 ] && [ ! -s "$tmp/$1.vg" ]; then
+		passed=$((passed + 1))
+		echo "ok $1"
+	else
+		failed=$((failed + 1))
+		echo "not ok $1"
+		cat "$tmp/$1.vg" "$tmp/$1.err"
+	fi
+}
+
 vg() {
 	name=$1
 	shift
@@ -17,14 +29,9 @@ vg() {
 	valgrind -q --error-exitcode=99 --leak-check=full \
 	    --errors-for-leak-kinds=definite,indirect,possible \
 	    --log-file="$tmp/$name.vg" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"
-	if [ $? -ne 99 ] && [ ! -s "$tmp/$name.vg" ]; then
-		passed=$((passed + 1))
-		echo "ok $name"
-	else
-		failed=$((failed + 1))
-		echo "not ok $name"
-		cat "$tmp/$name.vg" "$tmp/$name.err"
-	fi
+	st=$?
+	[ "$st" -eq 99 ] || st=0
+	judge "$name" "$st"
 }
 
 # A log with good lines, every kind of reject, CRLF and no final newline.
@@ -76,14 +83,8 @@ valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=defini
     --log-file="$tmp/serve.vg" "$bin/sr-serve" --db "$tmp/r.db" --listen 127.0.0.1:0 2> "$tmp/serve.err" &
 serve_pid=$!
 serve_requests
-if wait "$serve_pid" && [ ! -s "$tmp/serve.vg" ]; then
-	passed=$((passed + 1))
-	echo "ok serve"
-else
-	failed=$((failed + 1))
-	echo "not ok serve"
-	cat "$tmp/serve.vg" "$tmp/serve.err"
-fi
+wait "$serve_pid"
+judge serve "$?"
 
 echo "memcheck: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
