@@ -1,10 +1,12 @@
 /* msg: program name, diagnostics on stderr and the exit statuses every tool shares. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "msg.h"
 
@@ -13,6 +15,32 @@
 #endif
 
 const char *progname = "sr";
+
+/*
+ * Descriptors 0, 1 and 2 are never left closed: the next file opened would
+ * take the number, and output meant for stdout or stderr would land in it.
+ * A closed one is opened on /dev/null: stdin reads as empty, messages to
+ * stderr go nowhere, and stdout is opened for reading only, so that every
+ * write to it fails (EBADF) and the tool reports a write error rather than
+ * losing its output in silence. Without /dev/null nothing is safe: status 1.
+ */
+static void
+std_fds_open(void)
+{
+	static const int mode[3] = { O_RDONLY, O_RDONLY, O_WRONLY };
+	int fd, got;
+
+	for (fd = 0; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free number is fd: those below it are open. */
+		if ((got = open("/dev/null", mode[fd])) != fd) {
+			if (got >= 0)
+				close(got);
+			_exit(EXIT_DATA);
+		}
+	}
+}
 
 /*
  * The program's name without its directory, also in argv[0] so that
@@ -25,6 +53,7 @@ prog_init(char *argv[])
 {
 	const char *slash;
 
+	std_fds_open();
 	if (argv[0] != NULL && *argv[0] != '\0') {
 		slash = strrchr(argv[0], '/');
 		progname = slash != NULL ? slash + 1 : argv[0];
