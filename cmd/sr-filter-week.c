@@ -97,7 +97,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind, argv += optind;
 	window_finish(&window);
-	logread_start();
+	logread_start(argv);
 	logread_hold(release);
 	if (argc == 0 && logread(NULL, pass, NULL) < 0)
 		status = EXIT_DATA;

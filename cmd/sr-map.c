@@ -179,7 +179,7 @@ main(int argc, char *argv[])
 	argc -= optind, argv += optind;
 	if (window.set)
 		window_finish(&window);
-	logread_start();
+	logread_start(argv);
 	keytab_init(&table, (size_t)memory);
 	if (argc == 0 && logread(NULL, map, NULL) < 0)
 		status = EXIT_DATA;

@@ -296,7 +296,7 @@ main(int argc, char *argv[])
 	}
 	argv += optind;
 	if (tee != NULL)
-		out_tee(tee);
+		out_tee(tee, argv, subtract);
 	if (merging) {
 		make_inputs(argv, subtract, nsubtract);
 		status = merge();

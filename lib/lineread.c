@@ -7,11 +7,15 @@
 #include <unistd.h>
 
 #include "lineread.h"
+#include "fileid.h"
 #include "msg.h"
 
 #define READ_SIZE ((size_t)1024 * 1024)
 
-/* Returns 0, or -1 with errno set and a message already given. */
+/*
+ * Returns 0, or -1 with errno set and a message already given. A file that is
+ * stdout too ends the tool (status 1).
+ */
 int
 lr_open(struct lineread *lr, const char *path)
 {
@@ -27,6 +31,9 @@ lr_open(struct lineread *lr, const char *path)
 			return -1;
 		}
 	}
+	/* Read while written to, as with `tool f >> f`, the input would never end. */
+	if (same_as_stdout(lr->fd))
+		fatal(EXIT_DATA, "%s: is the output too (stdout): refusing to read it", lr->name);
 	lr->size = READ_SIZE + LINE_MAX_BYTES;
 	lr->buf = calloc(1, lr->size + LR_PAD);
 	if (lr->buf == NULL)

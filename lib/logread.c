@@ -79,15 +79,15 @@ logread_option(int opt, const char *arg)
 	return 1;
 }
 
-/* After option parsing: opens the rejects file. */
+/* After option parsing: opens the rejects file, which must not be one of the operands (NULL-terminated). */
 void
-logread_start(void)
+logread_start(char *const operands[])
 {
 	if (nparts > 0 && csvmode)
 		fatal(EXIT_USAGE, "--part does not work with --csv: a quoted field may hold a newline");
 	if (ropts.strict && ropts.max > 0)
 		fatal(EXIT_USAGE, "--strict and --max-rejects conflict: --strict stops at the first");
-	reject_init(&ropts);
+	reject_init(&ropts, operands);
 }
 
 static void

@@ -30,7 +30,7 @@ enum {
 	{ "strict", no_argument, NULL, OPT_LOG_STRICT }
 
 int logread_option(int opt, const char *arg);
-void logread_start(void);
+void logread_start(char *const operands[]);
 void logread_hold(void (*release)(void));
 int logread(const char *path, logrec_fn *fn, void *arg);
 int logread_finish(void);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileid.h"
 #include "msg.h"
 #include "out.h"
 
@@ -36,13 +37,13 @@ write_all(int fd, const char *p, size_t len, const char *what)
 
 /*
  * Write everything to the file path too, made or emptied now: what tee(1)
- * would, without its process and its copies of 8 KiB at a time.
+ * would, without its process and its copies of 8 KiB at a time. The file
+ * must not be one of the inputs, operands and more (see output_open).
  */
 void
-out_tee(const char *path)
+out_tee(const char *path, char *const operands[], char *const more[])
 {
-	if ((teefd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0)
-		fatal(EXIT_DATA, "%s: %s", path, strerror(errno));
+	teefd = output_open("--tee", path, operands, more);
 	teename = path;
 }
 

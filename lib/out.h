@@ -13,7 +13,7 @@ extern char out_buf[OUT_SIZE];
 extern size_t out_len;
 
 void out_flush(void);
-void out_tee(const char *path);
+void out_tee(const char *path, char *const operands[], char *const more[]);
 void out_write_long(const void *p, size_t n);
 
 /* Most writes are a few bytes: a copy into the buffer, no call. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fileid.h"
 #include "logrec.h"
 #include "msg.h"
 #include "reject.h"
@@ -14,8 +15,9 @@ static FILE *rejfile;
 static uint64_t nrejected;
 static struct timespec started, lastreport;
 
+/* operands: the inputs (NULL-terminated; none means stdin), which the rejects file must not be. */
 void
-reject_init(const struct rejectopts *o)
+reject_init(const struct rejectopts *o, char *const operands[])
 {
 	const char *task;
 
@@ -25,7 +27,8 @@ reject_init(const struct rejectopts *o)
 		task = getenv("mapred_task_id");
 	if (task != NULL && *task != '\0')
 		opts.counters = 1;
-	if (opts.path != NULL && (rejfile = fopen(opts.path, "w")) == NULL)
+	if (opts.path != NULL &&
+	    (rejfile = fdopen(output_open("--rejects", opts.path, operands, NULL), "w")) == NULL)
 		fatal(EXIT_DATA, "%s: %s", opts.path, strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &started);
 	lastreport = started;

@@ -53,7 +53,7 @@ fuzz_logread_init(const char *name, int csvmode)
 	csv = csvmode;
 	if (csv)
 		logread_option(OPT_LOG_CSV, NULL);
-	logread_start();
+	logread_start(NULL);
 	if ((memfd = memfd_create("sr-fuzz-input", 0)) < 0) {
 		perror("memfd_create");
 		exit(1);
