@@ -1,5 +1,6 @@
 /* sr-sort: sort (or merge) intermediate lines for sr-reduce with GNU sort, set up the way it must be. */
 #define _GNU_SOURCE	/* splice(2) */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -89,16 +90,92 @@ check_gnu_sort(const char *prog)
 		    prog);
 }
 
+/* A -T directory is a bad option argument (status 2); TMPDIR's, a runtime error (1). */
 static void
-check_tmpdir(const char *dir)
+check_tmpdir(const char *dir, int status)
 {
 	struct stat st;
 
 	/* dir is a -T argument, never NULL: getopt_long gives required arguments. */
 	if (stat(dir, &st) < 0) /* NOLINT(clang-analyzer-core.NonNullParamChecker) */
-		fatal(EXIT_DATA, "temporary directory %s: %s", dir, strerror(errno));
+		fatal(status, "temporary directory %s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) < 0)
-		fatal(EXIT_DATA, "temporary directory %s: not a writable directory", dir);
+		fatal(status, "temporary directory %s: not a writable directory", dir);
+}
+
+/*
+ * -S size, checked here because sort may never see it (input in order is not
+ * sorted): digits, then at most one of b (bytes), K, M, G, T, P, E (powers
+ * of 1024; k, m, g, t too), or % (of memory, 1 to 100); digits alone are
+ * KiB, as in sort(1), which takes no other suffix that fits. The bytes must
+ * fit in 64 bits.
+ */
+#define SIZE_UNITS "bKMGTPE"
+#define SIZE_SUFFIXES "bKkMmGgTtPE"
+
+static void
+check_size(const char *arg)
+{
+	const char *p = arg, *unit;
+	uint64_t n = 0, scale = 1024;
+	int shift;
+
+	for (; *p >= '0' && *p <= '9'; p++)
+		if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, (uint64_t)(*p - '0'), &n))
+			fatal(EXIT_USAGE, "-S: size is too large: '%s'", arg);
+	if (p == arg || (p[0] != '\0' && p[1] != '\0'))
+		fatal(EXIT_USAGE, "-S: not a size (digits, then b, K, M, G, T, P, E or %%): '%s'", arg);
+	if (*p == '%') {
+		if (n < 1 || n > 100)
+			fatal(EXIT_USAGE, "-S: a percentage of memory is 1%% to 100%%: '%s'", arg);
+		return;
+	}
+	if (*p != '\0') {
+		if (strchr(SIZE_SUFFIXES, *p) == NULL ||
+		    (unit = strchr(SIZE_UNITS, *p == 'b' ? 'b' : toupper((unsigned char)*p))) == NULL)
+			fatal(EXIT_USAGE, "-S: not a size (digits, then b, K, M, G, T, P, E or %%): '%s'",
+			    arg);
+		shift = 10 * (int)(unit - SIZE_UNITS);
+		scale = (uint64_t)1 << shift;
+	}
+	if (__builtin_mul_overflow(n, scale, &n))
+		fatal(EXIT_USAGE, "-S: size is too large: '%s'", arg);
+}
+
+/*
+ * --compress-program: a program that can be run, by path or found in PATH,
+ * checked here because sort runs it only when its input is too large for
+ * its buffer.
+ */
+static void
+check_program(const char *prog)
+{
+	const char *path = getenv("PATH"), *end;
+	char full[PATH_MAX];
+	struct stat st;
+	size_t dirlen;
+
+	if (*prog == '\0')
+		fatal(EXIT_USAGE, "--compress-program: no program given");
+	if (strchr(prog, '/') != NULL) {
+		if (stat(prog, &st) < 0 || (S_ISREG(st.st_mode) && access(prog, X_OK) < 0))
+			fatal(EXIT_USAGE, "--compress-program: cannot run '%s': %s", prog,
+			    strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			fatal(EXIT_USAGE, "--compress-program: cannot run '%s': not a file", prog);
+		return;
+	}
+	for (path = path != NULL ? path : "/usr/bin:/bin"; ; path = end + 1) {
+		end = strchr(path, ':');
+		dirlen = end != NULL ? (size_t)(end - path) : strlen(path);
+		if (snprintf(full, sizeof full, "%.*s%s%s", (int)dirlen, path, dirlen > 0 ? "/" : "",
+		    prog) < (int)sizeof full && stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(full, X_OK) == 0)
+			return;
+		if (end == NULL)
+			break;
+	}
+	fatal(EXIT_USAGE, "--compress-program: cannot run '%s': not found in PATH", prog);
 }
 
 /*
@@ -445,6 +522,12 @@ main(int argc, char *argv[])
 		}
 	}
 	argv += optind;
+	if (buffer != NULL)
+		check_size(buffer);
+	if (compress != NULL)
+		check_program(compress);
+	for (c = 0; c < ntmp; c++)
+		check_tmpdir(tmpdirs[c], EXIT_USAGE);
 	if (parallel != NULL)
 		snprintf(pbuf, sizeof pbuf, "--parallel=%lld",
 		    (long long)arg_count("--parallel", parallel, 1, 1024));
@@ -452,6 +535,7 @@ main(int argc, char *argv[])
 		tmpdirs[ntmp] = getenv("TMPDIR");
 		if (tmpdirs[ntmp] == NULL || *tmpdirs[ntmp] == '\0')
 			tmpdirs[ntmp] = "/tmp";
+		check_tmpdir(tmpdirs[ntmp], EXIT_DATA);
 		ntmp++;
 	}
 	maxsortarg = argc + 2 * ntmp + 16;
@@ -466,7 +550,6 @@ main(int argc, char *argv[])
 		arg(buffer != NULL ? buffer : BUFFER_DEFAULT);
 	}
 	for (c = 0; c < ntmp; c++) {
-		check_tmpdir(tmpdirs[c]);
 		arg("-T");
 		arg(tmpdirs[c]);
 	}

@@ -22,18 +22,6 @@ EOF
 	chmod +x fakesort
 }
 
-# The sort program failed: status 1, no output, its own message (matching the glob) then ours.
-sort_failed() {
-	local status=0
-	local -a argv
-	eval "argv=($1)"
-	seq -w 65 -1 1 | "$TOOL" "${argv[@]}" > .out 2> .err || status=$?
-	# shellcheck disable=SC2053 # $2 is a pattern
-	[[ $status -eq 1 && ! -s .out && $(sed -n 1p .err) == $2 &&
-	    $(sed 1d .err) == "$TOOL: sort failed (exit status 2)" ]] ||
-	    { echo "-- $1: status $status, stdout and stderr:"; cat .out .err; return 1; }
-}
-
 # The --parallel sr-sort gives sort by default: the CPUs, at most 8.
 parallel_default() {
 	local p
@@ -149,7 +137,6 @@ lines() {
 	lines 200000 > in
 	SR_SORT=./fakesort FAKE=exit3 "$TOOL" < in > out 2> err && return 1
 	[ "$(cat err)" = "$TOOL: ./fakesort failed (exit status 3)" ]
-	sort_failed "-S bogus" "sort: *bogus*"
 }
 
 @test "sr-sort: bad --parallel and too many -T are usage errors" {
@@ -164,9 +151,9 @@ lines() {
 
 @test "sr-sort: temporary directories are checked before sorting" {
 	printf 'x\n' > file
-	check 1 "-T /nonexistent" "b\na\n" "" "$TOOL: temporary directory /nonexistent: No such file or directory\n"
-	check 1 "-T . -T nodir" "b\na\n" "" "$TOOL: temporary directory nodir: No such file or directory\n"
-	check 1 "-T file" "b\na\n" "" "$TOOL: temporary directory file: not a writable directory\n"
+	check 2 "-T /nonexistent" "b\na\n" "" "$TOOL: temporary directory /nonexistent: No such file or directory\n"
+	check 2 "-T . -T nodir" "b\na\n" "" "$TOOL: temporary directory nodir: No such file or directory\n"
+	check 2 "-T file" "b\na\n" "" "$TOOL: temporary directory file: not a writable directory\n"
 	TMPDIR=/nonexistent check 1 "" "b\na\n" "" "$TOOL: temporary directory /nonexistent: No such file or directory\n"
 	TMPDIR=/nonexistent check 0 "-T ." "b\na\n" "a\nb\n"
 }
@@ -184,7 +171,7 @@ lines() {
 		"$TOOL" -T "$dir" < in > out 2> err || status=$?
 	fi
 	rmdir "$dir"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[ ! -s out ]
 	[ "$(cat err)" = "$TOOL: temporary directory $dir: not a writable directory" ]
 }
@@ -268,4 +255,54 @@ $TOOL: sort failed (exit status 2)" ]]
 	touch x y
 	SR_SORT=./fakesort TMPDIR=/tmp check 0 "-m x y" "" "LC_ALL=C\n-T\n/tmp\n--parallel=$p\n-m\n--\nx\ny\n"
 	SR_SORT=./fakesort TMPDIR=/tmp check 0 "-m -S 1G x y" "" "LC_ALL=C\n-S\n1G\n-T\n/tmp\n--parallel=$p\n-m\n--\nx\ny\n"
+}
+
+# Every option's bad values, against inputs sort never sees (empty, in order,
+# a few runs merged here) and inputs it sorts (more than 64 runs, operands,
+# -m): always status 2, nothing on stdout, one message, whatever the data.
+@test "sr-sort: a bad option argument is status 2 whatever the input" {
+	local opt input status tries=0
+	local -a argv
+	printf 'x\n' > file
+	mkdir ro && chmod 555 ro
+	touch noexec
+	seq -w 65 -1 1 > many
+	printf 'a\nb\n' > sorted
+	for opt in "-S foo" "-S ''" "-S -1" "-S 1.5G" "-S 1G2" "-S 1KB" "-S ' 1'" "-S '1 '" "-S 1Z" "-S 1Q" \
+	    "-S 1B" "-S 1p" "-S 1e" "-S 16E" "-S 99999999999999999999" "-S 0%" "-S 101%" "-S %" "-S K" "--buffer-size=x" \
+	    "-T /nonexistent" "-T file" "-T . -T nodir" "--temporary-directory=" \
+	    "--parallel x" "--parallel 0" "--parallel 1025" "--parallel ''" \
+	    "--compress-program /nonexistent" "--compress-program no-such-program-sr" \
+	    "--compress-program ''" "--compress-program ." "--compress-program ./noexec"; do
+		for input in "< /dev/null" "< sorted" "< many" "sorted many" "- < many" "-m sorted sorted" \
+		    "-m many < /dev/null"; do
+			eval "argv=($opt)"
+			status=0
+			eval "\"\$TOOL\" \"\${argv[@]}\" $input" > out 2> err || status=$?
+			if [ "$status" -ne 2 ] || [ -s out ] || [ "$(wc -l < err)" -ne 1 ] ||
+			    [[ $(cat err) != "$TOOL: "* ]]; then
+				echo "-- $TOOL $opt $input: status $status, stdout, stderr:"
+				cat out err
+				return 1
+			fi
+			tries=$((tries + 1))
+		done
+	done
+	echo "# $tries bad runs" >&3
+	[ "$tries" -eq 231 ]
+}
+
+# What sr-sort accepts, sort(1) accepts too: a good -S sorts small and large input alike.
+@test "sr-sort: every -S it accepts, sort accepts, on small and large input" {
+	local s tries=0
+	seq -w 65 -1 1 > many
+	LC_ALL=C sort many > want
+	for s in 0 1 1b 1k 1K 64K 1m 1M 1g 1G 1t 1T 1P 1E 15E 1% 50% 100% 007K; do
+		sort -S "$s" < /dev/null || { echo "sort refuses -S $s"; return 1; }
+		"$TOOL" -S "$s" < many > got && cmp -s got want || { echo "-S $s, large"; return 1; }
+		printf 'b\na\n' | "$TOOL" -S "$s" > got && [ "$(cat got)" = "$(printf 'a\nb')" ] ||
+		    { echo "-S $s, small"; return 1; }
+		tries=$((tries + 1))
+	done
+	[ "$tries" -eq 19 ]
 }
