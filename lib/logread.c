@@ -10,17 +10,33 @@
 #include "number.h"
 #include "reject.h"
 
-/* State of the current operand while CSV records are assembled across lines. */
+/*
+ * Where a CSV record stands, byte by byte, by libcsv's strict rules: at the
+ * start of a field, in an unquoted field, in a quoted one, or just after a
+ * quote in a quoted field (its end, or the first of a doubled quote).
+ */
+enum csvpos { AT_FIELD, IN_BARE, IN_QUOTES, AFTER_QUOTE };
+
+/*
+ * State of the current operand while CSV records are assembled across lines.
+ * The record's end is found by the quote rules alone, so that a record too
+ * long to keep is still followed to its real end and parsing picks up in
+ * step at the next one; libcsv parses each whole record short enough.
+ */
 struct csvstate {
 	struct csv_parser parser;
-	char *raw;		/* physical lines of the record so far */
+	char *raw;		/* physical lines of the record so far, each with '\n' */
 	size_t rawlen, rawsize;
 	char *fbuf;		/* the fields' bytes, end to end; off[] marks them */
 	size_t flen, fsize;
 	size_t off[NFIELDS + 1];
 	size_t nf;
+	int nrec;		/* records libcsv saw in the record's text */
 	uint64_t startline;
-	int inquotes;		/* skipping the rest of a record too long to keep */
+	enum csvpos pos;
+	int bad;		/* the current line broke the quote rules: the record ends with it */
+	int toolong;		/* the record is rejected; its lines go on to the rejects file */
+	int heldcr;		/* a '\r' ended the last piece of a long line: a CRLF's, or data */
 	struct lineread *lr;
 	logrec_fn *fn;
 	void *arg;
@@ -188,35 +204,14 @@ csv_field(void *s, size_t len, void *data)
 	cs->nf++;
 }
 
-static void
-csv_reset(struct csvstate *cs)
-{
-	cs->rawlen = cs->flen = cs->nf = 0;
-}
-
+/* libcsv found a record's end: counted only, so that one that disagrees on where is caught. */
 static void
 csv_record(int c, void *data)
 {
 	struct csvstate *cs = data;
-	struct logrec r;
-	struct line raw = { cs->raw, cs->rawlen - 1, 1, 0, 0 };
-	size_t i;
 
 	(void)c;
-	for (i = 0; i < cs->nf && i < NFIELDS; i++) {
-		r.f[i].p = cs->fbuf + cs->off[i];
-		r.f[i].len = cs->off[i + 1] - cs->off[i];
-	}
-	if (cs->nf == 0) {
-		r.f[0].p = "";
-		r.f[0].len = 0;
-		cs->nf = 1;
-	}
-	if (cs->startline == 1 && fields_are_header(r.f, cs->nf))
-		nlines--;
-	else
-		dispatch(&r, cs->nf, cs->lr, cs->startline, &raw, cs->fn, cs->arg);
-	csv_reset(cs);
+	cs->nrec++;
 }
 
 static int
@@ -241,85 +236,192 @@ csv_start(struct csvstate *cs)
 	csv_set_space_func(&cs->parser, no_space);
 }
 
+/* Ready for the next record; a parser left mid-record by an error starts afresh. */
 static void
-csv_fail(struct csvstate *cs, const char *why)
+csv_reset(struct csvstate *cs, int restart)
+{
+	cs->rawlen = cs->flen = cs->nf = 0;
+	cs->nrec = 0;
+	cs->pos = AT_FIELD;
+	cs->bad = cs->toolong = cs->heldcr = 0;
+	if (restart) {
+		csv_free(&cs->parser);
+		csv_start(cs);
+	}
+}
+
+static void
+csv_reject(struct csvstate *cs, const char *why)
 {
 	struct rejection rj = { cs->lr->name, cs->startline, -1, why, NULL, 0 };
 
-	reject(&rj, cs->raw, cs->rawlen > 0 ? cs->rawlen - 1 : 0, cs->rawlen > 0);
-	csv_free(&cs->parser);
-	csv_start(cs);
-	csv_reset(cs);
+	reject(&rj, cs->raw, cs->rawlen > 0 ? cs->rawlen - 1 : 0, 1);
 }
 
-/* Whether the text leaves a quoted field open ("" inside one toggles twice). */
+/*
+ * Follow the quote rules over p[0..n); a '\n' ends the record unless inside
+ * quotes. Returns 1 at the record's end. After a break of the rules the rest
+ * of the line is not looked at: the record ends with the line.
+ */
 static int
-odd_quotes(const char *p, size_t n)
+csv_track(struct csvstate *cs, const char *p, size_t n)
 {
-	int odd = 0;
 	size_t i;
+	char c;
 
-	for (i = 0; i < n; i++)
-		odd ^= p[i] == '"';
-	return odd;
+	for (i = 0; i < n && !cs->bad; i++) {
+		c = p[i];
+		switch (cs->pos) {
+		case AT_FIELD:
+			cs->pos = c == '"' ? IN_QUOTES : c == ',' ? AT_FIELD : IN_BARE;
+			break;
+		case IN_BARE:
+			if (c == ',')
+				cs->pos = AT_FIELD;
+			else if (c == '"')
+				cs->bad = 1;
+			break;
+		case IN_QUOTES:
+			if (c == '"')
+				cs->pos = AFTER_QUOTE;
+			break;
+		case AFTER_QUOTE:
+			if (c == '"')
+				cs->pos = IN_QUOTES;
+			else if (c == ',' || c == '\n')
+				cs->pos = AT_FIELD;
+			else
+				cs->bad = 1;
+			break;
+		}
+		if (c == '\n' && cs->pos != IN_QUOTES)
+			return 1;
+	}
+	return 0;
 }
 
 /*
- * A record past the length limit is rejected at once; its remaining lines go
- * to the rejects file as they come, until its quotes close, so that parsing
- * picks up again at the next record and memory stays bounded.
+ * One piece of a line: the bytes the parser sees, without a '\r' that ends
+ * the line (a CRLF), then the line's end as '\n' (at the end of input too).
+ * A '\r' at the end of a piece of a long line is held until the next piece
+ * tells which it is. Returns 1 if the record ends with the piece.
  */
-static void
-csv_too_long(struct csvstate *cs)
-{
-	struct rejection rj = { cs->lr->name, cs->startline, -1,
-		"CSV record too long (65536 bytes or more)", NULL, 0 };
-
-	cs->inquotes = odd_quotes(cs->raw, cs->rawlen);
-	reject(&rj, cs->raw, cs->rawlen, 0);
-	if (!cs->inquotes)
-		reject_more("", 0, 1);
-	csv_free(&cs->parser);
-	csv_start(cs);
-	csv_reset(cs);
-}
-
-/*
- * Feed one physical line. A quoted field may hold a newline, so a record can
- * span lines; its raw text is kept until it ends so that a reject is verbatim.
- * A trailing '\r' is a CRLF line end, not data.
- */
-static void
-csv_line(struct csvstate *cs, const struct line *l)
+static int
+csv_track_piece(struct csvstate *cs, const struct line *l)
 {
 	size_t len = l->len;
+	int end = 0;
 
-	if (cs->inquotes) {
-		reject_more(l->p, l->len, 1);
-		cs->inquotes ^= odd_quotes(l->p, l->len);
-		return;
-	}
-	if (cs->rawlen == 0)
-		cs->startline = cs->lr->lineno;
-	grow(&cs->raw, &cs->rawsize, cs->rawlen + l->len + 1);
-	/* grow() has made raw non-NULL: it asked for at least one byte. */
-	memcpy(cs->raw + cs->rawlen, l->p, l->len); /* NOLINT(clang-analyzer-core.NonNullParamChecker) */
-	cs->rawlen += l->len;
-	cs->raw[cs->rawlen++] = '\n';
-	if (len > 0 && l->p[len - 1] == '\r')
+	if (cs->heldcr && (l->more || len > 0))
+		end = csv_track(cs, "\r", 1);
+	cs->heldcr = 0;
+	if (len > 0 && l->p[len - 1] == '\r') {
 		len--;
-	if (csv_parse(&cs->parser, l->p, len, csv_field, csv_record, cs) != len ||
-	    csv_parse(&cs->parser, "\n", 1, csv_field, csv_record, cs) != 1)
-		csv_fail(cs, "bad CSV quoting");
-	else if (cs->rawlen >= LINE_MAX_BYTES)
-		csv_too_long(cs);
+		cs->heldcr = l->more;
+	}
+	end |= csv_track(cs, l->p, len);
+	if (!l->more)
+		end = csv_track(cs, "\n", 1) || cs->bad;
+	return end;
 }
 
+/*
+ * A whole record of fewer than LINE_MAX_BYTES: its text, with each line's
+ * CRLF as LF, through libcsv; checked and handed on, or rejected.
+ */
+static void
+csv_parse_record(struct csvstate *cs)
+{
+	struct logrec r;
+	struct line raw = { cs->raw, cs->rawlen - 1, 1, 0, 0 };
+	const char *p, *end = cs->raw + cs->rawlen, *nl;
+	size_t i, n;
+	int failed = 0;
+
+	/* raw ends in '\n': every line in it is whole. */
+	for (p = cs->raw; p < end && !failed; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (size_t)(nl - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		failed = csv_parse(&cs->parser, p, n, csv_field, csv_record, cs) != n ||
+		    csv_parse(&cs->parser, "\n", 1, csv_field, csv_record, cs) != 1;
+	}
+	if (failed || cs->nrec != 1) {
+		csv_reject(cs, "bad CSV quoting");
+		csv_reset(cs, 1);
+		return;
+	}
+	for (i = 0; i < cs->nf && i < NFIELDS; i++) {
+		r.f[i].p = cs->fbuf + cs->off[i];
+		r.f[i].len = cs->off[i + 1] - cs->off[i];
+	}
+	if (cs->nf == 0) {
+		r.f[0].p = "";
+		r.f[0].len = 0;
+		cs->nf = 1;
+	}
+	if (cs->startline == 1 && fields_are_header(r.f, cs->nf))
+		nlines--;
+	else
+		dispatch(&r, cs->nf, cs->lr, cs->startline, &raw, cs->fn, cs->arg);
+	csv_reset(cs, 0);
+}
+
+/*
+ * Feed one piece of a physical line (a whole line, unless it is 65536 bytes
+ * or more). A quoted field may hold a newline, so a record can span lines;
+ * its raw text is kept until it ends so that a reject is verbatim. A record
+ * of LINE_MAX_BYTES or more, counting its line ends, is rejected as soon as
+ * it is known to be, and the rest of it goes to the rejects file as it
+ * comes: memory stays bounded, and the next record is found all the same.
+ */
+static void
+csv_piece(struct csvstate *cs, const struct line *l)
+{
+	struct rejection rj = { cs->lr->name, 0, -1,
+		"CSV record too long (65536 bytes or more)", NULL, 0 };
+	int end, lineend = !l->more;
+
+	if (cs->rawlen == 0 && !cs->toolong && !l->cont)
+		cs->startline = cs->lr->lineno;
+	end = csv_track_piece(cs, l);
+	if (cs->toolong)
+		reject_more(l->p, l->len, lineend);
+	else if (cs->rawlen + l->len + (size_t)lineend >= LINE_MAX_BYTES) {
+		rj.lineno = cs->startline;
+		reject(&rj, cs->raw, cs->rawlen, 0);
+		reject_more(l->p, l->len, lineend);
+		cs->toolong = 1;
+	} else {
+		grow(&cs->raw, &cs->rawsize, cs->rawlen + l->len + 1);
+		/* grow() has made raw non-NULL: it asked for at least one byte. */
+		memcpy(cs->raw + cs->rawlen, l->p, l->len); /* NOLINT(clang-analyzer-core.NonNullParamChecker) */
+		cs->rawlen += l->len;
+		if (lineend)
+			cs->raw[cs->rawlen++] = '\n';
+	}
+	if (!end)
+		return;
+	nlines++;
+	if (cs->toolong)
+		csv_reset(cs, 0);
+	else if (cs->bad) {
+		csv_reject(cs, "bad CSV quoting");
+		csv_reset(cs, 1);
+	} else
+		csv_parse_record(cs);
+}
+
+/* The end of the operand: a record still open is in an unclosed quote. */
 static void
 csv_end(struct csvstate *cs)
 {
-	if (csv_fini(&cs->parser, csv_field, csv_record, cs) != 0 || cs->rawlen > 0)
-		csv_fail(cs, "CSV quoted field not closed at end of input");
+	if (cs->rawlen > 0 || cs->toolong) {
+		nlines++;
+		if (!cs->toolong)
+			csv_reject(cs, "CSV quoted field not closed at end of input");
+	}
 	csv_free(&cs->parser);
 	free(cs->raw);
 	free(cs->fbuf);
@@ -359,6 +461,11 @@ logread(const char *path, logrec_fn *fn, void *arg)
 			release();
 		if ((rc = lr_next(&lr, &l)) <= 0)
 			break;
+		if (csvmode) {
+			csv_piece(&cs, &l);
+			reject_progress(nbytes + lr.bytes, nlines);
+			continue;
+		}
 		if (l.cont) {
 			reject_more(l.p, l.len, !l.more);
 			continue;
@@ -366,12 +473,8 @@ logread(const char *path, logrec_fn *fn, void *arg)
 		nlines++;
 		if (l.more) {
 			rj.name = lr.name, rj.lineno = lr_lineno(&lr);
-			if (csvmode && cs.rawlen > 0)
-				csv_fail(&cs, "CSV record cut by a line too long");
 			reject(&rj, l.p, l.len, 0);
-		} else if (csvmode)
-			csv_line(&cs, &l);
-		else
+		} else
 			tsv_line(&lr, &l, fn, arg);
 		reject_progress(nbytes + lr.bytes, nlines);
 	}
@@ -386,5 +489,5 @@ logread(const char *path, logrec_fn *fn, void *arg)
 int
 logread_finish(void)
 {
-	return reject_finish(nbytes, nlines);
+	return reject_finish(nbytes, nlines, csvmode ? "records" : "lines");
 }

@@ -103,9 +103,9 @@ reject_progress(uint64_t bytes, uint64_t lines)
 	report(bytes, lines, &now);
 }
 
-/* The summary; returns 1 if more lines were rejected than --max-rejects allows (0 by default), else 0. */
+/* The summary, lines counted in unit (lines, records); returns 1 if more lines were rejected than --max-rejects allows (0 by default), else 0. */
 int
-reject_finish(uint64_t bytes, uint64_t lines)
+reject_finish(uint64_t bytes, uint64_t lines, const char *unit)
 {
 	struct timespec now;
 
@@ -115,11 +115,11 @@ reject_finish(uint64_t bytes, uint64_t lines)
 		report(bytes, lines, &now);
 	}
 	if (nrejected > 0 && opts.max == 0)
-		warnmsg("%llu of %llu lines rejected", (unsigned long long)nrejected,
-		    (unsigned long long)lines);
+		warnmsg("%llu of %llu %s rejected", (unsigned long long)nrejected,
+		    (unsigned long long)lines, unit);
 	else if (nrejected > 0)
-		warnmsg("%llu of %llu lines rejected, %s --max-rejects %llu", (unsigned long long)nrejected,
-		    (unsigned long long)lines, nrejected > opts.max ? "more than" : "within",
+		warnmsg("%llu of %llu %s rejected, %s --max-rejects %llu", (unsigned long long)nrejected,
+		    (unsigned long long)lines, unit, nrejected > opts.max ? "more than" : "within",
 		    (unsigned long long)opts.max);
 	if (opts.counters) {
 		fprintf(stderr, "reporter:counter:sr,input_lines,%llu\n",

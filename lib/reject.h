@@ -29,6 +29,6 @@ void reject_init(const struct rejectopts *o, char *const operands[]);
 void reject(const struct rejection *r, const char *raw, size_t len, int newline);
 void reject_more(const char *raw, size_t len, int newline);
 void reject_progress(uint64_t bytes, uint64_t lines);
-int reject_finish(uint64_t bytes, uint64_t lines);
+int reject_finish(uint64_t bytes, uint64_t lines, const char *unit);
 
 #endif

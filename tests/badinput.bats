@@ -142,7 +142,7 @@ accepted() {
 	run --separate-stderr sr-map --csv --rejects "$T/rej" "$T/in"
 	[ "$status" -eq 1 ]
 	[ "$output" = "$(printf 'c1\tp1\t2')" ]
-	[ "$stderr" = "$(printf 'sr-map: %s:2: bad CSV quoting\nsr-map: %s:3: CSV quoted field not closed at end of input\nsr-map: 2 of 3 lines rejected' "$T/in" "$T/in")" ]
+	[ "$stderr" = "$(printf 'sr-map: %s:2: bad CSV quoting\nsr-map: %s:3: CSV quoted field not closed at end of input\nsr-map: 2 of 3 records rejected' "$T/in" "$T/in")" ]
 	cmp "$T/rej" <(tail -n 2 "$T/in")
 }
 

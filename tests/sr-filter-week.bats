@@ -313,31 +313,31 @@ $TOOL: 1 of 3 lines rejected" ]
 	local c="$TOOL: stdin"
 	check 0 "$NOW --csv" "${H//\\t/,}\r\n2026-11-25T10:00:00Z,\"p,1\",\"c \"\"x\"\"\",2,9.99,s,b\r\n" \
 	    "2026-11-25T10:00:00Z\tp,1\tc \"x\"\t2\t9.99\ts\tb\n"
-	check 1 "$NOW --csv" "\"2026-11-25T10:00:00Z\",\"p\",c,\"\",9.99,s,b\n" "" "$c:1: field 4 (qty): empty: ''\n$TOOL: 1 of 1 lines rejected\n"
+	check 1 "$NOW --csv" "\"2026-11-25T10:00:00Z\",\"p\",c,\"\",9.99,s,b\n" "" "$c:1: field 4 (qty): empty: ''\n$TOOL: 1 of 1 records rejected\n"
 	check 0 "$NOW --csv" "2026-11-25T10:00:00Z,p,c,1,9.99,s,b" "2026-11-25T10:00:00Z\tp\tc\t1\t9.99\ts\tb\n"
 	check 0 "$NOW --csv" "2026-11-25T10:00:00Z,p,c,1,9.99,s,b\n2026-11-20T10:00:00Z,p,c,1,9.99,s,b\n" \
 	    "2026-11-25T10:00:00Z\tp\tc\t1\t9.99\ts\tb\n"
 	check 1 "$NOW --csv" "2026-11-25T10:00:00Z,\"p\nq\",c,1,9.99,s,b\nx,p,c,1,9.99,s,b\n" "" \
-	    "$c:1: field 2 (product_id): control character in id: 'p\\\\nq'\n$c:3: field 1 (timestamp): not a timestamp (want 2026-11-25T19:04:05Z or epoch seconds): 'x'\n$TOOL: 2 of 3 lines rejected\n"
+	    "$c:1: field 2 (product_id): control character in id: 'p\\\\nq'\n$c:3: field 1 (timestamp): not a timestamp (want 2026-11-25T19:04:05Z or epoch seconds): 'x'\n$TOOL: 2 of 2 records rejected\n"
 	check 1 "$NOW --csv" "2026-11-25T10:00:00Z,\"p\tq\",c,1,9.99,s,b\n" "" \
-	    "$c:1: field 2 (product_id): control character in id: 'p\\\\tq'\n$TOOL: 1 of 1 lines rejected\n"
-	check 1 "$NOW --csv" "2026-11-25T10:00:00Z,a\"b,c,1,9.99,s,b\n" "" "$c:1: bad CSV quoting\n$TOOL: 1 of 1 lines rejected\n"
-	check 1 "$NOW --csv" "2026-11-25T10:00:00Z,\"ab\"c,c,1,9.99,s,b\n" "" "$c:1: bad CSV quoting\n$TOOL: 1 of 1 lines rejected\n"
+	    "$c:1: field 2 (product_id): control character in id: 'p\\\\tq'\n$TOOL: 1 of 1 records rejected\n"
+	check 1 "$NOW --csv" "2026-11-25T10:00:00Z,a\"b,c,1,9.99,s,b\n" "" "$c:1: bad CSV quoting\n$TOOL: 1 of 1 records rejected\n"
+	check 1 "$NOW --csv" "2026-11-25T10:00:00Z,\"ab\"c,c,1,9.99,s,b\n" "" "$c:1: bad CSV quoting\n$TOOL: 1 of 1 records rejected\n"
 	check 1 "$NOW --csv" "2026-11-25T10:00:00Z,p,c,1,9.99,s,\"b\n" "" \
-	    "$c:1: CSV quoted field not closed at end of input\n$TOOL: 1 of 1 lines rejected\n"
-	check 1 "$NOW --csv" "\n" "" "$c:1: empty line\n$TOOL: 1 of 1 lines rejected\n"
-	check 1 "$NOW --csv" "2026-11-25T10:00:00Z,p,c,1,9.99,s\n" "" "$c:1: too few fields: 6 (want 7)\n$TOOL: 1 of 1 lines rejected\n"
-	check 1 "$NOW --csv" "2026-11-25T10:00:00Z,p,c,1,9.99,s,b,\n" "" "$c:1: too many fields: 8 (want 7)\n$TOOL: 1 of 1 lines rejected\n"
+	    "$c:1: CSV quoted field not closed at end of input\n$TOOL: 1 of 1 records rejected\n"
+	check 1 "$NOW --csv" "\n" "" "$c:1: empty line\n$TOOL: 1 of 1 records rejected\n"
+	check 1 "$NOW --csv" "2026-11-25T10:00:00Z,p,c,1,9.99,s\n" "" "$c:1: too few fields: 6 (want 7)\n$TOOL: 1 of 1 records rejected\n"
+	check 1 "$NOW --csv" "2026-11-25T10:00:00Z,p,c,1,9.99,s,b,\n" "" "$c:1: too many fields: 8 (want 7)\n$TOOL: 1 of 1 records rejected\n"
 	check 1 "$NOW --csv" "2026-11-25T10:00:00Z,p,c,1,9.99,s,b\n${H//\\t/,}\n" "2026-11-25T10:00:00Z\tp\tc\t1\t9.99\ts\tb\n" \
-	    "$c:2: header line in the middle of the input\n$TOOL: 1 of 2 lines rejected\n"
+	    "$c:2: header line in the middle of the input\n$TOOL: 1 of 2 records rejected\n"
 	# A TSV line is one CSV field: too few.
-	check 1 "$NOW --csv" "$G" "" "$c:1: too few fields: 1 (want 7)\n$TOOL: 1 of 1 lines rejected\n"
+	check 1 "$NOW --csv" "$G" "" "$c:1: too few fields: 1 (want 7)\n$TOOL: 1 of 1 records rejected\n"
 }
 
 @test "sr-filter-week: --csv --rejects keeps a record over several lines whole" {
 	check 1 "$NOW --csv --rejects rej" "2026-11-25T10:00:00Z,\"p\r\nq\",c,1,9.99,s,b\r\n2026-11-25T10:00:00Z,a\"b,c,1,9.99,s,b\n2026-11-25T10:00:00Z,p,c,1,9.99,s,b\n" \
 	    "2026-11-25T10:00:00Z\tp\tc\t1\t9.99\ts\tb\n" \
-	    "$TOOL: stdin:1: field 2 (product_id): control character in id: 'p\\\\nq'\n$TOOL: stdin:3: bad CSV quoting\n$TOOL: 2 of 4 lines rejected\n"
+	    "$TOOL: stdin:1: field 2 (product_id): control character in id: 'p\\\\nq'\n$TOOL: stdin:3: bad CSV quoting\n$TOOL: 2 of 3 records rejected\n"
 	printf '2026-11-25T10:00:00Z,"p\r\nq",c,1,9.99,s,b\r\n2026-11-25T10:00:00Z,a"b,c,1,9.99,s,b\n' > want
 	cmp rej want
 }
@@ -348,7 +348,7 @@ $TOOL: 1 of 3 lines rejected" ]
 	    print "\"\n2026-11-25T10:00:00Z,p,c,1,9.99,s,b" }' > in.csv
 	"$TOOL" $NOW --csv in.csv > out 2> err || true
 	[ "$(cat err)" = "$TOOL: in.csv:1: CSV record too long (65536 bytes or more)
-$TOOL: 1 of 2002 lines rejected" ] && [ "$(cat out)" = "$(printf '2026-11-25T10:00:00Z\tp\tc\t1\t9.99\ts\tb')" ]
+$TOOL: 1 of 2 records rejected" ] && [ "$(cat out)" = "$(printf '2026-11-25T10:00:00Z\tp\tc\t1\t9.99\ts\tb')" ]
 }
 
 @test "sr-filter-week: --part k/n: the parts pass each line once, and the whole between them" {

@@ -199,11 +199,11 @@ forever() {
 }
 
 @test "sr-map: --csv: quoted fields, records over lines, bad quoting" {
-	local r="$TOOL: 1 of 1 lines rejected\n"
+	local r="$TOOL: 1 of 1 records rejected\n"
 	TOOL=sorted check 0 "--csv" "${H//\\t/,}\r\n$T,\"p,1\",\"c \"\"x\"\"\",2,9.99,s,b\r\n$T,\"p,1\",\"c \"\"x\"\"\",3,\"9.99\",s,b\n$T,p,c,-1,9.99,\" s\",b" \
 	    "c\tp\t-1\nc \"x\"\tp,1\t5\n"
 	check 1 "--csv" "$T,\"p\nq\",c,1,9.99,s,b\n$T,p,c,1,9.99,s,b\n" "c\tp\t1\n" \
-	    "$TOOL: stdin:1: field 2 (product_id): control character in id: 'p\\\\nq'\n$TOOL: 1 of 3 lines rejected\n"
+	    "$TOOL: stdin:1: field 2 (product_id): control character in id: 'p\\\\nq'\n$TOOL: 1 of 2 records rejected\n"
 	check 1 "--csv" "$T,\"p\"q,c,1,9.99,s,b\n" "" "$TOOL: stdin:1: bad CSV quoting\n$r"
 	check 1 "--csv" "$T,p\"q,c,1,9.99,s,b\n" "" "$TOOL: stdin:1: bad CSV quoting\n$r"
 	check 1 "--csv" "$T,p,c,1,9.99,s,\"b" "" "$TOOL: stdin:1: CSV quoted field not closed at end of input\n$r"
