@@ -387,3 +387,92 @@ $TOOL: 1 of 2 records rejected" ] && [ "$(cat out)" = "$(printf '2026-11-25T10:0
 	cat log | "$TOOL" --since 1795200000 --until 1795400000 > got 2> err || [ "$?" -eq 1 ]
 	cmp got want
 }
+
+# boundary_logs DIR: sales logs whose lines fall on the line reader's edges:
+# lines of 64 KiB - 2 to 192 KiB (the cap where a line is rejected), with and
+# without a CR, that start or end at the first read buffer's end (1 MiB +
+# 64 KiB) or d = -2..2 bytes from it, between good lines; and in one 13 MiB log,
+# on the --part blocks' edges (4 MiB). Beside each N.log: N.want (its good
+# lines) and N.rej (its long lines, as rejected).
+boundary_logs() {
+	python3 - "$1" <<'PY'
+import sys
+out = sys.argv[1]
+BUF, BLOCK = (1 << 20) + (1 << 16), 4 << 20
+LENS = [65534, 65535, 65536, 65537, 65538, 131071, 131072, 131073, 196608]
+n = 0
+def good(i, width=0):
+    return "2026-11-25T10:00:00Z\tp%0*d\tc\t1\t9.99\ts\tb\n" % (width, i)
+def pad_to(lines, size, at):
+    """Good lines from offset at up to exactly size (the last one widened to fit)."""
+    i = len(lines)
+    while size - at > 200:
+        lines.append(good(i)); at += len(lines[-1]); i += 1
+    if size > at:
+        w = size - at - len(good(i, 0)) + len(str(i))
+        line = good(i, max(w, 1)) if w >= 1 else None
+        if line is None or len(line) != size - at:
+            return at
+        lines.append(line); at += len(line)
+    return at
+def write(lines):
+    global n
+    good_lines = [l for l in lines if l.startswith("2026")]
+    with open("%s/%d.log" % (out, n), "w", newline="") as f: f.write("".join(lines))
+    with open("%s/%d.want" % (out, n), "w", newline="") as f: f.write("".join(good_lines))
+    with open("%s/%d.rej" % (out, n), "w", newline="") as f: f.write("".join(l for l in lines if not l.startswith("2026")))
+    n += 1
+for L in LENS:
+    for cr in ("", "\r"):
+        for d in (-2, -1, 0, 1, 2):
+            for ends in (0, 1):
+                lines = []
+                start = BUF + d - (L + 1 if ends else 0)
+                at = pad_to(lines, start, 0)
+                assert at == start, (L, d, ends)
+                lines.append("x" * (L - len(cr)) + cr + "\n")
+                at += L + 1
+                pad_to(lines, at + 3000, at)
+                write(lines)
+# --part: long lines on each block's edge, good lines on the others.
+lines, at = [], 0
+# A long line across the first edge, one that ends at the second, one that starts at the third.
+for k, d, L in ((1, -3, 65537), (2, -65537, 65536), (3, 0, 131072)):
+    at = pad_to(lines, k * BLOCK + d, at)
+    assert at == k * BLOCK + d, (k, d)
+    lines.append("y" * L + "\n"); at += L + 1
+at = pad_to(lines, at + 5000, at)
+write(lines)
+print(n)
+PY
+}
+
+@test "sr-filter-week: lines around every edge of the line reader pass or are rejected whole, none cut or lost" {
+	local n last i status from k tries=0
+	command -v python3 > /dev/null || skip "no python3"
+	last=$(boundary_logs .)
+	for ((i = 0; i < last; i++)); do
+		for from in file pipe; do
+			status=0
+			if [ "$from" = file ]; then
+				"$TOOL" $NOW --rejects rej "$i.log" > out 2> err || status=$?
+			else
+				cat "$i.log" | "$TOOL" $NOW --rejects rej > out 2> err || status=$?
+			fi
+			n=$(grep -c '' "$i.rej")
+			[ "$status" -eq 1 ] && cmp -s out "$i.want" && cmp -s rej "$i.rej" &&
+			    [ "$(tail -1 err)" = "$TOOL: $n of $(grep -c '' "$i.log") lines rejected" ] ||
+			    { echo "-- $i.log from a $from: status $status"; tail -2 err; cmp out "$i.want"; cmp rej "$i.rej"; return 1; }
+			tries=$((tries + 1))
+		done
+	done
+	# The last log, 13 MiB, in three parts: each line in one part, as a whole.
+	i=$((last - 1))
+	[ "$(wc -c < "$i.log")" -gt $((12 * 1024 * 1024)) ]
+	for k in 1 2 3; do
+		"$TOOL" $NOW --part "$k/3" --rejects "rej.$k" "$i.log" > "out.$k" 2> /dev/null || true
+	done
+	sort out.1 out.2 out.3 | cmp - <(sort "$i.want")
+	sort rej.1 rej.2 rej.3 | cmp - <(sort "$i.rej")
+	echo "# $tries runs over $last logs, and the 3 parts of a 13 MiB one" >&3
+}
