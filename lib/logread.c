@@ -259,70 +259,70 @@ csv_reject(struct csvstate *cs, const char *why)
 }
 
 /*
- * Follow the quote rules over p[0..n); a '\n' ends the record unless inside
- * quotes. Returns 1 at the record's end. After a break of the rules the rest
- * of the line is not looked at: the record ends with the line.
+ * Follow the quote rules over p[0..n), which holds no newline, a quote at a
+ * time: the bytes between quotes matter only for the one before a quote.
+ * After a break of the rules the rest of the line is not looked at.
  */
-static int
+static void
 csv_track(struct csvstate *cs, const char *p, size_t n)
 {
-	size_t i;
-	char c;
+	const char *end = p + n, *q;
 
-	for (i = 0; i < n && !cs->bad; i++) {
-		c = p[i];
+	while (p < end && !cs->bad) {
 		switch (cs->pos) {
-		case AT_FIELD:
-			cs->pos = c == '"' ? IN_QUOTES : c == ',' ? AT_FIELD : IN_BARE;
-			break;
-		case IN_BARE:
-			if (c == ',')
-				cs->pos = AT_FIELD;
-			else if (c == '"')
-				cs->bad = 1;
-			break;
 		case IN_QUOTES:
-			if (c == '"')
-				cs->pos = AFTER_QUOTE;
+			if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+				return;
+			cs->pos = AFTER_QUOTE;
+			p = q + 1;
 			break;
-		case AFTER_QUOTE:
-			if (c == '"')
+		case AFTER_QUOTE:	/* a doubled quote, or the field's end */
+			if (*p == '"')
 				cs->pos = IN_QUOTES;
-			else if (c == ',' || c == '\n')
+			else if (*p == ',')
 				cs->pos = AT_FIELD;
 			else
 				cs->bad = 1;
+			p++;
+			break;
+		default:		/* a quote may only open a field */
+			if ((q = memchr(p, '"', (size_t)(end - p))) == NULL) {
+				cs->pos = end[-1] == ',' ? AT_FIELD : IN_BARE;
+				return;
+			}
+			if (q > p)
+				cs->pos = q[-1] == ',' ? AT_FIELD : IN_BARE;
+			if (cs->pos == AT_FIELD)
+				cs->pos = IN_QUOTES;
+			else
+				cs->bad = 1;
+			p = q + 1;
 			break;
 		}
-		if (c == '\n' && cs->pos != IN_QUOTES)
-			return 1;
 	}
-	return 0;
 }
 
 /*
  * One piece of a line: the bytes the parser sees, without a '\r' that ends
- * the line (a CRLF), then the line's end as '\n' (at the end of input too).
- * A '\r' at the end of a piece of a long line is held until the next piece
+ * the line (a CRLF), then the line's end (at the end of input too), which
+ * ends the record unless inside quotes, or after a break of the rules. A
+ * '\r' at the end of a piece of a long line is held until the next piece
  * tells which it is. Returns 1 if the record ends with the piece.
  */
 static int
 csv_track_piece(struct csvstate *cs, const struct line *l)
 {
 	size_t len = l->len;
-	int end = 0;
 
 	if (cs->heldcr && (l->more || len > 0))
-		end = csv_track(cs, "\r", 1);
+		csv_track(cs, "\r", 1);
 	cs->heldcr = 0;
 	if (len > 0 && l->p[len - 1] == '\r') {
 		len--;
 		cs->heldcr = l->more;
 	}
-	end |= csv_track(cs, l->p, len);
-	if (!l->more)
-		end = csv_track(cs, "\n", 1) || cs->bad;
-	return end;
+	csv_track(cs, l->p, len);
+	return !l->more && (cs->bad || cs->pos != IN_QUOTES);
 }
 
 /*
