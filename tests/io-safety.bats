@@ -152,3 +152,17 @@ snapshot() {
 	echo "# $tries runs with a closed descriptor" >&3
 	[ "$tries" -eq 39 ]
 }
+
+# sr-load's output is a database: one that is its input is not a database,
+# or not a ranking, and is left as it was (status 1).
+@test "io: sr-load with its database as its input changes nothing" {
+	local cmd status
+	sr-load --db db.sqlite rank.tsv
+	for cmd in "sr-load --db rank.tsv rank.tsv" "sr-load --db rank.tsv < rank.tsv" \
+	    "sr-load --db db.sqlite db.sqlite" "sr-load --db db.sqlite < db.sqlite" "sr-load --db /dev/stdin < rank.tsv"; do
+		sha256sum rank.tsv db.sqlite > .sums
+		status=0
+		bash -c "$cmd" 2> .err || status=$?
+		[ "$status" -eq 1 ] && sha256sum --quiet -c .sums || { echo "-- $cmd: status $status"; cat .err; return 1; }
+	done
+}
