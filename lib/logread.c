@@ -423,8 +423,6 @@ csv_end(struct csvstate *cs)
 			csv_reject(cs, "CSV quoted field not closed at end of input");
 	}
 	csv_free(&cs->parser);
-	free(cs->raw);
-	free(cs->fbuf);
 }
 
 /* Keep the raw lines handed to the record function until release is called. */
@@ -480,6 +478,8 @@ logread(const char *path, logrec_fn *fn, void *arg)
 	}
 	if (csvmode)
 		csv_end(&cs);
+	free(cs.raw);
+	free(cs.fbuf);
 	nbytes += lr.bytes;
 	lr_close(&lr);
 	return rc < 0 ? -1 : 0;
