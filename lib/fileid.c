@@ -27,6 +27,16 @@ same_file(const struct stat *st, const char *operand)
 	return rc == 0 && S_ISREG(in.st_mode) && in.st_dev == st->st_dev && in.st_ino == st->st_ino;
 }
 
+/* Whether st is the regular file open on fd. */
+static int
+same_as_fd(const struct stat *st, int fd)
+{
+	struct stat o;
+
+	return fstat(fd, &o) == 0 && S_ISREG(o.st_mode) && o.st_dev == st->st_dev &&
+	    o.st_ino == st->st_ino;
+}
+
 static void
 refuse(const char *opt, const char *path, const struct stat *st, char *const list[])
 {
@@ -40,9 +50,10 @@ refuse(const char *opt, const char *path, const struct stat *st, char *const lis
  * Open the output file path, given by option opt, for writing: made if
  * missing, emptied only once it is known not to be one of the inputs, the
  * operands (NULL-terminated; none means stdin) and more (NULL-terminated,
- * or NULL). The check is made on the opened file, so that no rename between
- * a check and the open can slip past it. A file that is an input ends the
- * tool with status 2, untouched; one that cannot be opened, with status 1.
+ * or NULL), and not the standard output or error either, which would write
+ * over it from another offset. The check is made on the opened file, so that
+ * no rename between a check and the open can slip past it. Such a file ends
+ * the tool with status 2, untouched; one that cannot be opened, status 1.
  */
 int
 output_open(const char *opt, const char *path, char *const operands[], char *const more[])
@@ -58,6 +69,9 @@ output_open(const char *opt, const char *path, char *const operands[], char *con
 	if (S_ISREG(st.st_mode)) {
 		refuse(opt, path, &st, operands != NULL && *operands != NULL ? operands : stdin_only);
 		refuse(opt, path, &st, more);
+		if (same_as_fd(&st, STDOUT_FILENO) || same_as_fd(&st, STDERR_FILENO))
+			fatal(EXIT_USAGE, "%s %s: is the standard %s too: refusing to write it twice",
+			    opt, path, same_as_fd(&st, STDOUT_FILENO) ? "output" : "error");
 		if (ftruncate(fd, 0) < 0)
 			fatal(EXIT_DATA, "%s: %s", path, strerror(errno));
 	}

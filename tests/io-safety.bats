@@ -34,7 +34,7 @@ refused() {
 # every name it can have: the path, ./path, its absolute path, a symbolic
 # link, a hard link, and /dev/stdin or - with stdin redirected from it.
 @test "io: an output option naming an input is refused before anything is truncated" {
-	local in out cmd tries=0
+	local in out cmd status tries=0
 	ln -s log.tsv log.sym
 	ln log.tsv log.hard
 	ln -s sums.tsv sums.sym
@@ -62,8 +62,17 @@ refused() {
 		done
 		refused "${cmd}/dev/stdin < sums.tsv"
 	done
+	# An output that is stdout or stderr too would be written from two offsets.
+	for cmd in "sr-map --rejects o.tsv log.tsv >> o.tsv" "sr-filter-week $WIN --rejects o.tsv log.tsv 2>> o.tsv" \
+	    "sr-reduce --tee o.tsv sums.tsv >> o.tsv" "sr-reduce --tee o.tsv sums.tsv 2>> o.tsv"; do
+		echo keep > o.tsv
+		status=0
+		bash -c "$cmd" 2> .err || status=$?
+		[ "$status" -eq 2 ] && [ "$(head -1 o.tsv)" = keep ] || { echo "-- not refused: $cmd: status $status"; cat .err; return 1; }
+		tries=$((tries + 1))
+	done
 	echo "# $tries refusals" >&3
-	[ "$tries" -eq 142 ]
+	[ "$tries" -eq 146 ]
 }
 
 # refused_stdout CMD: stdout appended to an input (CMD >> input) is refused
