@@ -153,3 +153,23 @@ accepted() {
 	[ "$output" = "" ]
 	[ "$stderr" = "$(printf 'sr-map: %s:2: too few fields: 1 (want 7)\nsr-map: stopped at the first rejected line (--strict)' "$T/in")" ]
 }
+
+# Issue 11, item 11: a quoted field holding a line of 64 KiB or more (every
+# length about the edge, LF or CRLF) is one rejected record, copied whole to
+# --rejects, and every record after it is read.
+@test "CSV: a record with a line of 64 KiB or more is one reject and hides nothing after it" {
+	local len eol i
+	for len in 65534 65535 65536 65537 131072; do
+		for eol in '\n' '\r\n'; do
+			{
+				printf "2026-11-25T10:00:00Z,p0,c1,1,9.99,s,\"%s$eol\"$eol" "$(head -c "$len" /dev/zero | tr '\0' x)"
+				for ((i = 1; i <= 50; i++)); do printf "2026-11-25T10:00:00Z,p$i,c1,1,9.99,s,b$eol"; done
+			} > "$T/in"
+			run --separate-stderr sr-map --csv --rejects "$T/rej" "$T/in"
+			[ "$status" -eq 1 ] && [ "$(echo "$output" | wc -l)" -eq 50 ] &&
+			    [ "$stderr" = "sr-map: $T/in:1: CSV record too long (65536 bytes or more)
+sr-map: 1 of 51 records rejected" ] && cmp -s "$T/rej" <(head -n 2 "$T/in") ||
+			    { echo "-- line of $len bytes, eol $eol: status $status"; echo "$stderr"; return 1; }
+		done
+	done
+}
