@@ -13,7 +13,7 @@ LDLIBS = -lcsv -lsqlite3
 # O: where objects and binaries go; another O keeps a sanitizer build apart.
 O = .
 
-TOOLS = sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load sr-serve
+TOOLS = sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load sr-serve sr-hourly
 BIN = $(TOOLS:%=$(O)/bin/%)
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(O)/lib/%.o)

@@ -125,8 +125,10 @@ mapped() {
 	logs
 	hourly --now $NOW
 	hourly --now $NOW --hour 2026-11-24T05 --hour=2026-11-28T17 || { cat .err; return 1; }
-	[ "$(mapped | tr '\n' ' ')" = "2026-11-24T05 2026-11-28T17 " ]
+	# And the hour before each, whose late sales its file holds (--late 1).
+	[ "$(mapped | tr '\n' ' ')" = "2026-11-24T04 2026-11-24T05 2026-11-28T16 2026-11-28T17 " ]
 	grep -q 'hour 2026-11-24T05: asked for (--hour): mapped 2 log files into [0-9]* keys' .err
+	grep -q 'hour 2026-11-24T04: its late sales are in the file of an --hour: mapped 2 log files' .err
 	full $NOW | cmp - state/ranking.tsv
 	run hourly --now $NOW --hour 2026-11-30T00
 	[ "$status" -eq 2 ]

@@ -1,0 +1,855 @@
+/* sr-hourly: the hourly refresh for cron: maps each new or changed hour of the sales log once into a sorted partial, then ranks the window from running sums of the partials. */
+#define _GNU_SOURCE		/* flock */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "durable.h"
+#include "hourly.h"
+#include "msg.h"
+#include "number.h"
+#include "spawn.h"
+#include "timestamp.h"
+
+#define EXIT_LOCKED 75		/* another run holds the lock */
+#define SPAN_DEFAULT 168
+#define SPAN_MAX 8784		/* a leap year of hours */
+#define LATE_DEFAULT 1
+#define LATE_MAX 24
+#define JOBS_MAX 1024
+#define TOPK_DEFAULT 100
+#define TOPK_MAX 1000000
+#define REJECTS_MAX 999999999
+
+enum {
+	OPT_CSV = CHAR_MAX + 1, OPT_DB, OPT_FULL, OPT_HELP, OPT_HOUR, OPT_HOURS, OPT_JOBS,
+	OPT_LATE, OPT_LOG, OPT_LOGS, OPT_MAXREJ, OPT_NOW, OPT_STATE, OPT_VERSION
+};
+
+static const struct option longopts[] = {
+	{ "csv", no_argument, NULL, OPT_CSV },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "full", no_argument, NULL, OPT_FULL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "hour", required_argument, NULL, OPT_HOUR },
+	{ "hours", required_argument, NULL, OPT_HOURS },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "late", required_argument, NULL, OPT_LATE },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "logs", required_argument, NULL, OPT_LOGS },
+	{ "max-rejects", required_argument, NULL, OPT_MAXREJ },
+	{ "now", required_argument, NULL, OPT_NOW },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char usagetext[] =
+    "usage: sr-hourly --logs dir --state dir [--csv] [--db path | uri] [--full] [--hour hour ...]\n"
+    "       [--hours n] [--jobs n] [--late n] [--log file] [--max-rejects n] [-n count]\n"
+    "       [--now time]\n";
+
+static const char abouttext[] =
+    "\nMap each hour of sales whose partial is missing or older than its log files,\n"
+    "rank the window of the last --hours complete hours (default 168) from running\n"
+    "sums of the partials (sr-reduce -m | sr-topk), and load it with sr-load.\n"
+    "Log files are named for the UTC hour they were written in: LOGS/HOUR*,\n"
+    "HOUR as YYYY-MM-DDTHH. Exit 0 on success, 1 on a failure, 2 on a usage\n"
+    "error, 75 when another run holds the lock. See sr-hourly(1).\n";
+
+/* An hour of the run: the log files named for it, and what its partial needs. */
+struct hour {
+	char **files;		/* names in LOGS, sorted */
+	size_t nfiles, cap;
+	struct timespec newest;	/* the latest modification of those files */
+	const char *why;	/* why its partial is made again, or NULL */
+	int forced;		/* named by --hour, or read the file of one */
+};
+
+/* A mapping of one hour: sr-map | sr-sort | sr-reduce into a temporary partial. */
+struct job {
+	struct pipeline p;
+	struct stage st[3];
+	char **mapargv;
+	int64_t hour;
+	int out;
+	char *tmp, *rej;
+	struct timespec stamp;	/* when the mapping started, as the file system tells it */
+};
+
+static struct hourly run;
+static struct hour *hour;
+static char **asked;		/* the --hour names */
+static size_t nasked;
+
+static void
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", progname);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage_exit(usagetext);
+}
+
+/* A count for opt in [min, max], or a usage error. */
+static int64_t
+count(const char *opt, const char *s, int64_t min, int64_t max)
+{
+	char msg[128];
+	int64_t v;
+
+	if (parse_i64(s, strlen(s), &v) != NULL || s[0] == '+' || s[0] == '-') {
+		if (s[0] != '\0' && s[0] != '+' && s[0] != '-' && strspn(s, "0123456789") == strlen(s))
+			v = INT64_MAX;
+		else {
+			snprintf(msg, sizeof msg, "%s: not a count: '%%s'", opt);
+			usage_error(msg, s);
+		}
+	}
+	snprintf(msg, sizeof msg, "%s: count is too %s: %%s", opt, v < min ? "small" : "large");
+	if (v < min || v > max)
+		usage_error(msg, s);
+	return v;
+}
+
+static void
+add_hour_option(const char *s)
+{
+	struct instant t;
+	char buf[HOUR_LEN + 8];
+
+	if (strlen(s) != HOUR_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T')
+		usage_error("--hour: not an hour YYYY-MM-DDTHH: '%s'", s);
+	snprintf(buf, sizeof buf, "%s:00:00Z", s);
+	if (ts_parse(buf, strlen(buf), &t) != NULL)
+		usage_error("--hour: not an hour YYYY-MM-DDTHH: '%s'", s);
+	asked = realloc(asked, (nasked + 1) * sizeof *asked);
+	if (asked == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	asked[nasked++] = (char *)s;
+}
+
+static void
+set_option(int c, const char *arg, const char **now, const char **logfile)
+{
+	switch (c) {
+	case OPT_CSV: run.csv = 1; break;
+	case OPT_DB: run.db = arg; break;
+	case OPT_FULL: run.full = 1; break;
+	case OPT_HELP: help(usagetext, abouttext);
+	case OPT_HOUR: add_hour_option(arg); break;
+	case OPT_HOURS: run.span = count("--hours", arg, 1, SPAN_MAX); break;
+	case OPT_JOBS: run.jobs = count("--jobs", arg, 1, JOBS_MAX); break;
+	case OPT_LATE: run.late = count("--late", arg, 0, LATE_MAX); break;
+	case OPT_LOG: *logfile = arg; break;
+	case OPT_LOGS: run.logs = arg; break;
+	case OPT_MAXREJ: run.maxrej = count("--max-rejects", arg, 0, REJECTS_MAX); break;
+	case 'n': run.topk = count("-n", arg, 1, TOPK_MAX); break;
+	case OPT_NOW: *now = arg; break;
+	case OPT_STATE: run.state = arg; break;
+	case OPT_VERSION: version();
+	default: usage_exit(usagetext);
+	}
+}
+
+/*
+ * The window: the last span complete hours before now, [since, until), and
+ * their names with the late hours after them; a window that RFC 3339 cannot
+ * write (before year 0000 or after 9999) is a usage error.
+ */
+static void
+set_window(const char *now)
+{
+	struct instant t = instant_now();
+	char buf[TS_BUFSIZE];
+	int64_t i;
+
+	if (now != NULL && ts_parse(now, strlen(now), &t) != NULL)
+		usage_error("--now: not a time: '%s'", now);
+	run.until = t.sec - ((t.sec % HOUR_SECONDS) + HOUR_SECONDS) % HOUR_SECONDS;
+	run.since = run.until - run.span * HOUR_SECONDS;
+	if (run.since < INSTANT_MIN_SEC || run.until + run.late * HOUR_SECONDS > INSTANT_MAX_SEC + 1)
+		usage_error("--now: the window and its late hours must lie in the years 0000 to 9999: '%s'",
+		    now != NULL ? now : "now");
+	run.name = xmalloc((size_t)(run.span + run.late) * sizeof *run.name);
+	for (i = 0; i < run.span + run.late; i++) {
+		t.sec = run.since + i * HOUR_SECONDS;
+		t.nsec = 0;
+		memcpy(run.name[i], ts_format(buf, t), HOUR_LEN);
+		run.name[i][HOUR_LEN] = '\0';
+	}
+}
+
+static const char *
+parse_options(int argc, char *argv[])
+{
+	const char *now = NULL, *logfile = NULL;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int c;
+
+	run.span = SPAN_DEFAULT;
+	run.late = LATE_DEFAULT;
+	run.topk = TOPK_DEFAULT;
+	run.jobs = cpus < 1 ? 1 : cpus > JOBS_MAX ? JOBS_MAX : cpus;
+	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1)
+		set_option(c, optarg, &now, &logfile);
+	if (optind < argc)
+		usage_error("unexpected operand '%s'", argv[optind]);
+	if (run.logs == NULL || run.state == NULL)
+		usage_error("%s", "--logs and --state are required");
+	set_window(now);
+	return logfile;
+}
+
+/* Every message to file from now on, the children's too. */
+static void
+open_log(const char *file)
+{
+	int fd;
+
+	if (file == NULL)
+		return;
+	if ((fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666)) < 0)
+		fatal(EXIT_DATA, "%s: %s", file, strerror(errno));
+	if (dup2(fd, 2) < 0)
+		fatal(EXIT_DATA, "%s: %s", file, strerror(errno));
+	close(fd);
+}
+
+/* End the run: this run's temporary files go. */
+static void
+finish(int status)
+{
+	if (run.rundir != NULL && rm_tree(run.rundir) < 0)
+		say("%s: cannot remove: %s", run.rundir, strerror(errno));
+	exit(status);
+}
+
+static void
+die(const char *what, const char *why)
+{
+	if (why != NULL)
+		say("%s: %s", what, why);
+	else
+		say("%s", what);
+	finish(EXIT_DATA);
+}
+
+/* Remove in dir what a run killed before its end left behind: the entries starting with prefix. */
+static void
+remove_leftovers(const char *dir, const char *prefix, const char *keep)
+{
+	struct dirent *e;
+	DIR *d;
+	char *p;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
+		    (keep != NULL && strcmp(e->d_name, keep) == 0))
+			continue;
+		p = pathf("%s/%s", dir, e->d_name);
+		if (rm_tree(p) < 0)
+			say("%s: cannot remove: %s", p, strerror(errno));
+		free(p);
+	}
+	closedir(d);
+}
+
+/*
+ * One run at a time: the lock is held, on a descriptor the children inherit,
+ * until this process and all its children end; then what a killed run left
+ * behind is removed, no other run writing now.
+ */
+static void
+take_lock(void)
+{
+	char *lock = pathf("%s/lock", run.state), current[NAME_MAX + 1];
+	char *week = pathf("%s/week", run.state);
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(lock, O_WRONLY | O_APPEND | O_CREAT, 0666)) < 0)
+		die(lock, "cannot open the lock file");
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		say("another run holds %s; nothing done", lock);
+		exit(EXIT_LOCKED);
+	}
+	remove_leftovers(run.state, ".tmp.", NULL);
+	remove_leftovers(run.hours, ".tmp.", NULL);
+	n = readlink(week, current, sizeof current - 1);
+	current[n > 0 ? n : 0] = '\0';
+	remove_leftovers(run.state, "week.", current);
+	free(lock);
+	free(week);
+}
+
+/* The state directory, this run's temporary directory in it, the lock, the boot. */
+static void
+open_state(void)
+{
+	char *boot;
+	size_t n;
+
+	if (mkdir(run.state, 0777) < 0 && errno != EEXIST)
+		die(run.state, "cannot make the state directory");
+	run.hours = pathf("%s/hours", run.state);
+	if (mkdir(run.hours, 0777) < 0 && errno != EEXIST)
+		die(run.state, "cannot make the state directory");
+	take_lock();
+	run.started = (int64_t)time(NULL);
+	run.rundir = pathf("%s/.tmp.%ld", run.state, (long)getpid());
+	if (mkdir(run.rundir, 0777) < 0) {
+		run.rundir = NULL;
+		die(run.state, "cannot write in the state directory");
+	}
+	if ((boot = read_whole("/proc/sys/kernel/random/boot_id", &n)) != NULL) {
+		n = strcspn(boot, "\n");
+		snprintf(run.boot, sizeof run.boot, "%.*s", (int)n, boot);
+		free(boot);
+	}
+	if (run.boot[0] == '\0')
+		snprintf(run.boot, sizeof run.boot, "none.%ld.%lld", (long)getpid(),
+		    (long long)run.started);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+add_file(struct hour *ho, const char *name, const struct stat *st)
+{
+	if (ho->nfiles == ho->cap) {
+		ho->cap = ho->cap ? 2 * ho->cap : 4;
+		ho->files = realloc(ho->files, ho->cap * sizeof *ho->files);
+		if (ho->files == NULL)
+			fatal(EXIT_DATA, "out of memory");
+	}
+	ho->files[ho->nfiles] = xmalloc(strlen(name) + 1);
+	strcpy(ho->files[ho->nfiles++], name);
+	if (st->st_mtim.tv_sec > ho->newest.tv_sec ||
+	    (st->st_mtim.tv_sec == ho->newest.tv_sec && st->st_mtim.tv_nsec > ho->newest.tv_nsec))
+		ho->newest = st->st_mtim;
+}
+
+/* The log files of each hour of the run: regular files (or links to them) named for it. */
+static void
+list_logs(void)
+{
+	struct dirent *e;
+	struct stat st;
+	int64_t i;
+	DIR *d;
+	char *p;
+
+	hour = calloc((size_t)(run.span + run.late), sizeof *hour);
+	if (hour == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	if ((d = opendir(run.logs)) == NULL)
+		die("cannot list the log files", strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		if ((i = hour_index(&run, e->d_name, strlen(e->d_name))) < 0)
+			continue;
+		p = pathf("%s/%s", run.logs, e->d_name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+			add_file(&hour[i], e->d_name, &st);
+		free(p);
+	}
+	closedir(d);
+	for (i = 0; i < run.span + run.late; i++)
+		qsort(hour[i].files, hour[i].nfiles, sizeof *hour[i].files, name_cmp);
+}
+
+/* Append the path, a backslash and a newline in it escaped, and a newline, to buf. */
+static void
+append_path(char **buf, size_t *len, const char *dir, const char *name)
+{
+	char *p = pathf("%s/%s", dir, name), *q;
+	size_t i, n = strlen(p);
+
+	q = realloc(*buf, *len + 2 * n + 2);
+	if (q == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	*buf = q;
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\\' || p[i] == '\n')
+			q[(*len)++] = '\\';
+		q[(*len)++] = p[i] == '\n' ? 'n' : p[i];
+	}
+	q[(*len)++] = '\n';
+	q[*len] = '\0';
+	free(p);
+}
+
+/*
+ * What hours/HOUR.src says of hour i: the log files its partial is made from,
+ * of the hour and its late hours, a line each.
+ */
+static char *
+sources(int64_t i, size_t *len)
+{
+	char *buf = xmalloc(1);
+	int64_t j;
+	size_t k;
+
+	*len = 0;
+	buf[0] = '\0';
+	for (j = i; j <= i + run.late; j++)
+		for (k = 0; k < hour[j].nfiles; k++)
+			append_path(&buf, len, run.logs, hour[j].files[k]);
+	return buf;
+}
+
+/* The content of an .src file without its empty lines, as older runs wrote one for no files. */
+static void
+drop_empty_lines(char *s, size_t *n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < *n; i++)
+		if (s[i] != '\n' || (o > 0 && s[o - 1] != '\n'))
+			s[o++] = s[i];
+	*n = o;
+}
+
+static int
+newer(struct timespec a, struct timespec b)
+{
+	return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+/* Why the partial of hour i must be made again, or NULL if it is up to date. */
+static const char *
+why_map(int64_t i)
+{
+	char *tsv = pathf("%s/%s.tsv", run.hours, run.name[i]);
+	char *src = pathf("%s/%s.src", run.hours, run.name[i]);
+	char *got, *want;
+	size_t gotn, wantn;
+	struct stat st;
+	const char *why = NULL;
+	int64_t j;
+
+	want = sources(i, &wantn);
+	if (stat(tsv, &st) < 0 || (got = read_whole(src, &gotn)) == NULL)
+		why = "new";
+	else {
+		drop_empty_lines(got, &gotn);
+		if (hour[i].forced)
+			why = hour[i].forced == 1 ? "asked for (--hour)" :
+			    "its late sales are in the file of an --hour";
+		else if (gotn != wantn || memcmp(got, want, gotn) != 0)
+			why = "log files added or removed";
+		for (j = i; why == NULL && j <= i + run.late; j++)
+			if (hour[j].nfiles > 0 && newer(hour[j].newest, st.st_mtim))
+				why = "a log file changed";
+		free(got);
+	}
+	free(want);
+	free(tsv);
+	free(src);
+	return why;
+}
+
+/*
+ * The --hour names, each in the window, or a usage error; each hour's partial
+ * is made again, and so are those of the --late hours before it, whose late
+ * sales its files hold.
+ */
+static void
+mark_asked(void)
+{
+	size_t k;
+	int64_t i, j;
+
+	for (k = 0; k < nasked; k++) {
+		i = hour_index(&run, asked[k], HOUR_LEN);
+		if (i < 0 || i >= run.span) {
+			say("--hour %s is not in the window; nothing done", asked[k]);
+			finish(EXIT_USAGE);
+		}
+		hour[i].forced = 1;
+		for (j = i - run.late; j < i; j++)
+			if (j >= 0 && hour[j].forced == 0)
+				hour[j].forced = 2;
+	}
+}
+
+/* sr-map's arguments for hour i: its files and those of its late hours, its sales only. */
+static char **
+map_argv(const struct job *jb)
+{
+	int64_t i = jb->hour, j;
+	size_t n = 0, k, cap = 16;
+	char **a;
+
+	for (j = i; j <= i + run.late; j++)
+		cap += hour[j].nfiles;
+	a = xmalloc(cap * sizeof *a);
+	a[n++] = "sr-map";
+	if (run.csv)
+		a[n++] = "--csv";
+	a[n++] = "--max-rejects";
+	a[n++] = pathf("%lld", (long long)run.maxrej);
+	a[n++] = "--since";
+	a[n++] = pathf("%lld", (long long)(run.since + i * HOUR_SECONDS));
+	a[n++] = "--until";
+	a[n++] = pathf("%lld", (long long)(run.since + (i + 1) * HOUR_SECONDS));
+	a[n++] = "--rejects";
+	a[n++] = jb->rej;
+	a[n++] = "--";
+	for (j = i; j <= i + run.late; j++)
+		for (k = 0; k < hour[j].nfiles; k++)
+			a[n++] = pathf("%s/%s", run.logs, hour[j].files[k]);
+	a[n] = NULL;
+	return a;
+}
+
+static size_t
+nsources(int64_t i)
+{
+	size_t n = 0;
+	int64_t j;
+
+	for (j = i; j <= i + run.late; j++)
+		n += hour[j].nfiles;
+	return n;
+}
+
+/*
+ * Start mapping hour i into a temporary partial; the time it started is the
+ * file's own, from the file system's clock, to which the logs' times compare.
+ * -1 if it could not start.
+ */
+static int
+start_job(struct job *jb, int64_t i)
+{
+	static char *sortargv[] = { "sr-sort", NULL }, *reduceargv[] = { "sr-reduce", NULL };
+	struct stat st;
+
+	memset(jb, 0, sizeof *jb);
+	jb->hour = i;
+	jb->tmp = pathf("%s/%s.tsv", run.rundir, run.name[i]);
+	jb->rej = pathf("%s/%s.rej", run.rundir, run.name[i]);
+	jb->out = open(jb->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (jb->out < 0 || fstat(jb->out, &st) < 0) {
+		say("%s: %s", jb->tmp, strerror(errno));
+		return -1;
+	}
+	jb->stamp = st.st_mtim;
+	if (nsources(i) == 0)
+		return 0;
+	jb->mapargv = map_argv(jb);
+	jb->st[0].argv = jb->mapargv;
+	jb->st[1].argv = sortargv;
+	jb->st[2].argv = reduceargv;
+	jb->p.stage = jb->st;
+	jb->p.n = 3;
+	return pipeline_start(&jb->p, run.devnull, jb->out);
+}
+
+/* The lines of the file open as fd; -1 if it cannot be read. */
+static long long
+count_lines(int fd)
+{
+	char buf[65536];
+	long long n = 0;
+	off_t off = 0;
+	ssize_t r, k;
+
+	while ((r = pread(fd, buf, sizeof buf, off)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		for (k = 0; k < r; k++)
+			n += buf[k] == '\n';
+		off += r;
+	}
+	return n;
+}
+
+/*
+ * The rejected lines of a mapping, complete and synced, to rejects/HOUR.tsv;
+ * none removes the old ones. -1 if they could not be kept.
+ */
+static int
+keep_rejects(const struct job *jb, int ok)
+{
+	char *dir = pathf("%s/rejects", run.state);
+	char *path = pathf("%s/%s.tsv", dir, run.name[jb->hour]);
+	const char *op = "open";
+	long long n;
+	int fd, r = 0;
+
+	if ((fd = open(jb->rej, O_RDONLY | O_CLOEXEC)) < 0 || (n = count_lines(fd)) == 0) {
+		if (fd >= 0)
+			close(fd);
+		unlink(jb->rej);
+		if (ok && unlink(path) < 0 && errno != ENOENT)
+			say("%s: cannot remove: %s", path, strerror(errno));
+	} else if ((mkdir(dir, 0777) < 0 && errno != EEXIST) ||
+	    commit_fd(fd, jb->rej, path, 1, &op) < 0) {
+		say("hour %s: cannot keep the rejected lines in %s: %s: %s", run.name[jb->hour],
+		    path, op, strerror(errno));
+		r = -1;
+	} else if (ok)
+		say("hour %s: %lld rejected lines (within --max-rejects %lld) are in %s",
+		    run.name[jb->hour], n, (long long)run.maxrej, path);
+	else
+		say("hour %s: rejected lines are in %s", run.name[jb->hour], path);
+	free(dir);
+	free(path);
+	return r;
+}
+
+/*
+ * The partial, complete, synced and dated when its mapping started, replaces
+ * the hour's; then the list of its log files. -1 if either failed: the
+ * partial is then either the old one or the new one whole.
+ */
+static int
+commit_partial(struct job *jb, long long *keys)
+{
+	struct timespec times[2];
+	char *path = pathf("%s/%s.tsv", run.hours, run.name[jb->hour]);
+	char *src = pathf("%s/%s.src", run.hours, run.name[jb->hour]);
+	char *tmpsrc = pathf("%s/%s.src", run.rundir, run.name[jb->hour]);
+	const char *op = "read", *bad = jb->tmp;
+	char *list;
+	size_t n;
+	int fd, r = -1;
+
+	times[0] = times[1] = jb->stamp;
+	list = sources(jb->hour, &n);
+	if ((*keys = count_lines(jb->out)) >= 0) {
+		op = "set the time of";
+		if (futimens(jb->out, times) == 0) {
+			fd = jb->out;
+			jb->out = -1;
+			bad = path;
+			if (commit_fd(fd, jb->tmp, path, 1, &op) == 0) {
+				bad = src;
+				r = write_whole(tmpsrc, src, list, n, 1, &op);
+			}
+		}
+	}
+	if (r < 0)
+		say("%s: cannot %s: %s", bad, op, strerror(errno));
+	free(list);
+	free(path);
+	free(src);
+	free(tmpsrc);
+	return r;
+}
+
+/* After the mapping of an hour ended: its partial in place, or its failure said; 0 if mapped. */
+static int
+end_job(struct job *jb, const char *why)
+{
+	const char *name = run.name[jb->hour];
+	char what[HOUR_LEN + 8];
+	long long keys = 0;
+	int ok = !jb->p.failed && !spawn_stopped();
+
+	snprintf(what, sizeof what, "hour %s", name);
+	if (jb->p.n > 0 && pipeline_report(&jb->p, what, say) == 0 && jb->p.failed)
+		say("%s: a stage could not be started", what);
+	if (keep_rejects(jb, ok) < 0)
+		ok = 0;
+	if (ok && commit_partial(jb, &keys) < 0)
+		ok = 0;
+	if (jb->out >= 0) {
+		close(jb->out);
+		unlink(jb->tmp);
+	}
+	if (ok)
+		say("hour %s: %s: mapped %zu log files into %lld keys", name, why,
+		    nsources(jb->hour), keys);
+	else
+		say("hour %s: failed, its previous partial is kept", name);
+	return ok ? 0 : -1;
+}
+
+/* Start the next hours to map while fewer than --jobs run; an hour that cannot start fails. */
+static void
+start_jobs(struct job *jobs, struct pipeline **ps, int64_t *next, int64_t *done, int64_t *failed)
+{
+	int64_t k;
+
+	for (k = 0; k < run.jobs && *next < run.span && !spawn_stopped(); k++) {
+		if (ps[k] != NULL)
+			continue;
+		while (*next < run.span && hour[*next].why == NULL)
+			++*next;
+		if (*next == run.span)
+			break;
+		start_job(&jobs[k], (*next)++);
+		if (jobs[k].p.running > 0)
+			ps[k] = &jobs[k].p;
+		else if (end_job(&jobs[k], hour[jobs[k].hour].why) == 0)
+			++*done;
+		else
+			++*failed;
+	}
+}
+
+/* Map the hours that need it, --jobs at a time: the number mapped, and failed in *failed. */
+static int64_t
+map_hours(int64_t *failed)
+{
+	struct job *jobs = calloc((size_t)run.jobs, sizeof *jobs);
+	struct pipeline **ps = calloc((size_t)run.jobs, sizeof *ps), *p;
+	int64_t next = 0, done = 0, k;
+
+	if (jobs == NULL || ps == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	for (;;) {
+		start_jobs(jobs, ps, &next, &done, failed);
+		if ((p = pipeline_reap(ps, (size_t)run.jobs)) == NULL)
+			break;
+		for (k = 0; ps[k] != p; k++)
+			;
+		ps[k] = NULL;
+		if (end_job(&jobs[k], hour[jobs[k].hour].why) == 0)
+			done++;
+		else
+			++*failed;
+	}
+	for (; next < run.span; next++)
+		*failed += hour[next].why != NULL;
+	free(jobs);
+	free(ps);
+	return done;
+}
+
+/* Remove the partial of an hour before the window, its list of files and its rejected lines. */
+static void
+prune_hour(const char *name)
+{
+	char *tsv = pathf("%s/%s.tsv", run.hours, name), *src = pathf("%s/%s.src", run.hours, name);
+	char *rej = pathf("%s/rejects/%s.tsv", run.state, name);
+
+	if (unlink(tsv) < 0 && errno != ENOENT)
+		die(tsv, "cannot remove");
+	if ((unlink(src) < 0 && errno != ENOENT) || (unlink(rej) < 0 && errno != ENOENT))
+		say("%s: cannot remove: %s", errno == ENOENT ? rej : src, strerror(errno));
+	free(tsv);
+	free(src);
+	free(rej);
+}
+
+/* Partials of the hours before the window go; those after it (a run with an earlier --now) stay. */
+static int64_t
+prune(void)
+{
+	char name[NAME_MAX + 1];
+	struct dirent *e;
+	int64_t n = 0;
+	size_t len;
+	DIR *d;
+
+	if ((d = opendir(run.hours)) == NULL)
+		die(run.hours, strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".tsv") != 0)
+			continue;
+		snprintf(name, sizeof name, "%.*s", (int)(len - 4), e->d_name);
+		if (strcmp(name, run.name[0]) < 0) {
+			prune_hour(name);
+			n++;
+		}
+	}
+	closedir(d);
+	if (n > 0)
+		say("pruned the partials of %lld hours before %s", (long long)n, run.name[0]);
+	if (sync_dir(run.hours) < 0)
+		die(run.hours, "cannot sync");
+	return n;
+}
+
+/* The ranking into the database, with its window, by sr-load. */
+static void
+load(void)
+{
+	char *argv[] = { "sr-load", "--db", (char *)run.db, "--since", NULL, "--until", NULL,
+	    NULL, NULL };
+	struct stage st;
+	struct pipeline p;
+
+	argv[4] = pathf("%lld", (long long)run.since);
+	argv[6] = pathf("%lld", (long long)run.until);
+	argv[7] = pathf("%s/ranking.tsv", run.state);
+	memset(&st, 0, sizeof st);
+	st.argv = argv;
+	p.stage = &st;
+	p.n = 1;
+	if (pipeline_start(&p, run.devnull, -1) < 0 || pipeline_wait(&p) < 0) {
+		pipeline_report(&p, "load", say);
+		say("sr-load failed: the previous ranking stays in %s", run.db);
+		finish(EXIT_DATA);
+	}
+	say("loaded into %s", run.db);
+}
+
+static void
+plan(void)
+{
+	int64_t i;
+
+	list_logs();
+	mark_asked();
+	for (i = 0; i < run.span; i++)
+		hour[i].why = why_map(i);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct stat st;
+	int64_t failed = 0, mapped, pruned;
+
+	prog_init(argv);
+	spawn_init();
+	open_log(parse_options(argc, argv));
+	if (stat(run.logs, &st) < 0 || !S_ISDIR(st.st_mode))
+		die(run.logs, "not a directory of log files");
+	if ((run.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		die("/dev/null", strerror(errno));
+	spawn_catch();
+	open_state();
+	say("window %s to %s (%lld hours, since %lld until %lld), logs in %s", run.name[0],
+	    run.name[run.span - 1], (long long)run.span, (long long)run.since,
+	    (long long)run.until, run.logs);
+	plan();
+	mapped = map_hours(&failed);
+	pruned = prune();
+	if (spawn_stopped())
+		die("stopped by a signal: the ranking is not refreshed", NULL);
+	if (failed > 0) {
+		say("hours failed %lld: the ranking is not refreshed", (long long)failed);
+		finish(EXIT_DATA);
+	}
+	if (rank_window(&run) < 0)
+		die("ranking failed: the previous ranking stays", NULL);
+	if (run.db != NULL)
+		load();
+	say("done in %lld s: hours mapped %lld, up to date %lld, pruned %lld",
+	    (long long)time(NULL) - run.started, (long long)mapped,
+	    (long long)(run.span - mapped - failed), (long long)pruned);
+	finish(0);
+}
