@@ -370,7 +370,8 @@ list_logs(void)
 	}
 	closedir(d);
 	for (i = 0; i < run.span + run.late; i++)
-		qsort(hour[i].files, hour[i].nfiles, sizeof *hour[i].files, name_cmp);
+		if (hour[i].nfiles > 1)
+			qsort(hour[i].files, hour[i].nfiles, sizeof *hour[i].files, name_cmp);
 }
 
 /* Append the path, a backslash and a newline in it escaped, and a newline, to buf. */

@@ -275,37 +275,72 @@ start_group(struct week *w, const struct input *in, size_t from, size_t to)
 	return fd[0];
 }
 
+static void
+close_inputs(const struct inputs *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		if (in->v[i].fd >= 0)
+			close(in->v[i].fd);
+}
+
 /*
- * Merge the inputs in groups of at most per, each by an sr-reduce -m of its
- * own into a pipe, until at most per are left: any number of partials
- * within the open-file limit, and the groups on several cores. -1 if a
- * group could not start.
+ * Merge the n inputs at in, in the groups a merge can open (per at most),
+ * into one pipe: the read end, or -1 if a merge could not start. Depth
+ * first, so that this program holds few pipes at once: those of the
+ * groups done at each level of the tree.
  */
 static int
-group_inputs(struct week *w, struct inputs *in, size_t per)
+merge_tree(struct week *w, const struct input *in, size_t n, size_t per)
 {
-	struct inputs out = { NULL, 0, 0 };
-	size_t g, ngroups, i;
+	struct inputs mid = { NULL, 0, 0 };
+	size_t g, k = (n + per - 1) / per;
 	int fd, r = 0;
 
-	while (in->n > per) {
-		ngroups = (in->n + per - 1) / per;
-		for (g = 0; g < ngroups; g++) {
-			fd = start_group(w, in->v, g * in->n / ngroups, (g + 1) * in->n / ngroups);
-			if (fd < 0)
-				r = -1;
-			else
-				push(&out, pathf("/dev/fd/%d", fd), fd);
-		}
-		for (i = 0; i < in->n; i++)
-			if (in->v[i].fd >= 0)
-				close(in->v[i].fd);
-		clear_inputs(in);
-		free(in->v);
-		*in = out;
-		out.v = NULL;
-		out.n = out.cap = 0;
+	if (n <= per)
+		return start_group(w, in, 0, n);
+	if (k > per)
+		k = per;
+	for (g = 0; g < k; g++) {
+		fd = merge_tree(w, in + g * n / k, (g + 1) * n / k - g * n / k, per);
+		if (fd < 0)
+			r = -1;
+		else
+			push(&mid, pathf("/dev/fd/%d", fd), fd);
 	}
+	fd = r < 0 ? -1 : start_group(w, mid.v, 0, mid.n);
+	close_inputs(&mid);
+	clear_inputs(&mid);
+	free(mid.v);
+	return fd;
+}
+
+/*
+ * The inputs made at most max, each merge opening per at most: any number
+ * of partials within the open-file limit, and the groups on several cores.
+ * -1 if a merge could not start.
+ */
+static int
+group_inputs(struct week *w, struct inputs *in, size_t max, size_t per)
+{
+	struct inputs out = { NULL, 0, 0 };
+	size_t g, k = max;
+	int fd, r = 0;
+
+	if (in->n <= max)
+		return 0;
+	for (g = 0; g < k; g++) {
+		fd = merge_tree(w, in->v + g * in->n / k, (g + 1) * in->n / k - g * in->n / k, per);
+		if (fd < 0)
+			r = -1;
+		else
+			push(&out, pathf("/dev/fd/%d", fd), fd);
+	}
+	close_inputs(in);
+	clear_inputs(in);
+	free(in->v);
+	*in = out;
 	return r;
 }
 
@@ -373,16 +408,6 @@ top_merge(const struct hourly *h, struct week *w)
 	return p;
 }
 
-static void
-close_inputs(const struct inputs *in)
-{
-	size_t i;
-
-	for (i = 0; i < in->n; i++)
-		if (in->v[i].fd >= 0)
-			close(in->v[i].fd);
-}
-
 /* Wait for every merge; 0 if each stage of each exited with status 0, else say which failed. */
 static int
 wait_merges(struct week *w)
@@ -409,16 +434,19 @@ wait_merges(struct week *w)
 static int
 merge_week(const struct hourly *h, struct week *w, const char *ranking)
 {
-	size_t per = fanin(), peradd = per, persub = per;
+	size_t per = fanin(), maxadd = w->add.n, maxsub = w->sub.n, ntree;
 	struct pipeline *top;
 	int out, r = 0;
 
-	if (w->add.n + w->sub.n > per)
-		peradd = persub = per / 2 < 2 ? 2 : per / 2;
-	if (w->afresh && h->jobs > 1 && w->add.n > HALVES_FROM && peradd > (w->add.n + 1) / 2)
-		peradd = (w->add.n + 1) / 2;
-	w->ps = xmalloc((w->add.n + w->sub.n + 4) * sizeof *w->ps);
-	if (group_inputs(w, &w->add, peradd) < 0 || group_inputs(w, &w->sub, persub) < 0)
+	if (maxadd + maxsub > per) {
+		maxsub = maxsub < per / 2 ? maxsub : maxadd < per / 2 ? per - maxadd : per / 2;
+		maxadd = per - maxsub;
+	}
+	if (w->afresh && h->jobs > 1 && w->add.n > HALVES_FROM)
+		maxadd = 2;
+	ntree = 2 * (w->add.n + w->sub.n) + 4;
+	w->ps = xmalloc(ntree * sizeof *w->ps);
+	if (group_inputs(w, &w->add, maxadd, per) < 0 || group_inputs(w, &w->sub, maxsub, per) < 0)
 		r = -1;
 	top = top_merge(h, w);
 	w->ps[w->nps++] = top;
