@@ -685,27 +685,32 @@ end_job(struct job *jb, const char *why)
 	return ok ? 0 : -1;
 }
 
-/* Start the next hours to map while fewer than --jobs run; an hour that cannot start fails. */
-static void
+/*
+ * Start the next hours to map while fewer than --jobs run (an hour without
+ * log files is done at once); the number running.
+ */
+static int64_t
 start_jobs(struct job *jobs, struct pipeline **ps, int64_t *next, int64_t *done, int64_t *failed)
 {
-	int64_t k;
+	int64_t k, running = 0;
 
-	for (k = 0; k < run.jobs && *next < run.span && !spawn_stopped(); k++) {
-		if (ps[k] != NULL)
-			continue;
-		while (*next < run.span && hour[*next].why == NULL)
-			++*next;
-		if (*next == run.span)
-			break;
-		start_job(&jobs[k], (*next)++);
-		if (jobs[k].p.running > 0)
-			ps[k] = &jobs[k].p;
-		else if (end_job(&jobs[k], hour[jobs[k].hour].why) == 0)
-			++*done;
-		else
-			++*failed;
+	for (k = 0; k < run.jobs; k++) {
+		while (ps[k] == NULL && *next < run.span && !spawn_stopped()) {
+			if (hour[*next].why == NULL) {
+				++*next;
+				continue;
+			}
+			start_job(&jobs[k], (*next)++);
+			if (jobs[k].p.running > 0)
+				ps[k] = &jobs[k].p;
+			else if (end_job(&jobs[k], hour[jobs[k].hour].why) == 0)
+				++*done;
+			else
+				++*failed;
+		}
+		running += ps[k] != NULL;
 	}
+	return running;
 }
 
 /* Map the hours that need it, --jobs at a time: the number mapped, and failed in *failed. */
@@ -718,10 +723,9 @@ map_hours(int64_t *failed)
 
 	if (jobs == NULL || ps == NULL)
 		fatal(EXIT_DATA, "out of memory");
-	for (;;) {
-		start_jobs(jobs, ps, &next, &done, failed);
+	while (start_jobs(jobs, ps, &next, &done, failed) > 0) {
 		if ((p = pipeline_reap(ps, (size_t)run.jobs)) == NULL)
-			break;
+			fatal(EXIT_DATA, "lost the children: %s", strerror(errno));
 		for (k = 0; ps[k] != p; k++)
 			;
 		ps[k] = NULL;
