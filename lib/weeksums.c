@@ -331,7 +331,9 @@ group_inputs(struct week *w, struct inputs *in, size_t max, size_t per)
 	if (in->n <= max)
 		return 0;
 	for (g = 0; g < k; g++) {
-		fd = merge_tree(w, in->v + g * in->n / k, (g + 1) * in->n / k - g * in->n / k, per);
+		/* The merges' memory is in w->ps, freed by free_week: the analyzer loses it. */
+		fd = merge_tree(w, in->v + g * in->n / k, /* NOLINT(clang-analyzer-unix.Malloc) */
+		    (g + 1) * in->n / k - g * in->n / k, per);
 		if (fd < 0)
 			r = -1;
 		else
@@ -445,7 +447,7 @@ merge_week(const struct hourly *h, struct week *w, const char *ranking)
 	if (w->afresh && h->jobs > 1 && w->add.n > HALVES_FROM)
 		maxadd = 2;
 	ntree = 2 * (w->add.n + w->sub.n) + 4;
-	w->ps = xmalloc(ntree * sizeof *w->ps);
+	w->ps = xmalloc(ntree * sizeof(struct pipeline *));
 	if (group_inputs(w, &w->add, maxadd, per) < 0 || group_inputs(w, &w->sub, maxsub, per) < 0)
 		r = -1;
 	top = top_merge(h, w);
@@ -461,199 +463,6 @@ merge_week(const struct hourly *h, struct week *w, const char *ranking)
 	close_inputs(&w->add);
 	close_inputs(&w->sub);
 	return wait_merges(w) < 0 || r < 0 || out < 0 ? -1 : 0;
-}
-
-/* A category: bytes in a ranking or a partial. */
-struct cat {
-	const char *p;
-	size_t n;
-};
-
-/* Byte order of the first field, as sort -k1,1 in the C locale. */
-static int
-cat_cmp(const void *a, const void *b)
-{
-	const struct cat *x = a, *y = b;
-	int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
-
-	return c != 0 ? c : (x->n > y->n) - (x->n < y->n);
-}
-
-/* The first field of the line at p, and the start of the next line. */
-static struct cat
-first_field(const char *p, const char *end, const char **next)
-{
-	struct cat c;
-	const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-	*next = nl != NULL ? nl + 1 : end;
-	c.p = p;
-	c.n = strcspn(p, "\t\n");
-	if (c.p + c.n > *next)
-		c.n = (size_t)(*next - p);
-	return c;
-}
-
-/* The categories of the ranking buf whose ranking reached a total of 0, sorted; how many. */
-static size_t
-zero_categories(const char *buf, size_t len, struct cat **cats)
-{
-	const char *p = buf, *end = buf + len, *next, *nl;
-	size_t n = 0;
-	struct cat c;
-
-	*cats = xmalloc((len / 8 + 1) * sizeof **cats);
-	for (; p < end; p = next) {
-		c = first_field(p, end, &next);
-		nl = next[-1] == '\n' ? next - 1 : next;
-		if (nl - p >= 2 && nl[-1] == '0' && nl[-2] == '\t' &&
-		    (n == 0 || cat_cmp(&(*cats)[n - 1], &c) != 0))
-			(*cats)[n++] = c;
-	}
-	qsort(*cats, n, sizeof **cats, cat_cmp);
-	return n;
-}
-
-/* The lines of the window's partials in those categories, into fd; -1 if they could not all go. */
-static int
-feed_partials(const struct hourly *h, const struct cat *cats, size_t ncats, int fd)
-{
-	const char *p, *end, *next;
-	char *path, *buf;
-	struct cat c;
-	size_t len;
-	int64_t i;
-
-	for (i = 0; i < h->span; i++) {
-		path = pathf("%s/week/in/%s.tsv", h->rundir, h->name[i]);
-		buf = read_whole(path, &len);
-		if (buf == NULL)
-			say("%s: %s", path, strerror(errno));
-		free(path);
-		if (buf == NULL)
-			return -1;
-		for (p = buf, end = buf + len; p < end; p = next) {
-			c = first_field(p, end, &next);
-			if (bsearch(&c, cats, ncats, sizeof *cats, cat_cmp) != NULL &&
-			    write_all(fd, p, (size_t)(next - p)) < 0) {
-				free(buf);
-				return -1;
-			}
-		}
-		free(buf);
-	}
-	return 0;
-}
-
-/* Rank those categories again from the partials: sr-sort | sr-reduce | sr-topk into exact. */
-static int
-rank_exactly(const struct hourly *h, const struct cat *cats, size_t ncats, const char *exact)
-{
-	static char *sortargv[] = { "sr-sort", NULL }, *reduceargv[] = { "sr-reduce", NULL };
-	char *topkargv[] = { "sr-topk", "-n", NULL, NULL };
-	struct stage st[3];
-	struct pipeline p;
-	int fd[2], out, r;
-
-	topkargv[2] = pathf("%lld", (long long)h->topk);
-	memset(st, 0, sizeof st);
-	st[0].argv = sortargv;
-	st[1].argv = reduceargv;
-	st[2].argv = topkargv;
-	p.stage = st;
-	p.n = 3;
-	if ((out = open(exact, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0 || pipe(fd) < 0 ||
-	    fcntl(fd[1], F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd[0], F_SETFD, FD_CLOEXEC) < 0) {
-		say("%s: %s", exact, strerror(errno));
-		return -1;
-	}
-	pipeline_start(&p, fd[0], out);
-	close(fd[0]);
-	close(out);
-	r = feed_partials(h, cats, ncats, fd[1]);
-	close(fd[1]);
-	if (pipeline_wait(&p) < 0 || r < 0) {
-		if (pipeline_report(&p, "ranking categories with totals of 0 again", say) == 0)
-			say("ranking categories with totals of 0 again: failed");
-		r = -1;
-	}
-	free(topkargv[2]);
-	return r;
-}
-
-/*
- * The ranking with the categories of cats replaced by their lines of exact,
- * in the order of the categories, into out (of at least rlen + elen bytes);
- * its length.
- */
-static size_t
-splice(const char *r, size_t rlen, const char *e, size_t elen, const struct cat *cats,
-    size_t ncats, char *out)
-{
-	const char *rend = r + rlen, *eend = e + elen, *rnext, *enext;
-	struct cat rc, ec;
-	size_t o = 0;
-
-	while (r < rend || e < eend) {
-		if (r < rend) {
-			rc = first_field(r, rend, &rnext);
-			if (bsearch(&rc, cats, ncats, sizeof *cats, cat_cmp) != NULL) {
-				r = rnext;
-				continue;
-			}
-		}
-		if (e < eend)
-			ec = first_field(e, eend, &enext);
-		if (e >= eend || (r < rend && cat_cmp(&rc, &ec) <= 0)) {
-			memcpy(out + o, r, (size_t)(rnext - r));
-			o += (size_t)(rnext - r);
-			r = rnext;
-		} else {
-			memcpy(out + o, e, (size_t)(enext - e));
-			o += (size_t)(enext - e);
-			e = enext;
-		}
-	}
-	return o;
-}
-
-/*
- * A category whose ranking reached totals of 0 may show a key whose hours all
- * left the window (the sums keep it, at 0, until made afresh): rank those
- * categories again from the partials of the window, which is exact.
- */
-static int
-rezero(const struct hourly *h, const char *ranking)
-{
-	char *exact = pathf("%s/exact.tsv", h->rundir), *tmp = pathf("%s/ranking.new", h->rundir);
-	char *r, *e = NULL, *out = NULL;
-	size_t rlen, elen, ncats, n;
-	struct cat *cats = NULL;
-	const char *op = "read";
-	int ret = -1;
-
-	if ((r = read_whole(ranking, &rlen)) == NULL)
-		say("%s: %s", ranking, strerror(errno));
-	else if ((ncats = zero_categories(r, rlen, &cats)) == 0)
-		ret = 0;
-	else if (rank_exactly(h, cats, ncats, exact) == 0) {
-		if ((e = read_whole(exact, &elen)) != NULL) {
-			out = xmalloc(rlen + elen + 1);
-			n = splice(r, rlen, e, elen, cats, ncats, out);
-			ret = write_whole(tmp, ranking, out, n, 0, &op);
-		}
-		if (ret < 0)
-			say("%s: cannot %s: %s", ranking, op, strerror(errno));
-		else
-			say("ranked %zu categories with totals of 0 again from the partials", ncats);
-	}
-	free(cats);
-	free(r);
-	free(e);
-	free(out);
-	free(exact);
-	free(tmp);
-	return ret;
 }
 
 /* The file made durable: synced, through a descriptor of its own. */
@@ -673,39 +482,52 @@ sync_file(const char *path)
 }
 
 /*
- * The ranking, synced, and the new week go into place: first the week, by
- * a rename of its directory and then of the link week, each whole or not at
- * all; then the ranking, by a rename. A failure leaves the previous ranking,
- * and sums that are the old or the new, each whole.
+ * The new week in place of the old: its directory renamed to week.N+1, then
+ * the link week renamed over, each whole or not at all. A failure leaves the
+ * old week current (and a week.N+1 that the next run removes).
  */
 static int
-commit_week(const struct hourly *h, struct week *w, const char *ranking)
+switch_week(const struct hourly *h, const struct week *w)
 {
 	char *next = pathf("%s/week.%ld", h->state, w->n + 1), *name = pathf("week.%ld", w->n + 1);
 	char *tmplink = pathf("%s/week.link", h->rundir), *link = pathf("%s/week", h->state);
-	char *final = pathf("%s/ranking.tsv", h->state), *old = pathf("%s/week.%ld", h->state, w->n);
-	const char *bad = ranking, *op = "sync";
 	int r = -1;
 
-	if (sync_file(ranking) == 0) {
-		bad = next;
-		op = "replace the running sums with";
-		if (rm_tree(next) == 0 && rename(w->new, next) == 0 && symlink(name, tmplink) == 0 &&
-		    rename(tmplink, link) == 0) {
-			bad = final;
-			op = "rename to";
-			if (rename(ranking, final) == 0 && (op = "sync the directory of", sync_dir(h->state) == 0))
-				r = 0;
-		}
-	}
-	if (r < 0)
-		say("%s: cannot %s: %s", bad, op, strerror(errno));
-	else if (w->n > 0 && rm_tree(old) < 0)
-		say("%s: cannot remove: %s", old, strerror(errno));
+	if (rm_tree(next) == 0 && rename(w->new, next) == 0 && symlink(name, tmplink) == 0 &&
+	    rename(tmplink, link) == 0)
+		r = 0;
+	else
+		say("%s: cannot switch the running sums to %s: %s", link, name, strerror(errno));
 	free(next);
 	free(name);
 	free(tmplink);
 	free(link);
+	return r;
+}
+
+/*
+ * The ranking, synced, and the new week go into place: first the week, then
+ * the ranking, by a rename. A failure leaves the previous ranking, and sums
+ * that are the old or the new, each whole.
+ */
+static int
+commit_week(const struct hourly *h, const struct week *w, const char *ranking)
+{
+	char *final = pathf("%s/ranking.tsv", h->state), *old = pathf("%s/week.%ld", h->state, w->n);
+	int r = -1;
+
+	if (sync_file(ranking) < 0)
+		say("%s: cannot sync: %s", ranking, strerror(errno));
+	else if (switch_week(h, w) < 0)
+		;
+	else if (rename(ranking, final) < 0)
+		say("%s: cannot rename to %s: %s", ranking, final, strerror(errno));
+	else if (sync_dir(h->state) < 0)
+		say("%s: cannot sync: %s", h->state, strerror(errno));
+	else
+		r = 0;
+	if (r == 0 && w->n > 0 && rm_tree(old) < 0)
+		say("%s: cannot remove: %s", old, strerror(errno));
 	free(final);
 	free(old);
 	return r;
@@ -722,6 +544,39 @@ count_rows(const char *path)
 		rows += buf[i] == '\n';
 	free(buf);
 	return rows;
+}
+
+static void
+free_inputs(struct inputs *in)
+{
+	clear_inputs(in);
+	free(in->v);
+}
+
+/* What a week's merges took: the pipelines, their arguments and inputs. */
+static void
+free_week(struct week *w)
+{
+	struct pipeline *p;
+	size_t i;
+
+	for (i = 0; i < w->nps; i++) {
+		p = w->ps[i];
+		if (p->n == 2) {	/* the top merge: its own sums path and count */
+			free(p->stage[0].argv[3]);
+			free(p->stage[1].argv[2]);
+			free(p->stage[1].argv);
+		}
+		free(p->stage[0].argv);
+		free((void *)p->stage[0].keep);
+		free(p->stage);
+		free(p);
+	}
+	free(w->ps);
+	free_inputs(&w->add);
+	free_inputs(&w->sub);
+	free(w->old);
+	free(w->new);
 }
 
 /* The ranking of the window into STATE/ranking.tsv, and the running sums made from the last ones. */
@@ -747,6 +602,7 @@ rank_window(struct hourly *h)
 			}
 		}
 	}
+	free_week(&w);
 	free(how);
 	free(ranking);
 	return r;
