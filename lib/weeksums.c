@@ -506,29 +506,49 @@ switch_week(const struct hourly *h, const struct week *w)
 }
 
 /*
+ * The ranking into place by a rename, made durable by a sync of the
+ * directory; if that sync fails, the previous ranking is put back (from a
+ * link kept to it), so that a failed run always leaves it.
+ */
+static int
+replace_ranking(const struct hourly *h, const char *ranking)
+{
+	char *final = pathf("%s/ranking.tsv", h->state), *keep = pathf("%s/ranking.old", h->rundir);
+	int had = link(final, keep) == 0, r = -1, err;
+
+	if (!had && errno != ENOENT)
+		say("%s: cannot link to %s: %s", final, keep, strerror(errno));
+	else if (rename(ranking, final) < 0)
+		say("%s: cannot rename to %s: %s", ranking, final, strerror(errno));
+	else if (sync_dir(h->state) < 0) {
+		err = errno;
+		if (had ? rename(keep, final) < 0 : unlink(final) < 0)
+			say("%s: cannot put the previous ranking back: %s", final, strerror(errno));
+		say("%s: cannot sync: %s", h->state, strerror(err));
+	} else
+		r = 0;
+	free(final);
+	free(keep);
+	return r;
+}
+
+/*
  * The ranking, synced, and the new week go into place: first the week, then
- * the ranking, by a rename. A failure leaves the previous ranking, and sums
- * that are the old or the new, each whole.
+ * the ranking. A failure leaves the previous ranking, and sums that are the
+ * old or the new, each whole.
  */
 static int
 commit_week(const struct hourly *h, const struct week *w, const char *ranking)
 {
-	char *final = pathf("%s/ranking.tsv", h->state), *old = pathf("%s/week.%ld", h->state, w->n);
+	char *old = pathf("%s/week.%ld", h->state, w->n);
 	int r = -1;
 
 	if (sync_file(ranking) < 0)
 		say("%s: cannot sync: %s", ranking, strerror(errno));
-	else if (switch_week(h, w) < 0)
-		;
-	else if (rename(ranking, final) < 0)
-		say("%s: cannot rename to %s: %s", ranking, final, strerror(errno));
-	else if (sync_dir(h->state) < 0)
-		say("%s: cannot sync: %s", h->state, strerror(errno));
-	else
+	else if (switch_week(h, w) == 0 && replace_ranking(h, ranking) == 0)
 		r = 0;
 	if (r == 0 && w->n > 0 && rm_tree(old) < 0)
 		say("%s: cannot remove: %s", old, strerror(errno));
-	free(final);
 	free(old);
 	return r;
 }

@@ -522,6 +522,7 @@ mapped() {
 	[ "$(id -u)" -eq 0 ] || skip "mounts a tmpfs: needs root"
 	run timeout 600 bash "$BATS_TEST_DIRNAME/faults/hourly-disk.sh" --short
 	echo "$output"
+	echo "# ${lines[-1]}" >&3
 	[ "$status" -eq 0 ]
 	[[ ${lines[-1]} == *"fill levels tried: "*", 0 silently wrong" ]]
 }
@@ -562,4 +563,40 @@ mapped() {
 	[ -z "$(find state -name '.tmp*')" ]
 	hourly --now $NOW || { cat .err; return 1; }
 	full $NOW | cmp - state/ranking.tsv
+}
+
+@test "I/O errors (libfiu: fsync, rename, write, open fail at random in sr-hourly and its stages): each run exact or failed with the previous ranking" {
+	command -v fiu-run > /dev/null || skip "fiu-run (fiu-utils) is not installed"
+	local fault p i status tried=0 ok=0 failed=0 wrong=0
+	logs
+	hourly --now $NOW
+	for fault in posix/io/sync/fsync posix/io/dir/rename posix/io/rw/write posix/io/oc/open posix/io/rw/read posix/mm/mmap; do
+		for p in 0.02 0.1 0.3; do
+			for ((i = 0; i < 3; i++)); do
+				tried=$((tried + 1))
+				printf '%s\tq%dz\t%d\t%d\t1\t1\t1\n' $((NOW - tried * 3000)) "$tried" $((tried % 6 + 1)) \
+				    $((200000 + tried)) >> "logs/$(date -u -d @$((NOW - tried * 3000)) +%Y-%m-%dT%H).tsv"
+				cp state/ranking.tsv prev
+				full $NOW > want
+				status=0
+				fiu-run -x -c "enable_random name=$fault,probability=$p" \
+				    sr-hourly --logs logs --state state -n 20 --now $NOW 2> .err || status=$?
+				if [ "$status" -eq 0 ] && cmp -s want state/ranking.tsv; then
+					ok=$((ok + 1))
+				elif [ "$status" -ne 0 ] && cmp -s prev state/ranking.tsv; then
+					failed=$((failed + 1))
+				else
+					wrong=$((wrong + 1))
+					echo "$fault at $p: status $status, a ranking neither the previous nor the exact one"
+				fi
+				# Without faults, exact again (a killed stage's lock is waited for).
+				flock state/lock true
+				hourly --now $NOW || { echo "$fault at $p: the next run failed"; cat .err; return 1; }
+				cmp want state/ranking.tsv || { echo "$fault at $p: the next run is not exact"; return 1; }
+			done
+		done
+	done
+	echo "# $tried runs with faults: $ok exact, $failed failed, $wrong silently wrong" >&3
+	[ "$wrong" -eq 0 ]
+	[ "$failed" -gt 0 ]
 }
