@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,11 +69,18 @@ static const char abouttext[] =
 
 static struct hourly run;
 
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* A usage error: what is wrong, then the synopsis; status 2. */
 static void
-usage_error(const char *fmt, const char *arg)
+usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "%s: ", progname);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
+	va_end(ap);
 	fputc('\n', stderr);
 	usage_exit(usagetext);
 }
@@ -81,20 +89,15 @@ usage_error(const char *fmt, const char *arg)
 static int64_t
 count(const char *opt, const char *s, int64_t min, int64_t max)
 {
-	char msg[128];
+	int digits = s[0] != '\0' && strspn(s, "0123456789") == strlen(s);
 	int64_t v;
 
-	if (parse_i64(s, strlen(s), &v) != NULL || s[0] == '+' || s[0] == '-') {
-		if (s[0] != '\0' && s[0] != '+' && s[0] != '-' && strspn(s, "0123456789") == strlen(s))
-			v = INT64_MAX;
-		else {
-			snprintf(msg, sizeof msg, "%s: not a count: '%%s'", opt);
-			usage_error(msg, s);
-		}
-	}
-	snprintf(msg, sizeof msg, "%s: count is too %s: %%s", opt, v < min ? "small" : "large");
+	if (!digits)
+		usage_error("%s: not a count: '%s'", opt, s);
+	if (parse_i64(s, strlen(s), &v) != NULL)
+		v = INT64_MAX;	/* all digits, too many */
 	if (v < min || v > max)
-		usage_error(msg, s);
+		usage_error("%s: count is too %s: %s", opt, v < min ? "small" : "large", s);
 	return v;
 }
 
