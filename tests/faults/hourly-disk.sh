@@ -24,6 +24,7 @@ state=$work/state
 mkdir "$state"
 mount -t tmpfs -o size=8m tmpfs "$state" || { echo "hourly-disk: cannot mount a tmpfs (root?)"; exit 1; }
 trap 'umount "$state"; rm -rf "$work"' EXIT
+trap 'exit 1' HUP INT TERM
 cd "$work" || exit 1
 
 # 9 days of sales in files named for their hour; every 20th in the next hour's file.
