@@ -538,6 +538,11 @@ mapped() {
 	touch logs/2026-11-26T10.tsv
 	PATH=$PWD/fake:$PATH hourly --now $NOW || { cat .err; return 1; }
 	[ "$(mapped | tr '\n' ' ')" = "2026-11-26T09 2026-11-26T10 " ]
+	# With cron's PATH, which has none of the tools: those beside sr-hourly.
+	touch logs/2026-11-26T10.tsv
+	env PATH=/usr/bin:/bin "$(command -v sr-hourly)" --logs logs --state state -n 20 --now $NOW 2> .err ||
+	    { cat .err; return 1; }
+	[ "$(mapped | tr '\n' ' ')" = "2026-11-26T09 2026-11-26T10 " ]
 	# Without its siblings beside it, from the PATH: the fake one is run, killed.
 	cp "$(command -v sr-hourly)" fake/
 	touch logs/2026-11-26T10.tsv
