@@ -180,6 +180,30 @@ commit_partial(struct hourly *h, struct job *jb, long long *keys)
 	return r;
 }
 
+/*
+ * What a job allocated: its paths, and sr-map's arguments made for it: the
+ * values of --max-rejects, --since and --until, and the files after "--".
+ */
+static void
+free_job(const struct hourly *h, struct job *jb)
+{
+	char **a = jb->mapargv;
+	size_t i, base = h->csv ? 1 : 0;
+
+	if (a != NULL) {
+		free(a[base + 2]);
+		free(a[base + 4]);
+		free(a[base + 6]);
+		for (i = base + 10; a[i] != NULL; i++)
+			free(a[i]);
+		free(a);
+	}
+	free(jb->tmp);
+	free(jb->rej);
+	jb->mapargv = NULL;
+	jb->tmp = jb->rej = NULL;
+}
+
 /* After the mapping of an hour ended: its partial in place, or its failure said; 0 if mapped. */
 static int
 end_job(struct hourly *h, struct job *jb, const char *why)
@@ -205,6 +229,7 @@ end_job(struct hourly *h, struct job *jb, const char *why)
 		    nsources(h, jb->hour), keys);
 	else
 		say("hour %s: failed, its previous partial is kept", name);
+	free_job(h, jb);
 	return ok ? 0 : -1;
 }
 
@@ -213,7 +238,8 @@ end_job(struct hourly *h, struct job *jb, const char *why)
  * log files is done at once); the number running.
  */
 static int64_t
-start_jobs(struct hourly *h, struct job *jobs, struct pipeline **ps, int64_t *next, int64_t *done, int64_t *failed)
+start_jobs(struct hourly *h, struct job *jobs, struct pipeline **ps, int64_t *next, int64_t *done,
+    int64_t *failed)
 {
 	int64_t k, running = 0;
 
