@@ -13,15 +13,13 @@ LDLIBS = -lcsv -lsqlite3
 # O: where objects and binaries go; another O keeps a sanitizer build apart.
 O = .
 
-TOOLS = sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load sr-serve
+TOOLS = sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load sr-serve sr-hourly
 BIN = $(TOOLS:%=$(O)/bin/%)
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(O)/lib/%.o)
 LIBHDR = $(wildcard lib/*.h)
 LIBA = $(O)/lib/libsr.a
-# Tools that are shell scripts in cmd/, installed as they are.
-SCRIPTS = sr-hourly
-MAN1 = $(TOOLS:%=man/%.1) $(SCRIPTS:%=man/%.1)
+MAN1 = $(TOOLS:%=man/%.1)
 MAN7 = man/sr.7
 UNIT = $(O)/tests/unit/unit
 GEN = tests/bench/sr-gen
@@ -114,7 +112,7 @@ demo: deps-build
 TIDY_CHECKS = -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
 lint:
 	mandoc -Tlint -W warning $(MAN1) $(MAN7)
-	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh .ci/run $(SCRIPTS:%=cmd/%)
+	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh .ci/run
 	cppcheck --error-exitcode=1 --quiet --std=c11 --enable=warning,style,performance,portability \
 	    --suppress=variableScope --inline-suppr $(CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz
 	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c lib/*.c -- $(CPPFLAGS) -I$(PGINC) -std=c11
@@ -122,12 +120,11 @@ lint:
 install: $(BIN)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	cp $(BIN) $(DESTDIR)$(BINDIR)/
-	cp $(SCRIPTS:%=cmd/%) $(DESTDIR)$(BINDIR)/
 	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(SCRIPTS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(DESTDIR)$(MANDIR)/man7/sr.7
 
 clean:
