@@ -28,7 +28,7 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=$(cd "${SR_BIN:-$root/bin}" && pwd)
-export PATH="$bin:$root/cmd:$here:$PATH"
+export PATH="$bin:$here:$PATH"
 rate=${1:-1400000}
 runs=${BENCH_RUNS:-3}
 span=${BENCH_HOURS:-168}
@@ -43,10 +43,6 @@ else
 	trap 'rm -rf "$work"' EXIT
 fi
 cd "$work"
-# A copy of the script, which a run reads as it goes: editing cmd/ meanwhile does not change it.
-mkdir bin
-cp "$root/cmd/sr-hourly" bin/
-export PATH="$work/bin:$PATH"
 
 # wall COMMAND...: run COMMAND, its output to stderr, and print its wall time in seconds.
 wall() {
