@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -200,6 +201,7 @@ struct cache {
 	size_t list, listlen;	/* the /api/v1/categories reply */
 	size_t health, healthlen;	/* the /healthz reply */
 	const char *why;	/* why it could not be read, if SQLite does not say */
+	unsigned epoch;		/* of the database file it was read from: see db_follow */
 	int refs;		/* the event loop's: current, and replies being written */
 };
 
@@ -226,12 +228,13 @@ struct query {
 };
 
 static const char *dbpath = DB_DEFAULT;
-static sqlite3 *db;			/* the loader thread's, after the first load */
+static sqlite3 *db;			/* the loader thread's, open while it reads */
 static struct cache *current;		/* the event loop's */
 static _Atomic(struct cache *) fresh;	/* the loader hands a new cache over here */
 static atomic_int stopping;
 static atomic_ulong reloads, reload_errors;
 static int64_t loaded_generation;	/* the loader's */
+static unsigned db_epoch;		/* how many times the file was found replaced */
 static unsigned long counts[EP_COUNT][NSTATUS + 1], accept_pauses;
 static struct event *resume_accept;
 
@@ -574,22 +577,71 @@ db_generation(char *err, size_t errsize)
 }
 
 /*
+ * Open the database read-only as db, and say which file it is in *st; 0, or
+ * -1 with the reason in err. It is held open only while it is read: a
+ * reader that keeps a WAL database open keeps its -wal file, which a file
+ * made afresh or renamed over it at the same path would then be read with.
+ */
+static int
+db_open(struct stat *st, char *err, size_t errsize)
+{
+	if (stat(dbpath, st) < 0) {
+		snprintf(err, errsize, "%s", errno == ENOENT ? sqlite3_errstr(SQLITE_CANTOPEN) : strerror(errno));
+		return -1;
+	}
+	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db, BUSY_MS) != SQLITE_OK ||
+	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errsize, "%s", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		db = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+db_close(void)
+{
+	sqlite3_close(db);
+	db = NULL;
+}
+
+/*
  * Read a new cache if the database holds a generation other than the one
- * read last, and hand it to the event loop. A failure keeps the old one
- * served; it is counted, and reported when it is not the same as the last.
+ * read last, or is another file (removed and made again, or renamed over),
+ * and hand it to the event loop. A failure keeps the old one served; it is
+ * counted, and reported when it is not the same as the last.
  */
 static void
 refresh(void)
 {
 	static char lasterr[256];
+	static dev_t loaded_dev;
+	static ino_t loaded_ino;
 	char err[256];
-	struct cache *c;
-	int64_t gen;
+	struct cache *c = NULL;
+	struct stat st;
+	int64_t gen = -1;
+	int same = 0;
 
-	if ((gen = db_generation(err, sizeof err)) == 0 || gen == loaded_generation)
-		return;
-	if (gen > 0 && (c = cache_read(err, sizeof err)) != NULL) {
+	if (db_open(&st, err, sizeof err) == 0) {
+		same = loaded_generation > 0 && st.st_dev == loaded_dev && st.st_ino == loaded_ino;
+		if ((gen = db_generation(err, sizeof err)) == 0 || (same && gen == loaded_generation)) {
+			db_close();
+			return;
+		}
+		if (gen > 0)
+			c = cache_read(err, sizeof err);
+		db_close();
+	}
+	if (c != NULL) {
+		if (!same && loaded_generation > 0)
+			db_epoch++;
 		loaded_generation = c->generation;
+		loaded_dev = st.st_dev;
+		loaded_ino = st.st_ino;
+		c->epoch = db_epoch;
 		cache_free(atomic_exchange(&fresh, c));
 		atomic_fetch_add(&reloads, 1);
 		lasterr[0] = '\0';
@@ -872,6 +924,22 @@ category_find(const struct cache *c, const char *id, size_t idlen)
 	return NULL;
 }
 
+/*
+ * A file made afresh starts again at generation 1: the tags of its replies
+ * name which file it is, after the first, so that they differ from those of
+ * the file it replaced.
+ */
+static const char *
+epoch_tag(const struct cache *c)
+{
+	static char tag[24];
+
+	if (c->epoch == 0)
+		return "";
+	snprintf(tag, sizeof tag, ".f%u", c->epoch);
+	return tag;
+}
+
 /* GET /api/v1/popular?category_id=ID[&limit=N]: a prefix of the category's pre-rendered reply. */
 static void
 serve_popular(struct evhttp_request *req)
@@ -891,8 +959,8 @@ serve_popular(struct evhttp_request *req)
 		send_error(req, EP_POPULAR, 404, "unknown category");
 	else {
 		n = q.limit == 0 || (uint64_t)q.limit > cat->n ? cat->n : (size_t)q.limit;
-		snprintf(etag, sizeof etag, "\"%" PRId64 ".%zu.%zu\"", current->generation,
-		    (size_t)(cat - current->cats), n);
+		snprintf(etag, sizeof etag, "\"%" PRId64 ".%zu.%zu%s\"", current->generation,
+		    (size_t)(cat - current->cats), n, epoch_tag(current));
 		r.body = current->text.p + cat->head;
 		r.from = current;
 		r.len = current->ends[cat->first + n - 1] - cat->head;
@@ -911,7 +979,8 @@ serve_whole(struct evhttp_request *req, enum endpoint ep)
 		send_error(req, ep, 503, "no ranking loaded yet");
 		return;
 	}
-	snprintf(etag, sizeof etag, "\"%" PRId64 ".%s\"", current->generation, epnames[ep]);
+	snprintf(etag, sizeof etag, "\"%" PRId64 ".%s%s\"", current->generation, epnames[ep],
+	    epoch_tag(current));
 	r.body = current->text.p + (ep == EP_HEALTHZ ? current->health : current->list);
 	r.len = ep == EP_HEALTHZ ? current->healthlen : current->listlen;
 	r.from = current;
@@ -1144,14 +1213,11 @@ static void
 open_db(void)
 {
 	char err[256];
+	struct stat st;
 
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, sizeof err, "%s", sqlite3_errmsg(db));
-		sqlite3_close(db);
+	if (db_open(&st, err, sizeof err) < 0)
 		fatal(EXIT_DATA, "%s: open: %s", dbpath, err);
-	}
-	sqlite3_busy_timeout(db, BUSY_MS);
+	db_close();
 	refresh();
 	take_fresh();
 }
@@ -1216,7 +1282,6 @@ serve(const char *addr, long maxconn)
 	if (current != NULL)
 		cache_unref(NULL, 0, current);
 	cache_free(atomic_exchange(&fresh, NULL));
-	sqlite3_close(db);
 	return 0;
 }
 
