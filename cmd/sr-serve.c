@@ -201,6 +201,8 @@ struct cache {
 	size_t list, listlen;	/* the /api/v1/categories reply */
 	size_t health, healthlen;	/* the /healthz reply */
 	const char *why;	/* why it could not be read, if SQLite does not say */
+	char whybuf[96];
+	size_t rows;
 	unsigned epoch;		/* of the database file it was read from: see db_follow */
 	int refs;		/* the event loop's: current, and replies being written */
 };
@@ -420,15 +422,52 @@ category_start(struct cache *c, const char *id, size_t idlen)
 	return 0;
 }
 
+/*
+ * Whether the id in column col of st can be served: text, valid UTF-8 and
+ * what ident_check allows. Ids are served as JSON strings and asked for as
+ * percent-encoded UTF-8: only for such ids is each rendered once, unlike any
+ * other, and found again as listed. Another is a failed reload.
+ */
+static int
+id_servable(struct cache *c, sqlite3_stmt *st, int col, const char *name)
+{
+	int type = sqlite3_column_type(st, col);
+	const unsigned char *p = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col), i, run;
+	const char *why = NULL;
+
+	if (type != SQLITE_TEXT)
+		why = "not text";
+	else if (p == NULL)
+		why = "out of memory";
+	else if ((why = ident_check((const char *)p, n)) == NULL)
+		for (i = 0; i < n; i += run)
+			if ((run = utf8_len(p + i, n - i)) == 0) {
+				why = "not valid UTF-8";
+				break;
+			}
+	if (why == NULL)
+		return 1;
+	snprintf(c->whybuf, sizeof c->whybuf, "row %zu (%s): %s", c->rows + 1, name, why);
+	c->why = c->whybuf;
+	return 0;
+}
+
 /* Append a row of sales_rank (category_id, rank, product_id, total_sold) to c. */
 static int
 cache_add_row(struct cache *c, sqlite3_stmt *st)
 {
-	const char *id = (const char *)sqlite3_column_text(st, 0);
-	size_t idlen = (size_t)sqlite3_column_bytes(st, 0);
 	struct category *cat = c->ncats > 0 ? &c->cats[c->ncats - 1] : NULL;
+	const char *id;
+	size_t idlen;
 	int cmp;
 
+	/* Checked first: sqlite3_column_type is only true before a conversion. */
+	if (!id_servable(c, st, 0, "category_id") || !id_servable(c, st, 2, "product_id"))
+		return -1;
+	c->rows++;
+	id = (const char *)sqlite3_column_text(st, 0);
+	idlen = (size_t)sqlite3_column_bytes(st, 0);
 	if (id == NULL || c->text.failed) {
 		c->why = "out of memory";
 		return -1;
