@@ -590,24 +590,32 @@ cache_read(char *err, size_t errsize)
 	return c;
 }
 
-/* The generation loaded last: 0 if there is none yet (no table, or no row), -1 on error. */
+/*
+ * The generation loaded last: 0 if there is none yet (no table, or no row),
+ * -1 on error; and its load time into loaded (loadsize bytes), which tells
+ * apart the loads of two files made afresh, both at generation 1 (a file
+ * made again may even get the inode of the one removed).
+ */
 static int64_t
-db_generation(char *err, size_t errsize)
+db_generation(char *loaded, size_t loadsize, char *err, size_t errsize)
 {
 	sqlite3_stmt *st;
 	int64_t gen = -1;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT generation FROM sales_rank_meta WHERE id = 1",
+	loaded[0] = '\0';
+	if (sqlite3_prepare_v2(db, "SELECT generation, loaded_at FROM sales_rank_meta WHERE id = 1",
 	    -1, &st, NULL) != SQLITE_OK) {
 		if (strncmp(sqlite3_errmsg(db), "no such table", 13) == 0)
 			return 0;
 		snprintf(err, errsize, "%s", sqlite3_errmsg(db));
 		return -1;
 	}
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		gen = sqlite3_column_int64(st, 0);
-	else if (rc == SQLITE_DONE)
+		if (sqlite3_column_text(st, 1) != NULL)
+			snprintf(loaded, loadsize, "%s", (const char *)sqlite3_column_text(st, 1));
+	} else if (rc == SQLITE_DONE)
 		gen = 0;
 	else
 		snprintf(err, errsize, "%s", sqlite3_errmsg(db));
@@ -658,15 +666,18 @@ refresh(void)
 	static char lasterr[256];
 	static dev_t loaded_dev;
 	static ino_t loaded_ino;
-	char err[256];
+	static char loaded_at[64];
+	char err[256], at[64];
 	struct cache *c = NULL;
 	struct stat st;
 	int64_t gen = -1;
 	int same = 0;
 
 	if (db_open(&st, err, sizeof err) == 0) {
-		same = loaded_generation > 0 && st.st_dev == loaded_dev && st.st_ino == loaded_ino;
-		if ((gen = db_generation(err, sizeof err)) == 0 || (same && gen == loaded_generation)) {
+		gen = db_generation(at, sizeof at, err, sizeof err);
+		same = loaded_generation > 0 && st.st_dev == loaded_dev && st.st_ino == loaded_ino &&
+		    strcmp(at, loaded_at) == 0;
+		if (gen == 0 || (same && gen == loaded_generation)) {
 			db_close();
 			return;
 		}
@@ -675,11 +686,12 @@ refresh(void)
 		db_close();
 	}
 	if (c != NULL) {
-		if (!same && loaded_generation > 0)
-			db_epoch++;
+		if (loaded_generation > 0 && c->generation <= loaded_generation)
+			db_epoch++;	/* another file: its generations start again */
 		loaded_generation = c->generation;
 		loaded_dev = st.st_dev;
 		loaded_ino = st.st_ino;
+		snprintf(loaded_at, sizeof loaded_at, "%s", at);
 		c->epoch = db_epoch;
 		cache_free(atomic_exchange(&fresh, c));
 		atomic_fetch_add(&reloads, 1);
