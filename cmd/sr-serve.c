@@ -22,12 +22,13 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "httpconn.h"
+#include "httphead.h"
 #include "ident.h"
 #include "msg.h"
 #include "number.h"
@@ -38,9 +39,7 @@
 #define CONN_MAX 1000000
 #define POLL_MS 250		/* how often the generation is polled */
 #define BUSY_MS 1000		/* how long a reload waits for a lock */
-#define TIMEOUT_S 10		/* to read a request, to write a reply, idle between requests */
-#define HEADERS_MAX 8192	/* request line and headers, bytes */
-#define BODY_MAX 1024		/* a request body (only GET and HEAD are served) */
+#define TIMEOUT_S 10		/* without progress in reading a request or writing a reply; idle */
 #define LIMIT_MAX 1000000
 #define ACCEPT_PAUSE_MS 100	/* no accept() for this long once the connections are all taken */
 
@@ -209,7 +208,7 @@ struct cache {
 
 enum endpoint { EP_POPULAR, EP_CATEGORIES, EP_HEALTHZ, EP_METRICS, EP_PAGE, EP_OTHER, EP_COUNT };
 static const char *const epnames[] = { "popular", "categories", "healthz", "metrics", "page", "other" };
-static const int statuses[] = { 200, 304, 400, 404, 405, 503 };
+static const int statuses[] = { 200, 304, 400, 404, 405, 408, 413, 414, 417, 431, 501, 503, 505 };
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 
 /* The reply to send: a body (and a tail after it) or none; a body in a cache is sent from there. */
@@ -749,19 +748,6 @@ take_fresh(void)
 	}
 }
 
-static const char *
-reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	default: return "Service Unavailable";
-	}
-}
-
 static void
 count(enum endpoint ep, int status)
 {
@@ -772,19 +758,36 @@ count(enum endpoint ep, int status)
 	counts[ep][i]++;
 }
 
+/* A request refused before evhttp parsed it (see httpconn), counted as of no endpoint. */
+static void
+count_refused(int status)
+{
+	count(EP_OTHER, status);
+}
+
 /*
  * evhttp writes a reply when epoll next says the socket is writable: two
  * epoll_ctl calls and one more turn of the loop per request. Running the
  * connection's write event now, in this turn, writes it at once, and the
- * changes to what is polled cancel out. (The event is the bufferevent's own,
- * from libevent's public bufferevent_struct.h.)
+ * changes to what is polled cancel out. The event is a member of struct
+ * bufferevent, which libevent calls deprecated to reach: only with the
+ * 2.1 series, whose layout is known; another writes in the next turn.
  */
+#if EVENT__NUMERIC_VERSION >= 0x02010000 && EVENT__NUMERIC_VERSION < 0x02020000 && !defined(SR_NO_WRITE_NOW)
+#include <event2/bufferevent_struct.h>
 static void
 write_now(struct bufferevent *bev)
 {
 	if (bev != NULL)
 		event_active(&bev->ev_write, EV_WRITE, 1);
 }
+#else
+static void
+write_now(struct bufferevent *bev)
+{
+	(void)bev;
+}
+#endif
 
 /* Send r; a HEAD request gets the same headers, Content-Length too, and no body. */
 static void
@@ -818,7 +821,7 @@ send_reply(struct evhttp_request *req, enum endpoint ep, const struct reply *r)
 		evbuffer_add(out, r->body, r->len);
 		evbuffer_add(out, r->tail, taillen);
 	}
-	evhttp_send_reply(req, r->status, reason(r->status), NULL);
+	evhttp_send_reply(req, r->status, http_reason(r->status), NULL);
 	write_now(bev);
 }
 
@@ -1083,9 +1086,13 @@ serve_metrics(struct evhttp_request *req)
 	    "# HELP sr_serve_reload_errors_total Reloads that failed; the old ranking stayed.\n"
 	    "# TYPE sr_serve_reload_errors_total counter\nsr_serve_reload_errors_total %lu\n"
 	    "# HELP sr_serve_accept_pauses_total Times every connection was taken and accepting paused.\n"
-	    "# TYPE sr_serve_accept_pauses_total counter\nsr_serve_accept_pauses_total %lu\n",
+	    "# TYPE sr_serve_accept_pauses_total counter\nsr_serve_accept_pauses_total %lu\n"
+	    "# HELP sr_serve_connections_dropped_total Connections closed at the limit for a new one.\n"
+	    "# TYPE sr_serve_connections_dropped_total counter\nsr_serve_connections_dropped_total %lu\n"
+	    "# HELP sr_serve_requests_late_total Requests not whole within the deadline, answered 408.\n"
+	    "# TYPE sr_serve_requests_late_total counter\nsr_serve_requests_late_total %lu\n",
 	    current != NULL ? current->generation : 0, atomic_load(&reloads),
-	    atomic_load(&reload_errors), accept_pauses);
+	    atomic_load(&reload_errors), accept_pauses, httpconn_dropped(), httpconn_late());
 	r.len = evbuffer_get_length(b);
 	r.body = (const char *)evbuffer_pullup(b, -1);
 	send_reply(req, EP_METRICS, &r);
@@ -1274,7 +1281,7 @@ open_db(void)
 }
 
 static struct evhttp *
-http_new(struct event_base *base, struct evconnlistener *lev)
+http_new(struct event_base *base, struct evconnlistener *lev, long maxconn)
 {
 	struct evhttp *http = evhttp_new(base);
 
@@ -1284,9 +1291,14 @@ http_new(struct event_base *base, struct evconnlistener *lev)
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_max_headers_size(http, HEADERS_MAX);
-	evhttp_set_max_body_size(http, BODY_MAX);
+	/*
+	 * httpconn checks each head against the limits first; evhttp's own
+	 * check also counts bytes after the head, so it is set looser.
+	 */
+	evhttp_set_max_headers_size(http, 2 * HTTPHEAD_MAX);
+	evhttp_set_max_body_size(http, HTTPHEAD_BODY_MAX);
 	evhttp_set_timeout(http, TIMEOUT_S);
+	httpconn_watch(http, maxconn, count_refused);
 	evconnlistener_set_error_cb(lev, on_accept_error);
 	return http;
 }
@@ -1312,7 +1324,7 @@ serve(const char *addr, long maxconn)
 	event_config_free(cfg);
 	open_db();
 	lev = listen_on(base, addr);
-	http = http_new(base, lev);
+	http = http_new(base, lev, maxconn);
 	resume_accept = evtimer_new(base, on_resume_accept, lev);
 	term = evsignal_new(base, SIGTERM, on_signal, base);
 	intr = evsignal_new(base, SIGINT, on_signal, base);
@@ -1325,6 +1337,7 @@ serve(const char *addr, long maxconn)
 	event_base_dispatch(base);
 	atomic_store(&stopping, 1);
 	pthread_join(thread, NULL);
+	httpconn_free();
 	evhttp_free(http);
 	event_free(term);
 	event_free(intr);

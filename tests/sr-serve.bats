@@ -10,6 +10,7 @@
 
 load helper
 TOOL=sr-serve
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-240}
 
 USAGE='usage: sr-serve [--db path] [--listen address:port] [--max-connections n]\n'
 NOW=2026-11-30T00:00:00Z
@@ -440,6 +441,8 @@ served_within() {
 	sr_serve_reloads_total 1
 	sr_serve_reload_errors_total 0
 	sr_serve_accept_pauses_total 0
+	sr_serve_connections_dropped_total 0
+	sr_serve_requests_late_total 0
 	EOF
 	diff .want .got
 	grep -q '^# TYPE sr_serve_requests_total counter$' .body
@@ -505,46 +508,62 @@ hammer() {
 	done < <(sed 's/]}$/]}\n/' bodies | grep .)
 }
 
-@test "sr-serve: malformed requests get 4xx or a close, and the server goes on" {
+@test "sr-serve: every error is JSON, also for requests libevent would refuse itself: a table and a sweep of mutated requests" {
 	load_db "$RANK_A"
 	serve r.db
+	timeout 300 python3 "$BATS_TEST_DIRNAME/serve/raw.py" "$PORT" > raw.out || { cat raw.out; return 1; }
+	echo "# $(tail -n 1 raw.out)" >&3
+	answers 200 '/api/v1/popular?category_id=1&limit=1' "$(curl -s "$URL/api/v1/popular?category_id=1&limit=1")"
+	kill -0 "$SERVE_PID"
+}
+
+@test "sr-serve: two Content-Length headers, or Content-Length with Transfer-Encoding, are refused with 400 and the connection closed" {
+	local cl te req
+	load_db "$RANK_A"
+	serve r.db
+	# Every pair of lengths (equal or not, any case of the name), and each with Transfer-Encoding before or after.
+	for cl in '0 0' '0 5' '5 0' '5 5' '3 30' '1024 1024'; do
+		for name in Content-Length content-length CONTENT-LENGTH; do
+			set -- $cl
+			printf 'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: %s\r\n%s: %s\r\n\r\nhello' "$1" "$name" "$2" > req
+			check_refused req 400 '{"error":"more than one Content-Length"}'
+		done
+	done
+	for te in chunked identity 'gzip, chunked'; do
+		printf 'GET /healthz HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: %s\r\n\r\nhello' "$te" > req
+		check_refused req 400 '{"error":"both Content-Length and Transfer-Encoding"}'
+		printf 'GET /healthz HTTP/1.1\r\nTransfer-Encoding: %s\r\nContent-Length: 5\r\n\r\nhello' "$te" > req
+		check_refused req 400 '{"error":"both Content-Length and Transfer-Encoding"}'
+	done
+	# One Content-Length is a body read and passed over: the request after it on the connection is answered.
+	printf 'GET /healthz HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /api/v1/categories HTTP/1.1\r\nConnection: close\r\n\r\n' > req
 	python3 - "$PORT" <<-'EOF'
 	import socket, sys
-	port = int(sys.argv[1])
-	cases = [
-	    b"\x00\x01\x02 junk\r\n\r\n",
-	    b"GET\r\n\r\n",
-	    b"GET / HTTP/9.9\r\n\r\n",
-	    b"FOO / HTTP/1.1\r\nHost: x\r\n\r\n",
-	    b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-	    b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 100000 + b"\r\n\r\n",
-	    b"GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n",
-	    b"GET /api/v1/popular?category_id=%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n",
-	    b"GET http://example.com/healthz HTTP/1.1\r\nHost: x\r\n\r\n",
-	    b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"p" * 100000,
-	    b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-	    b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-	]
-	for i, req in enumerate(cases):
-	    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-	    try:
-	        s.sendall(req)
-	    except OSError:
-	        pass
-	    try:
-	        data = s.recv(4096)
-	    except OSError:
-	        data = b""
-	    s.close()
-	    status = data.split(b" ", 2)[1] if data.startswith(b"HTTP/1.") else b"closed"
-	    print(i, status.decode())
-	    assert status == b"closed" or status[:1] in (b"2", b"4", b"5"), (i, data[:200])
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+	s.sendall(open("req", "rb").read())
+	data = b""
+	while chunk := s.recv(65536):
+	    data += chunk
+	assert data.count(b"HTTP/1.1 200 OK\r\n") == 2 and b'"categories":[' in data, data
 	EOF
-	answers 200 '/api/v1/popular?category_id=1&limit=1' "$(curl -s "$URL/api/v1/popular?category_id=1&limit=1")"
-	get '/api/v1/popular?category_id=%ff%fe'
-	[ "$STATUS" = 404 ]
-	jq -e . .body > /dev/null
-	kill -0 "$SERVE_PID"
+}
+
+# check_refused FILE STATUS BODY: the request in FILE, sent raw, gets STATUS with exactly BODY as JSON, and the connection closes.
+check_refused() {
+	python3 - "$PORT" "$@" <<-'EOF'
+	import socket, sys
+	port, req, status, body = int(sys.argv[1]), open(sys.argv[2], "rb").read(), sys.argv[3], sys.argv[4]
+	s = socket.create_connection(("127.0.0.1", port), timeout=5)
+	s.sendall(req)
+	data = b""
+	while chunk := s.recv(65536):
+	    data += chunk
+	want = body.encode() + b"\n"
+	head, got = data.split(b"\r\n\r\n", 1)
+	assert head.startswith(b"HTTP/1.1 " + status.encode() + b" "), (req, data)
+	assert b"\r\nContent-Type: application/json\r\n" in head and b"\r\nConnection: close\r\n" in head, (req, data)
+	assert got == want, (req, data)
+	EOF
 }
 
 # rss PID: resident memory in KiB.
@@ -608,27 +627,127 @@ rss() {
 	[ "$STATUS" = 200 ]
 }
 
-@test "sr-serve: --max-connections: beyond it, connections wait, and are served once others close" {
+@test "sr-serve: --max-connections: at the limit, the connection that waited longest is dropped and a new request is served at once" {
 	load_db "$RANK_A"
 	serve r.db --max-connections 20
 	python3 - "$PORT" "$URL" <<-'EOF'
-	import socket, sys, threading, time, urllib.request
+	import socket, sys, time, urllib.request
 	port, url = int(sys.argv[1]), sys.argv[2]
 	held = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
 	time.sleep(0.5)
-	got = []
-	t = threading.Thread(target=lambda: got.append(urllib.request.urlopen(url + "/healthz", timeout=10).status))
-	t.start()
-	time.sleep(0.5)
-	assert not got, "served beyond the limit"
+	# Each new request is served at once, 30 times over, while the 300 hold their connections (or try to).
+	for i in range(30):
+	    t = time.time()
+	    with urllib.request.urlopen(url + "/healthz", timeout=1) as r:
+	        assert r.status == 200
+	    assert time.time() - t < 1, time.time() - t
+	# The oldest went first: of the 300, the last 20 accepted are still open, and were served too.
+	for s in held:
+	    s.setblocking(False)
+	def is_open(s):
+	    try:
+	        return s.recv(1) == b"" and False
+	    except BlockingIOError:
+	        return True
+	    except OSError:
+	        return False
+	alive = [i for i, s in enumerate(held) if is_open(s)]
+	assert len(alive) <= 20 and all(i >= 280 for i in alive), alive
 	for s in held:
 	    s.close()
-	t.join()
-	assert got == [200], got
 	EOF
 	get /metrics
-	grep -qx 'sr_serve_accept_pauses_total [1-9][0-9]*' .body
-	[ ! -s serve.*.err ] || [ "$(grep -vc 'listening on' serve.*.err)" -eq 0 ]
+	grep -qx 'sr_serve_connections_dropped_total [1-9][0-9]*' .body
+	[ "$(grep -vc 'listening on' serve.*.err)" -eq 0 ]
+}
+
+@test "sr-serve: a request must be whole within 10 s of its first byte, however slowly it trickles: 408 as JSON, and /healthz answered throughout" {
+	local out probe
+	load_db "$RANK_A"
+	serve r.db --max-connections 4096
+	# One client at each pace: all are cut at 10 s from their first byte, never later; one whose head ends at 8 s is served.
+	python3 - "$PORT" <<-'EOF'
+	import socket, sys, threading, time
+	port = int(sys.argv[1])
+	req = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"s" * 200
+	results = {}
+	def client(pace, data, name):
+	    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+	    t = time.monotonic()
+	    got = b""
+	    s.settimeout(pace)
+	    for i in range(len(data)):
+	        try:
+	            s.send(data[i:i + 1])
+	        except OSError:
+	            break
+	        try:
+	            chunk = s.recv(65536)
+	            if not chunk:
+	                break
+	            got += chunk
+	            break
+	        except socket.timeout:
+	            pass
+	    s.settimeout(20)
+	    while True:
+	        try:
+	            chunk = s.recv(65536)
+	        except OSError:
+	            break
+	        if not chunk:
+	            break
+	        got += chunk
+	    results[name] = (time.monotonic() - t, got)
+	paces = [0.05, 0.3, 1, 2.5, 4, 9.5]
+	threads = [threading.Thread(target=client, args=(p, req, "head every %g s" % p)) for p in paces]
+	body = b"POST /healthz HTTP/1.1\r\nContent-Length: 500\r\n\r\n"
+	threads.append(threading.Thread(target=lambda: client(0.5, body + b"b" * 500, "body every 0.5 s")))
+	ok = b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n"
+	threads.append(threading.Thread(target=lambda: client(8 / len(ok), ok, "whole head in 8 s")))
+	for t in threads:
+	    t.start()
+	for t in threads:
+	    t.join()
+	bad = 0
+	for name, (took, got) in sorted(results.items()):
+	    want = b"HTTP/1.1 200 " if name == "whole head in 8 s" else b"HTTP/1.1 408 "
+	    good = got.startswith(want) and (name == "whole head in 8 s" or
+	        (b"application/json" in got and got.endswith(b'{"error":"request not complete within 10 seconds"}\n') and 9.5 <= took <= 11.5))
+	    bad += not good
+	    print("# %-20s %5.2f s %s%s" % (name, took, got.split(b"\r\n")[0].decode(), "" if good else "  WRONG"))
+	sys.exit(1 if bad else 0)
+	EOF
+	# 2,100 clients sending a byte every 4 s (the issue's case) and others every 0.5 s: /healthz within 1 s throughout.
+	timeout 60 python3 "$BATS_TEST_DIRNAME/serve/probe.py" "$URL/healthz" 14 > probe.out 2> probe.err &
+	probe=$!
+	out=$(timeout 60 python3 "$BATS_TEST_DIRNAME/serve/slow.py" "$PORT" 2100 14 4)
+	wait "$probe"
+	echo "# slow clients: $out" >&3
+	echo "# /healthz: $(cat probe.out)" >&3
+	[ "$(jq .misses probe.out)" -eq 0 ] || { cat probe.err; return 1; }
+	[ "$(jq .requests probe.out)" -ge 50 ]
+	jq -e '.ended_408 >= 500 and .other == 0 and .longest_s <= 11 and .open_longest_s <= 11' <<< "$out" > /dev/null
+	get /metrics
+	grep -qx 'sr_serve_requests_late_total [1-9][0-9]*' .body
+}
+
+@test "sr-serve: 3,000 slow clients against 2,048 connections: the idlest are dropped, /healthz is answered within 1 s every 0.2 s" {
+	local out
+	load_db "$RANK_A"
+	serve r.db
+	timeout 60 python3 "$BATS_TEST_DIRNAME/serve/probe.py" "$URL/healthz" 15 > probe.out 2> probe.err &
+	local probe=$!
+	out=$(timeout 60 python3 "$BATS_TEST_DIRNAME/serve/slow.py" "$PORT" 3000 15 4)
+	wait "$probe"
+	echo "# slow clients: $out" >&3
+	echo "# /healthz: $(cat probe.out)" >&3
+	[ "$(jq .misses probe.out)" -eq 0 ] || { cat probe.err; return 1; }
+	[ "$(jq .requests probe.out)" -ge 50 ]
+	jq -e '.dropped > 1000 and .other == 0 and .connections >= 3000' <<< "$out" > /dev/null
+	get /metrics
+	grep -qx 'sr_serve_connections_dropped_total [1-9][0-9]*' .body
+	kill -0 "$SERVE_PID"
 }
 
 @test "sr-serve: the page in headless Chromium: pick a category, see its rows; a screenshot is kept" {
