@@ -1356,7 +1356,7 @@ main(int argc, char *argv[])
 	long maxconn = CONN_DEFAULT;
 	int c;
 
-	prog_init(argv);
+	prog_init(argv);	/* first: closed descriptors 0-2 get /dev/null before anything is opened */
 	signal(SIGPIPE, SIG_IGN);	/* a client that goes away is not the server's end */
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {

@@ -139,6 +139,56 @@ need() {
 	done
 }
 
+@test "sr-serve: with descriptors 0-2 closed (2>&- and the others), it serves, and no message lands in a socket" {
+	local port fd i t
+	load_db "$RANK_A"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	for fds in '2>&-' '0<&- 1>&- 2>&-'; do
+		eval "sr-serve --db r.db --listen 127.0.0.1:$port $fds 3>&- &"
+		SERVE_PID=$!
+		SERVE_PIDS="${SERVE_PIDS-} $SERVE_PID"
+		URL=http://127.0.0.1:$port
+		for ((i = 0; i < 100; i++)); do
+			curl -s -o /dev/null "$URL/healthz" && break
+			sleep 0.05
+		done
+		# prog_init put /dev/null where a standard descriptor was closed, before libevent or SQLite opened anything.
+		for fd in 0 1 2; do
+			t=$(readlink "/proc/$SERVE_PID/fd/$fd")
+			[ "$t" = /dev/null ] || [[ $fds != *"$fd"[\<\>]* ]] || { echo "$fds: fd $fd is $t"; return 1; }
+		done
+		# Connections held open meanwhile (the lowest free descriptors), then messages: a failed reload, the file gone.
+		python3 - "$port" <<-'EOF' &
+		import socket, sys, time
+		port = int(sys.argv[1])
+		held = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+		time.sleep(2)
+		for s in held:
+		    s.sendall(b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
+		    data = b""
+		    while chunk := s.recv(65536):
+		        data += chunk
+		    assert data.startswith(b"HTTP/1.1 200 OK\r\n") and b"sr-serve" not in data, data
+		    assert data.count(b"HTTP/1.1") == 1, data
+		EOF
+		local held=$!
+		sleep 0.3
+		sqlite3 r.db "BEGIN; INSERT INTO sales_rank (category_id, product_id, total_sold, rank) VALUES (CAST(x'63fe' AS TEXT), 'p', 1, 1); UPDATE sales_rank_meta SET generation = generation + 1; COMMIT;"
+		sleep 0.6
+		mv r.db away.db
+		sleep 0.6
+		mv away.db r.db
+		wait "$held" || { echo "$fds: a held connection got something else"; return 1; }
+		get /metrics
+		grep -qx 'sr_serve_reload_errors_total [1-9][0-9]*' .body
+		get /healthz
+		[ "$STATUS" = 200 ]
+		kill "$SERVE_PID"
+		wait "$SERVE_PID"
+		sqlite3 r.db "DELETE FROM sales_rank WHERE category_id = CAST(x'63fe' AS TEXT); UPDATE sales_rank_meta SET generation = generation + 1;"
+	done
+}
+
 @test "sr-serve: /api/v1/popular, /api/v1/categories and /healthz, byte for byte" {
 	local meta cats c
 	load_db "$RANK_A"
