@@ -669,8 +669,8 @@ refresh(void)
 	char err[256], at[64];
 	struct cache *c = NULL;
 	struct stat st;
-	int64_t gen = -1;
-	int same = 0;
+	int64_t gen;
+	int same;
 
 	if (db_open(&st, err, sizeof err) == 0) {
 		gen = db_generation(at, sizeof at, err, sizeof err);
@@ -1295,7 +1295,7 @@ http_new(struct event_base *base, struct evconnlistener *lev, long maxconn)
 	 * httpconn checks each head against the limits first; evhttp's own
 	 * check also counts bytes after the head, so it is set looser.
 	 */
-	evhttp_set_max_headers_size(http, 2 * HTTPHEAD_MAX);
+	evhttp_set_max_headers_size(http, 2 * (ev_ssize_t)HTTPHEAD_MAX);
 	evhttp_set_max_body_size(http, HTTPHEAD_BODY_MAX);
 	evhttp_set_timeout(http, TIMEOUT_S);
 	httpconn_watch(http, maxconn, count_refused);
