@@ -1217,9 +1217,9 @@ parse_listen(const char *s, struct sockaddr_storage *ss, int *salen)
 }
 
 /*
- * The connection limit is the open-file limit: what is open now, the
- * connections, and a few for SQLite. accept() then fails with EMFILE at the
- * limit, and on_accept_error pauses accepting.
+ * The open-file limit allows what is open now, max connections (httpconn
+ * keeps to that many) and a few for SQLite. Should accept() still fail with
+ * EMFILE, on_accept_error pauses accepting.
  */
 static void
 limit_connections(long max)

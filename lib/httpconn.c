@@ -279,12 +279,13 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (attach(c) < 0)
-		return;
 	if (c->attaching) {
 		c->attaching = 0;
+		attach(c);
 		return;
 	}
+	if (attach(c) < 0)
+		return;
 	if (c->mode == REFUSED)
 		evhttp_connection_free(c->evcon);	/* frees c */
 	else if (c->mode == HEAD || c->mode == BODY) {
