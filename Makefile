@@ -30,17 +30,20 @@ SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 
 all: $(BIN) $(UNIT) $(GEN)
 
-# One rule builds every tool the same way.
+# One rule builds every tool the same way: its cmd/ file, any modules of its own, lib.
 $(O)/bin/%: cmd/%.c $(LIBA) $(LIBHDR)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIBA) $(LDLIBS)
 
 # sr-load also writes to PostgreSQL, through libpq.
 PGINC = $(shell pg_config --includedir)
 $(O)/bin/sr-load: private CPPFLAGS += -I$(PGINC)
 $(O)/bin/sr-load: private LDLIBS += -lpq
 
-# sr-serve, the read API, is an HTTP server on libevent, with a thread that reloads.
+# sr-serve, the read API, is an HTTP server on libevent, with a thread that reloads;
+# cmd/sr-serve/ holds its modules of its own.
+$(O)/bin/sr-serve: $(wildcard cmd/sr-serve/*.c cmd/sr-serve/*.h)
+$(O)/bin/sr-serve: private CPPFLAGS += -Icmd/sr-serve
 $(O)/bin/sr-serve: private LDLIBS += -levent -pthread
 
 $(O)/lib/%.o: lib/%.c $(LIBHDR)
@@ -117,7 +120,7 @@ lint:
 	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh .ci/run $(SCRIPTS:%=cmd/%)
 	cppcheck --error-exitcode=1 --quiet --std=c11 --enable=warning,style,performance,portability \
 	    --suppress=variableScope --inline-suppr $(CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz
-	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c lib/*.c -- $(CPPFLAGS) -I$(PGINC) -std=c11
+	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(CPPFLAGS) -Icmd/sr-serve -I$(PGINC) -std=c11
 
 install: $(BIN)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
