@@ -21,6 +21,8 @@ import time
 
 port, nclients, seconds, interval = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if hard != resource.RLIM_INFINITY and hard < nclients + 64:
+    sys.exit("slow.py: the open-file limit (%d) is below %d clients" % (hard, nclients))
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 HEAD = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"s" * 7000
 
