@@ -28,17 +28,12 @@ SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 
 all: $(BIN) $(UNIT) $(GEN)
 
-# One rule builds every tool the same way.
-$(O)/bin/%: cmd/%.c $(LIBA) $(LIBHDR)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
-
-# A tool of several files has a folder of its own, cmd/TOOL/, with its main in main.c;
-# what only it uses stays there, what tools share is in lib/.
+# One rule builds every tool the same way: cmd/TOOL.c, its modules of its own
+# in cmd/TOOL/ if it has any (sr-hourly, sr-serve), and lib.
 .SECONDEXPANSION:
-$(O)/bin/sr-hourly: $$(wildcard cmd/$$(@F)/*.c cmd/$$(@F)/*.h) $(LIBA) $(LIBHDR)
+$(O)/bin/%: cmd/%.c $$(wildcard cmd/%/*.c cmd/%/*.h) $(LIBA) $(LIBHDR)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Icmd/$(@F) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIBA) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Icmd/$* $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIBA) $(LDLIBS)
 
 # sr-load also writes to PostgreSQL, through libpq.
 PGINC = $(shell pg_config --includedir)
@@ -122,7 +117,7 @@ lint:
 	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh .ci/run
 	cppcheck --error-exitcode=1 --quiet --std=c11 --enable=warning,style,performance,portability \
 	    --suppress=variableScope --inline-suppr $(CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz
-	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(CPPFLAGS) -Icmd/sr-hourly -I$(PGINC) -std=c11
+	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(CPPFLAGS) -Icmd/sr-hourly -Icmd/sr-serve -I$(PGINC) -std=c11
 
 install: $(BIN)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7

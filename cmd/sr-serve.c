@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -21,12 +22,13 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "httpconn.h"
+#include "httphead.h"
 #include "ident.h"
 #include "msg.h"
 #include "number.h"
@@ -37,9 +39,7 @@
 #define CONN_MAX 1000000
 #define POLL_MS 250		/* how often the generation is polled */
 #define BUSY_MS 1000		/* how long a reload waits for a lock */
-#define TIMEOUT_S 10		/* to read a request, to write a reply, idle between requests */
-#define HEADERS_MAX 8192	/* request line and headers, bytes */
-#define BODY_MAX 1024		/* a request body (only GET and HEAD are served) */
+#define TIMEOUT_S 10		/* without progress in reading a request or writing a reply; idle */
 #define LIMIT_MAX 1000000
 #define ACCEPT_PAUSE_MS 100	/* no accept() for this long once the connections are all taken */
 
@@ -200,12 +200,15 @@ struct cache {
 	size_t list, listlen;	/* the /api/v1/categories reply */
 	size_t health, healthlen;	/* the /healthz reply */
 	const char *why;	/* why it could not be read, if SQLite does not say */
+	char whybuf[96];
+	size_t rows;
+	unsigned epoch;		/* of the database file it was read from: see db_follow */
 	int refs;		/* the event loop's: current, and replies being written */
 };
 
 enum endpoint { EP_POPULAR, EP_CATEGORIES, EP_HEALTHZ, EP_METRICS, EP_PAGE, EP_OTHER, EP_COUNT };
 static const char *const epnames[] = { "popular", "categories", "healthz", "metrics", "page", "other" };
-static const int statuses[] = { 200, 304, 400, 404, 405, 503 };
+static const int statuses[] = { 200, 304, 400, 404, 405, 408, 413, 414, 417, 431, 501, 503, 505 };
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 
 /* The reply to send: a body (and a tail after it) or none; a body in a cache is sent from there. */
@@ -226,12 +229,13 @@ struct query {
 };
 
 static const char *dbpath = DB_DEFAULT;
-static sqlite3 *db;			/* the loader thread's, after the first load */
+static sqlite3 *db;			/* the loader thread's, open while it reads */
 static struct cache *current;		/* the event loop's */
 static _Atomic(struct cache *) fresh;	/* the loader hands a new cache over here */
 static atomic_int stopping;
 static atomic_ulong reloads, reload_errors;
 static int64_t loaded_generation;	/* the loader's */
+static unsigned db_epoch;		/* how many times the file was found replaced */
 static unsigned long counts[EP_COUNT][NSTATUS + 1], accept_pauses;
 static struct event *resume_accept;
 
@@ -417,15 +421,52 @@ category_start(struct cache *c, const char *id, size_t idlen)
 	return 0;
 }
 
+/*
+ * Whether the id in column col of st can be served: text, valid UTF-8 and
+ * what ident_check allows. Ids are served as JSON strings and asked for as
+ * percent-encoded UTF-8: only for such ids is each rendered once, unlike any
+ * other, and found again as listed. Another is a failed reload.
+ */
+static int
+id_servable(struct cache *c, sqlite3_stmt *st, int col, const char *name)
+{
+	int type = sqlite3_column_type(st, col);
+	const unsigned char *p = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col), i, run;
+	const char *why = NULL;
+
+	if (type != SQLITE_TEXT)
+		why = "not text";
+	else if (p == NULL)
+		why = "out of memory";
+	else if ((why = ident_check((const char *)p, n)) == NULL)
+		for (i = 0; i < n; i += run)
+			if ((run = utf8_len(p + i, n - i)) == 0) {
+				why = "not valid UTF-8";
+				break;
+			}
+	if (why == NULL)
+		return 1;
+	snprintf(c->whybuf, sizeof c->whybuf, "row %zu (%s): %s", c->rows + 1, name, why);
+	c->why = c->whybuf;
+	return 0;
+}
+
 /* Append a row of sales_rank (category_id, rank, product_id, total_sold) to c. */
 static int
 cache_add_row(struct cache *c, sqlite3_stmt *st)
 {
-	const char *id = (const char *)sqlite3_column_text(st, 0);
-	size_t idlen = (size_t)sqlite3_column_bytes(st, 0);
 	struct category *cat = c->ncats > 0 ? &c->cats[c->ncats - 1] : NULL;
+	const char *id;
+	size_t idlen;
 	int cmp;
 
+	/* Checked first: sqlite3_column_type is only true before a conversion. */
+	if (!id_servable(c, st, 0, "category_id") || !id_servable(c, st, 2, "product_id"))
+		return -1;
+	c->rows++;
+	id = (const char *)sqlite3_column_text(st, 0);
+	idlen = (size_t)sqlite3_column_bytes(st, 0);
 	if (id == NULL || c->text.failed) {
 		c->why = "out of memory";
 		return -1;
@@ -548,24 +589,32 @@ cache_read(char *err, size_t errsize)
 	return c;
 }
 
-/* The generation loaded last: 0 if there is none yet (no table, or no row), -1 on error. */
+/*
+ * The generation loaded last: 0 if there is none yet (no table, or no row),
+ * -1 on error; and its load time into loaded (loadsize bytes), which tells
+ * apart the loads of two files made afresh, both at generation 1 (a file
+ * made again may even get the inode of the one removed).
+ */
 static int64_t
-db_generation(char *err, size_t errsize)
+db_generation(char *loaded, size_t loadsize, char *err, size_t errsize)
 {
 	sqlite3_stmt *st;
 	int64_t gen = -1;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT generation FROM sales_rank_meta WHERE id = 1",
+	loaded[0] = '\0';
+	if (sqlite3_prepare_v2(db, "SELECT generation, loaded_at FROM sales_rank_meta WHERE id = 1",
 	    -1, &st, NULL) != SQLITE_OK) {
 		if (strncmp(sqlite3_errmsg(db), "no such table", 13) == 0)
 			return 0;
 		snprintf(err, errsize, "%s", sqlite3_errmsg(db));
 		return -1;
 	}
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		gen = sqlite3_column_int64(st, 0);
-	else if (rc == SQLITE_DONE)
+		if (sqlite3_column_text(st, 1) != NULL)
+			snprintf(loaded, loadsize, "%s", (const char *)sqlite3_column_text(st, 1));
+	} else if (rc == SQLITE_DONE)
 		gen = 0;
 	else
 		snprintf(err, errsize, "%s", sqlite3_errmsg(db));
@@ -574,22 +623,75 @@ db_generation(char *err, size_t errsize)
 }
 
 /*
+ * Open the database read-only as db, and say which file it is in *st; 0, or
+ * -1 with the reason in err. It is held open only while it is read: a
+ * reader that keeps a WAL database open keeps its -wal file, which a file
+ * made afresh or renamed over it at the same path would then be read with.
+ */
+static int
+db_open(struct stat *st, char *err, size_t errsize)
+{
+	if (stat(dbpath, st) < 0) {
+		snprintf(err, errsize, "%s", errno == ENOENT ? sqlite3_errstr(SQLITE_CANTOPEN) : strerror(errno));
+		return -1;
+	}
+	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db, BUSY_MS) != SQLITE_OK ||
+	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errsize, "%s", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		db = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+db_close(void)
+{
+	sqlite3_close(db);
+	db = NULL;
+}
+
+/*
  * Read a new cache if the database holds a generation other than the one
- * read last, and hand it to the event loop. A failure keeps the old one
- * served; it is counted, and reported when it is not the same as the last.
+ * read last, or is another file (removed and made again, or renamed over),
+ * and hand it to the event loop. A failure keeps the old one served; it is
+ * counted, and reported when it is not the same as the last.
  */
 static void
 refresh(void)
 {
 	static char lasterr[256];
-	char err[256];
-	struct cache *c;
+	static dev_t loaded_dev;
+	static ino_t loaded_ino;
+	static char loaded_at[64];
+	char err[256], at[64];
+	struct cache *c = NULL;
+	struct stat st;
 	int64_t gen;
+	int same;
 
-	if ((gen = db_generation(err, sizeof err)) == 0 || gen == loaded_generation)
-		return;
-	if (gen > 0 && (c = cache_read(err, sizeof err)) != NULL) {
+	if (db_open(&st, err, sizeof err) == 0) {
+		gen = db_generation(at, sizeof at, err, sizeof err);
+		same = loaded_generation > 0 && st.st_dev == loaded_dev && st.st_ino == loaded_ino &&
+		    strcmp(at, loaded_at) == 0;
+		if (gen == 0 || (same && gen == loaded_generation)) {
+			db_close();
+			return;
+		}
+		if (gen > 0)
+			c = cache_read(err, sizeof err);
+		db_close();
+	}
+	if (c != NULL) {
+		if (loaded_generation > 0 && c->generation <= loaded_generation)
+			db_epoch++;	/* another file: its generations start again */
 		loaded_generation = c->generation;
+		loaded_dev = st.st_dev;
+		loaded_ino = st.st_ino;
+		snprintf(loaded_at, sizeof loaded_at, "%s", at);
+		c->epoch = db_epoch;
 		cache_free(atomic_exchange(&fresh, c));
 		atomic_fetch_add(&reloads, 1);
 		lasterr[0] = '\0';
@@ -646,19 +748,6 @@ take_fresh(void)
 	}
 }
 
-static const char *
-reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	default: return "Service Unavailable";
-	}
-}
-
 static void
 count(enum endpoint ep, int status)
 {
@@ -669,19 +758,39 @@ count(enum endpoint ep, int status)
 	counts[ep][i]++;
 }
 
+/* A request refused before evhttp parsed it (see httpconn), counted as of no endpoint. */
+static void
+count_refused(int status)
+{
+	count(EP_OTHER, status);
+}
+
 /*
  * evhttp writes a reply when epoll next says the socket is writable: two
  * epoll_ctl calls and one more turn of the loop per request. Running the
  * connection's write event now, in this turn, writes it at once, and the
- * changes to what is polled cancel out. (The event is the bufferevent's own,
- * from libevent's public bufferevent_struct.h.)
+ * changes to what is polled cancel out. The event is a member of struct
+ * bufferevent, which libevent calls deprecated to reach: only with the
+ * 2.1 series, whose layout is known; another (or -DSR_NO_WRITE_NOW) writes
+ * in the next turn. It halved the epoll_ctl calls per request; in req/s
+ * (wrk -t1 -c32, 8 interleaved runs, shared machine) the medians were
+ * 75.6k with it and 73.7k without, a difference within the noise.
  */
+#if EVENT__NUMERIC_VERSION >= 0x02010000 && EVENT__NUMERIC_VERSION < 0x02020000 && !defined(SR_NO_WRITE_NOW)
+#include <event2/bufferevent_struct.h>
 static void
 write_now(struct bufferevent *bev)
 {
 	if (bev != NULL)
 		event_active(&bev->ev_write, EV_WRITE, 1);
 }
+#else
+static void
+write_now(struct bufferevent *bev)
+{
+	(void)bev;
+}
+#endif
 
 /* Send r; a HEAD request gets the same headers, Content-Length too, and no body. */
 static void
@@ -715,7 +824,7 @@ send_reply(struct evhttp_request *req, enum endpoint ep, const struct reply *r)
 		evbuffer_add(out, r->body, r->len);
 		evbuffer_add(out, r->tail, taillen);
 	}
-	evhttp_send_reply(req, r->status, reason(r->status), NULL);
+	evhttp_send_reply(req, r->status, http_reason(r->status), NULL);
 	write_now(bev);
 }
 
@@ -872,6 +981,22 @@ category_find(const struct cache *c, const char *id, size_t idlen)
 	return NULL;
 }
 
+/*
+ * A file made afresh starts again at generation 1: the tags of its replies
+ * name which file it is, after the first, so that they differ from those of
+ * the file it replaced.
+ */
+static const char *
+epoch_tag(const struct cache *c)
+{
+	static char tag[24];
+
+	if (c->epoch == 0)
+		return "";
+	snprintf(tag, sizeof tag, ".f%u", c->epoch);
+	return tag;
+}
+
 /* GET /api/v1/popular?category_id=ID[&limit=N]: a prefix of the category's pre-rendered reply. */
 static void
 serve_popular(struct evhttp_request *req)
@@ -891,8 +1016,8 @@ serve_popular(struct evhttp_request *req)
 		send_error(req, EP_POPULAR, 404, "unknown category");
 	else {
 		n = q.limit == 0 || (uint64_t)q.limit > cat->n ? cat->n : (size_t)q.limit;
-		snprintf(etag, sizeof etag, "\"%" PRId64 ".%zu.%zu\"", current->generation,
-		    (size_t)(cat - current->cats), n);
+		snprintf(etag, sizeof etag, "\"%" PRId64 ".%zu.%zu%s\"", current->generation,
+		    (size_t)(cat - current->cats), n, epoch_tag(current));
 		r.body = current->text.p + cat->head;
 		r.from = current;
 		r.len = current->ends[cat->first + n - 1] - cat->head;
@@ -911,7 +1036,8 @@ serve_whole(struct evhttp_request *req, enum endpoint ep)
 		send_error(req, ep, 503, "no ranking loaded yet");
 		return;
 	}
-	snprintf(etag, sizeof etag, "\"%" PRId64 ".%s\"", current->generation, epnames[ep]);
+	snprintf(etag, sizeof etag, "\"%" PRId64 ".%s%s\"", current->generation, epnames[ep],
+	    epoch_tag(current));
 	r.body = current->text.p + (ep == EP_HEALTHZ ? current->health : current->list);
 	r.len = ep == EP_HEALTHZ ? current->healthlen : current->listlen;
 	r.from = current;
@@ -963,9 +1089,13 @@ serve_metrics(struct evhttp_request *req)
 	    "# HELP sr_serve_reload_errors_total Reloads that failed; the old ranking stayed.\n"
 	    "# TYPE sr_serve_reload_errors_total counter\nsr_serve_reload_errors_total %lu\n"
 	    "# HELP sr_serve_accept_pauses_total Times every connection was taken and accepting paused.\n"
-	    "# TYPE sr_serve_accept_pauses_total counter\nsr_serve_accept_pauses_total %lu\n",
+	    "# TYPE sr_serve_accept_pauses_total counter\nsr_serve_accept_pauses_total %lu\n"
+	    "# HELP sr_serve_connections_dropped_total Connections closed at the limit for a new one.\n"
+	    "# TYPE sr_serve_connections_dropped_total counter\nsr_serve_connections_dropped_total %lu\n"
+	    "# HELP sr_serve_requests_late_total Requests not whole within the deadline, answered 408.\n"
+	    "# TYPE sr_serve_requests_late_total counter\nsr_serve_requests_late_total %lu\n",
 	    current != NULL ? current->generation : 0, atomic_load(&reloads),
-	    atomic_load(&reload_errors), accept_pauses);
+	    atomic_load(&reload_errors), accept_pauses, httpconn_dropped(), httpconn_late());
 	r.len = evbuffer_get_length(b);
 	r.body = (const char *)evbuffer_pullup(b, -1);
 	send_reply(req, EP_METRICS, &r);
@@ -1090,9 +1220,9 @@ parse_listen(const char *s, struct sockaddr_storage *ss, int *salen)
 }
 
 /*
- * The connection limit is the open-file limit: what is open now, the
- * connections, and a few for SQLite. accept() then fails with EMFILE at the
- * limit, and on_accept_error pauses accepting.
+ * The open-file limit allows what is open now, max connections (httpconn
+ * keeps to that many) and a few for SQLite. Should accept() still fail with
+ * EMFILE, on_accept_error pauses accepting.
  */
 static void
 limit_connections(long max)
@@ -1144,20 +1274,17 @@ static void
 open_db(void)
 {
 	char err[256];
+	struct stat st;
 
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, sizeof err, "%s", sqlite3_errmsg(db));
-		sqlite3_close(db);
+	if (db_open(&st, err, sizeof err) < 0)
 		fatal(EXIT_DATA, "%s: open: %s", dbpath, err);
-	}
-	sqlite3_busy_timeout(db, BUSY_MS);
+	db_close();
 	refresh();
 	take_fresh();
 }
 
 static struct evhttp *
-http_new(struct event_base *base, struct evconnlistener *lev)
+http_new(struct event_base *base, struct evconnlistener *lev, long maxconn)
 {
 	struct evhttp *http = evhttp_new(base);
 
@@ -1167,9 +1294,14 @@ http_new(struct event_base *base, struct evconnlistener *lev)
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_max_headers_size(http, HEADERS_MAX);
-	evhttp_set_max_body_size(http, BODY_MAX);
+	/*
+	 * httpconn checks each head against the limits first; evhttp's own
+	 * check also counts bytes after the head, so it is set looser.
+	 */
+	evhttp_set_max_headers_size(http, 2 * (ev_ssize_t)HTTPHEAD_MAX);
+	evhttp_set_max_body_size(http, HTTPHEAD_BODY_MAX);
 	evhttp_set_timeout(http, TIMEOUT_S);
+	httpconn_watch(http, maxconn, count_refused);
 	evconnlistener_set_error_cb(lev, on_accept_error);
 	return http;
 }
@@ -1195,7 +1327,7 @@ serve(const char *addr, long maxconn)
 	event_config_free(cfg);
 	open_db();
 	lev = listen_on(base, addr);
-	http = http_new(base, lev);
+	http = http_new(base, lev, maxconn);
 	resume_accept = evtimer_new(base, on_resume_accept, lev);
 	term = evsignal_new(base, SIGTERM, on_signal, base);
 	intr = evsignal_new(base, SIGINT, on_signal, base);
@@ -1208,6 +1340,7 @@ serve(const char *addr, long maxconn)
 	event_base_dispatch(base);
 	atomic_store(&stopping, 1);
 	pthread_join(thread, NULL);
+	httpconn_free();
 	evhttp_free(http);
 	event_free(term);
 	event_free(intr);
@@ -1216,7 +1349,6 @@ serve(const char *addr, long maxconn)
 	if (current != NULL)
 		cache_unref(NULL, 0, current);
 	cache_free(atomic_exchange(&fresh, NULL));
-	sqlite3_close(db);
 	return 0;
 }
 
@@ -1227,7 +1359,7 @@ main(int argc, char *argv[])
 	long maxconn = CONN_DEFAULT;
 	int c;
 
-	prog_init(argv);
+	prog_init(argv);	/* first: closed descriptors 0-2 get /dev/null before anything is opened */
 	signal(SIGPIPE, SIG_IGN);	/* a client that goes away is not the server's end */
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {

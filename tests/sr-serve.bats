@@ -10,6 +10,7 @@
 
 load helper
 TOOL=sr-serve
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-240}
 
 USAGE='usage: sr-serve [--db path] [--listen address:port] [--max-connections n]\n'
 NOW=2026-11-30T00:00:00Z
@@ -138,6 +139,56 @@ need() {
 	done
 }
 
+@test "sr-serve: with descriptors 0-2 closed (2>&- and the others), it serves, and no message lands in a socket" {
+	local port fd i t
+	load_db "$RANK_A"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	for fds in '2>&-' '0<&- 1>&- 2>&-'; do
+		eval "sr-serve --db r.db --listen 127.0.0.1:$port $fds 3>&- &"
+		SERVE_PID=$!
+		SERVE_PIDS="${SERVE_PIDS-} $SERVE_PID"
+		URL=http://127.0.0.1:$port
+		for ((i = 0; i < 100; i++)); do
+			curl -s -o /dev/null "$URL/healthz" && break
+			sleep 0.05
+		done
+		# prog_init put /dev/null where a standard descriptor was closed, before libevent or SQLite opened anything.
+		for fd in 0 1 2; do
+			t=$(readlink "/proc/$SERVE_PID/fd/$fd")
+			[ "$t" = /dev/null ] || [[ $fds != *"$fd"[\<\>]* ]] || { echo "$fds: fd $fd is $t"; return 1; }
+		done
+		# Connections held open meanwhile (the lowest free descriptors), then messages: a failed reload, the file gone.
+		python3 - "$port" <<-'EOF' &
+		import socket, sys, time
+		port = int(sys.argv[1])
+		held = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+		time.sleep(2)
+		for s in held:
+		    s.sendall(b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
+		    data = b""
+		    while chunk := s.recv(65536):
+		        data += chunk
+		    assert data.startswith(b"HTTP/1.1 200 OK\r\n") and b"sr-serve" not in data, data
+		    assert data.count(b"HTTP/1.1") == 1, data
+		EOF
+		local held=$!
+		sleep 0.3
+		sqlite3 r.db "BEGIN; INSERT INTO sales_rank (category_id, product_id, total_sold, rank) VALUES (CAST(x'63fe' AS TEXT), 'p', 1, 1); UPDATE sales_rank_meta SET generation = generation + 1; COMMIT;"
+		sleep 0.6
+		mv r.db away.db
+		sleep 0.6
+		mv away.db r.db
+		wait "$held" || { echo "$fds: a held connection got something else"; return 1; }
+		get /metrics
+		grep -qx 'sr_serve_reload_errors_total [1-9][0-9]*' .body
+		get /healthz
+		[ "$STATUS" = 200 ]
+		kill "$SERVE_PID"
+		wait "$SERVE_PID"
+		sqlite3 r.db "DELETE FROM sales_rank WHERE category_id = CAST(x'63fe' AS TEXT); UPDATE sales_rank_meta SET generation = generation + 1;"
+	done
+}
+
 @test "sr-serve: /api/v1/popular, /api/v1/categories and /healthz, byte for byte" {
 	local meta cats c
 	load_db "$RANK_A"
@@ -236,12 +287,12 @@ need() {
 	[ "$STATUS" = 304 ]
 }
 
-@test "sr-serve: ids with quotes, backslashes, spaces, + & =, UTF-8 and bytes that are not UTF-8, as JSON" {
-	local ids=('a b' 'a+b' 'a&b=c' '"q\' 'é' $'\xff\xfe' '%41' '<script>')
+@test "sr-serve: ids with quotes, backslashes, spaces, + & = % # ? /, UTF-8 and U+FFFD itself: each listed once, found as listed" {
+	local ids=('a b' 'a+b' 'a&b=c' '"q\' 'é' $'\xef\xbf\xbd' '%41' '<script>' '#x' 'a?b' 'a/b' $'\xf0\x9f\x98\x80' '\u0041' ' ' '~!*()')
 	local i enc
 	: > weird.tsv
 	for ((i = 0; i < ${#ids[@]}; i++)); do
-		printf '%s\t1\t%s\t%d\n' "${ids[i]}" "p\"${ids[i]}\\" $((10 - i))
+		printf '%s\t1\t%s\t%d\n' "${ids[i]}" "p\"${ids[i]}\\" $((100 - i))
 	done | LC_ALL=C sort -t "$(printf '\t')" -k1,1 > weird.tsv
 	load_db weird.tsv
 	serve r.db
@@ -251,11 +302,10 @@ need() {
 		[ "$STATUS" = 200 ] || { echo "${ids[i]}: $STATUS"; cat .body; return 1; }
 		python3 -c '
 import json, sys
-raw = sys.argv[1].encode("utf-8", "surrogateescape")
-want = raw.decode("utf-8", "replace")
+want = sys.argv[1]
 j = json.load(open(".body", encoding="utf-8"))
 assert j["category_id"] == want, (j, want)
-assert j["products"] == [{"rank": 1, "product_id": "p\"" + want + "\\", "total_sold": 10 - int(sys.argv[2])}], j
+assert j["products"] == [{"rank": 1, "product_id": "p\"" + want + "\\", "total_sold": 100 - int(sys.argv[2])}], j
 ' "${ids[i]}" "$i" || { cat .body; return 1; }
 	done
 	# "+" is a space, so a+b is asked for as a%2Bb.
@@ -264,8 +314,69 @@ assert j["products"] == [{"rank": 1, "product_id": "p\"" + want + "\\", "total_s
 	get '/api/v1/popular?category_id=a%20b'
 	[ "$STATUS" = 200 ]
 	cmp plus.json .body
+	# The list: each id once, as stored, and each asked for as listed (in the page's encoding) is that category.
 	get /api/v1/categories
-	[ "$(jq '.categories | length' .body)" -eq ${#ids[@]} ]
+	python3 - "$URL" weird.tsv <<-'EOF'
+	import json, sys, urllib.parse, urllib.request
+	url, tsv = sys.argv[1], sys.argv[2]
+	stored = sorted({l.split(b"\t")[0] for l in open(tsv, "rb")})
+	listed = [c["category_id"] for c in json.load(open(".body", encoding="utf-8"))["categories"]]
+	assert len(listed) == len(set(listed)) == len(stored), (listed, stored)
+	assert sorted(c.encode("utf-8") for c in listed) == stored, (listed, stored)
+	for c in listed:
+	    with urllib.request.urlopen(url + "/api/v1/popular?category_id=" + urllib.parse.quote(c, safe="")) as r:
+	        assert r.status == 200 and json.load(r)["category_id"] == c, c
+	print("# %d categories listed, each found as listed" % len(listed))
+	EOF
+}
+
+# bad_db DB ID...: a database as sr-load makes it, with one category and product of each ID, written by hand.
+bad_db() {
+	local db=$1 id
+	shift
+	printf 'ok\t1\tp\t1\n' > ok.tsv
+	load_db ok.tsv "$db"
+	for id in "$@"; do
+		sqlite3 "$db" "INSERT INTO sales_rank (category_id, product_id, total_sold, rank) VALUES (CAST(x'$id' AS TEXT), 'p', 1, 1);"
+	done
+	sqlite3 "$db" 'UPDATE sales_rank_meta SET generation = generation + 1'
+}
+
+@test "sr-serve: a ranking with ids that are not UTF-8 (or hold control bytes) is a failed reload: the last good one stays, the row is named" {
+	local bad col row gen=1
+	load_db "$RANK_A"
+	serve r.db
+	# Category ids, then product ids: invalid UTF-8 of each kind, control bytes, both cases of the issue (c\xfe, c\xff).
+	for bad in 63fe 63ff 80 c0af e080af eda080 f4908080 f8888080 c3 e282 6109 7f 0a; do
+		for col in category_id product_id; do
+			# The bad row of the round before goes in the same transaction: its generation never holds a good ranking.
+			if [ "$col" = category_id ]; then
+				row="CAST(x'$bad' AS TEXT), 'p'"
+			else
+				row="'zz', CAST(x'$bad' AS TEXT)"
+			fi
+			sqlite3 r.db "BEGIN; DELETE FROM sales_rank WHERE category_id NOT IN ('1','2','3','4','5','6'); INSERT INTO sales_rank (category_id, product_id, total_sold, rank) VALUES ($row, 1, 1); UPDATE sales_rank_meta SET generation = generation + 1; COMMIT;"
+			gen=$((gen + 1))
+			sleep 0.4
+			get /healthz
+			[ "$STATUS" = 200 ] && [ "$(jq .generation .body)" = 1 ] ||
+			    { echo "$col x'$bad': generation $gen served"; cat .body; return 1; }
+			grep -q "^sr-serve: r.db: reload: row [0-9]* ($col): \(not valid UTF-8\|control character in id\)$" serve.*.err ||
+			    { echo "$col x'$bad': no message"; cat serve.*.err; return 1; }
+		done
+	done
+	get /metrics
+	grep -qx "sr_serve_reload_errors_total [1-9][0-9]*" .body
+	# A good load after them is served.
+	load_db "$RANK_B"
+	sleep 0.6
+	get /healthz
+	[ "$(jq .generation .body)" = $((gen + 1)) ]
+	# A first load with such ids: 503, as with no ranking.
+	bad_db bad.db 63fe 63ff
+	serve bad.db
+	answers 503 /healthz '{"error":"no ranking loaded yet"}'
+	grep -q "^sr-serve: bad.db: reload: row 1 (category_id): not valid UTF-8$" serve.*.err
 }
 
 @test "sr-serve: 503 until a first load, then served within a second; a failed reload keeps the old ranking" {
@@ -296,12 +407,59 @@ assert j["products"] == [{"rank": 1, "product_id": "p\"" + want + "\\", "total_s
 	[ "$(jq .generation .body)" = 1 ]
 	get /metrics
 	grep -qx 'sr_serve_reload_errors_total [1-9][0-9]*' .body
-	[ "$(grep -c 'reload: categories out of byte order: are all ids text?' serve.*.err)" -eq 1 ]
+	[ "$(grep -c 'reload: row [0-9]* (category_id): not text$' serve.*.err)" -eq 1 ]
 	load_db "$RANK_A"
 	sleep 1
 	get '/api/v1/popular?category_id=1'
 	[ "$(jq .generation .body)" = 3 ]
 	[ "$(products_tsv .body)" = "$(ranking_of 1)" ]
+}
+
+# served_within MS RANKING: the served ranking of category 1 becomes RANKING's within MS milliseconds; sets MS.
+served_within() {
+	local limit=$1 want t0
+	want=$(grep '^1	' "$2" | cut -f 2-)
+	t0=$(date +%s%N)
+	while :; do
+		get '/api/v1/popular?category_id=1'
+		[ "$STATUS" = 200 ] && [ "$(products_tsv .body)" = "$want" ] && break
+		MS=$((($(date +%s%N) - t0) / 1000000))
+		[ "$MS" -lt "$limit" ] || { echo "not served after $MS ms: status $STATUS"; cat .body; return 1; }
+		sleep 0.02
+	done
+	MS=$((($(date +%s%N) - t0) / 1000000))
+}
+
+@test "sr-serve: the database file removed and made again, or renamed over, is followed within 2 s; the last good ranking is served meanwhile" {
+	local i r old etag worst=0
+	load_db "$RANK_A"
+	serve r.db
+	for ((i = 1; i <= 8; i++)); do
+		if ((i % 2)); then r=$RANK_B; else r=$RANK_A; fi
+		get '/api/v1/popular?category_id=1'
+		old=$(products_tsv .body)
+		etag=$(header ETag)
+		if ((i % 4 == 3)); then
+			rm -f new.db
+			load_db "$r" new.db
+			mv new.db r.db
+		else
+			rm r.db
+			# Meanwhile, with no file at all (for longer than a poll on even rounds): the last good ranking.
+			((i % 2)) || sleep 0.4
+			get '/api/v1/popular?category_id=1'
+			[ "$STATUS" = 200 ] && [ "$(products_tsv .body)" = "$old" ] || { echo "round $i: $STATUS"; return 1; }
+			load_db "$r"
+		fi
+		[ "$(sqlite3 r.db 'SELECT generation FROM sales_rank_meta')" = 1 ]
+		served_within 2000 "$r" || { echo "round $i"; return 1; }
+		((MS > worst)) && worst=$MS
+		# Generation 1 again, and yet not the tag of the ranking it replaced.
+		[ "$(jq .generation .body)" = 1 ]
+		[ "$(header ETag)" != "$etag" ]
+	done
+	echo "# 8 replacements, each served after at most $worst ms" >&3
+	grep -q '^sr-serve: r.db: reload: unable to open database file$' serve.*.err
 }
 
 @test "sr-serve: /metrics counts requests by endpoint and status, reloads and the generation" {
@@ -333,6 +491,8 @@ assert j["products"] == [{"rank": 1, "product_id": "p\"" + want + "\\", "total_s
 	sr_serve_reloads_total 1
 	sr_serve_reload_errors_total 0
 	sr_serve_accept_pauses_total 0
+	sr_serve_connections_dropped_total 0
+	sr_serve_requests_late_total 0
 	EOF
 	diff .want .got
 	grep -q '^# TYPE sr_serve_requests_total counter$' .body
@@ -398,46 +558,62 @@ hammer() {
 	done < <(sed 's/]}$/]}\n/' bodies | grep .)
 }
 
-@test "sr-serve: malformed requests get 4xx or a close, and the server goes on" {
+@test "sr-serve: every error is JSON, also for requests libevent would refuse itself: a table and a sweep of mutated requests" {
 	load_db "$RANK_A"
 	serve r.db
+	timeout 300 python3 "$BATS_TEST_DIRNAME/serve/raw.py" "$PORT" > raw.out || { cat raw.out; return 1; }
+	echo "# $(tail -n 1 raw.out)" >&3
+	answers 200 '/api/v1/popular?category_id=1&limit=1' "$(curl -s "$URL/api/v1/popular?category_id=1&limit=1")"
+	kill -0 "$SERVE_PID"
+}
+
+@test "sr-serve: two Content-Length headers, or Content-Length with Transfer-Encoding, are refused with 400 and the connection closed" {
+	local cl te req
+	load_db "$RANK_A"
+	serve r.db
+	# Every pair of lengths (equal or not, any case of the name), and each with Transfer-Encoding before or after.
+	for cl in '0 0' '0 5' '5 0' '5 5' '3 30' '1024 1024'; do
+		for name in Content-Length content-length CONTENT-LENGTH; do
+			set -- $cl
+			printf 'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: %s\r\n%s: %s\r\n\r\nhello' "$1" "$name" "$2" > req
+			check_refused req 400 '{"error":"more than one Content-Length"}'
+		done
+	done
+	for te in chunked identity 'gzip, chunked'; do
+		printf 'GET /healthz HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: %s\r\n\r\nhello' "$te" > req
+		check_refused req 400 '{"error":"both Content-Length and Transfer-Encoding"}'
+		printf 'GET /healthz HTTP/1.1\r\nTransfer-Encoding: %s\r\nContent-Length: 5\r\n\r\nhello' "$te" > req
+		check_refused req 400 '{"error":"both Content-Length and Transfer-Encoding"}'
+	done
+	# One Content-Length is a body read and passed over: the request after it on the connection is answered.
+	printf 'GET /healthz HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /api/v1/categories HTTP/1.1\r\nConnection: close\r\n\r\n' > req
 	python3 - "$PORT" <<-'EOF'
 	import socket, sys
-	port = int(sys.argv[1])
-	cases = [
-	    b"\x00\x01\x02 junk\r\n\r\n",
-	    b"GET\r\n\r\n",
-	    b"GET / HTTP/9.9\r\n\r\n",
-	    b"FOO / HTTP/1.1\r\nHost: x\r\n\r\n",
-	    b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-	    b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 100000 + b"\r\n\r\n",
-	    b"GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n",
-	    b"GET /api/v1/popular?category_id=%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n",
-	    b"GET http://example.com/healthz HTTP/1.1\r\nHost: x\r\n\r\n",
-	    b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"p" * 100000,
-	    b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-	    b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-	]
-	for i, req in enumerate(cases):
-	    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-	    try:
-	        s.sendall(req)
-	    except OSError:
-	        pass
-	    try:
-	        data = s.recv(4096)
-	    except OSError:
-	        data = b""
-	    s.close()
-	    status = data.split(b" ", 2)[1] if data.startswith(b"HTTP/1.") else b"closed"
-	    print(i, status.decode())
-	    assert status == b"closed" or status[:1] in (b"2", b"4", b"5"), (i, data[:200])
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+	s.sendall(open("req", "rb").read())
+	data = b""
+	while chunk := s.recv(65536):
+	    data += chunk
+	assert data.count(b"HTTP/1.1 200 OK\r\n") == 2 and b'"categories":[' in data, data
 	EOF
-	answers 200 '/api/v1/popular?category_id=1&limit=1' "$(curl -s "$URL/api/v1/popular?category_id=1&limit=1")"
-	get '/api/v1/popular?category_id=%ff%fe'
-	[ "$STATUS" = 404 ]
-	jq -e . .body > /dev/null
-	kill -0 "$SERVE_PID"
+}
+
+# check_refused FILE STATUS BODY: the request in FILE, sent raw, gets STATUS with exactly BODY as JSON, and the connection closes.
+check_refused() {
+	python3 - "$PORT" "$@" <<-'EOF'
+	import socket, sys
+	port, req, status, body = int(sys.argv[1]), open(sys.argv[2], "rb").read(), sys.argv[3], sys.argv[4]
+	s = socket.create_connection(("127.0.0.1", port), timeout=5)
+	s.sendall(req)
+	data = b""
+	while chunk := s.recv(65536):
+	    data += chunk
+	want = body.encode() + b"\n"
+	head, got = data.split(b"\r\n\r\n", 1)
+	assert head.startswith(b"HTTP/1.1 " + status.encode() + b" "), (req, data)
+	assert b"\r\nContent-Type: application/json\r\n" in head and b"\r\nConnection: close\r\n" in head, (req, data)
+	assert got == want, (req, data)
+	EOF
 }
 
 # rss PID: resident memory in KiB.
@@ -501,27 +677,127 @@ rss() {
 	[ "$STATUS" = 200 ]
 }
 
-@test "sr-serve: --max-connections: beyond it, connections wait, and are served once others close" {
+@test "sr-serve: --max-connections: at the limit, the connection that waited longest is dropped and a new request is served at once" {
 	load_db "$RANK_A"
 	serve r.db --max-connections 20
 	python3 - "$PORT" "$URL" <<-'EOF'
-	import socket, sys, threading, time, urllib.request
+	import socket, sys, time, urllib.request
 	port, url = int(sys.argv[1]), sys.argv[2]
 	held = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
 	time.sleep(0.5)
-	got = []
-	t = threading.Thread(target=lambda: got.append(urllib.request.urlopen(url + "/healthz", timeout=10).status))
-	t.start()
-	time.sleep(0.5)
-	assert not got, "served beyond the limit"
+	# Each new request is served at once, 30 times over, while the 300 hold their connections (or try to).
+	for i in range(30):
+	    t = time.time()
+	    with urllib.request.urlopen(url + "/healthz", timeout=1) as r:
+	        assert r.status == 200
+	    assert time.time() - t < 1, time.time() - t
+	# The oldest went first: of the 300, the last 20 accepted are still open, and were served too.
+	for s in held:
+	    s.setblocking(False)
+	def is_open(s):
+	    try:
+	        return s.recv(1) == b"" and False
+	    except BlockingIOError:
+	        return True
+	    except OSError:
+	        return False
+	alive = [i for i, s in enumerate(held) if is_open(s)]
+	assert len(alive) <= 20 and all(i >= 280 for i in alive), alive
 	for s in held:
 	    s.close()
-	t.join()
-	assert got == [200], got
 	EOF
 	get /metrics
-	grep -qx 'sr_serve_accept_pauses_total [1-9][0-9]*' .body
-	[ ! -s serve.*.err ] || [ "$(grep -vc 'listening on' serve.*.err)" -eq 0 ]
+	grep -qx 'sr_serve_connections_dropped_total [1-9][0-9]*' .body
+	[ "$(grep -vc 'listening on' serve.*.err)" -eq 0 ]
+}
+
+@test "sr-serve: a request must be whole within 10 s of its first byte, however slowly it trickles: 408 as JSON, and /healthz answered throughout" {
+	local out probe
+	load_db "$RANK_A"
+	serve r.db --max-connections 4096
+	# One client at each pace: all are cut at 10 s from their first byte, never later; one whose head ends at 8 s is served.
+	python3 - "$PORT" <<-'EOF'
+	import socket, sys, threading, time
+	port = int(sys.argv[1])
+	req = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"s" * 200
+	results = {}
+	def client(pace, data, name):
+	    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+	    t = time.monotonic()
+	    got = b""
+	    s.settimeout(pace)
+	    for i in range(len(data)):
+	        try:
+	            s.send(data[i:i + 1])
+	        except OSError:
+	            break
+	        try:
+	            chunk = s.recv(65536)
+	            if not chunk:
+	                break
+	            got += chunk
+	            break
+	        except socket.timeout:
+	            pass
+	    s.settimeout(20)
+	    while True:
+	        try:
+	            chunk = s.recv(65536)
+	        except OSError:
+	            break
+	        if not chunk:
+	            break
+	        got += chunk
+	    results[name] = (time.monotonic() - t, got)
+	paces = [0.05, 0.3, 1, 2.5, 4, 9.5]
+	threads = [threading.Thread(target=client, args=(p, req, "head every %g s" % p)) for p in paces]
+	body = b"POST /healthz HTTP/1.1\r\nContent-Length: 500\r\n\r\n"
+	threads.append(threading.Thread(target=lambda: client(0.5, body + b"b" * 500, "body every 0.5 s")))
+	ok = b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n"
+	threads.append(threading.Thread(target=lambda: client(8 / len(ok), ok, "whole head in 8 s")))
+	for t in threads:
+	    t.start()
+	for t in threads:
+	    t.join()
+	bad = 0
+	for name, (took, got) in sorted(results.items()):
+	    want = b"HTTP/1.1 200 " if name == "whole head in 8 s" else b"HTTP/1.1 408 "
+	    good = got.startswith(want) and (name == "whole head in 8 s" or
+	        (b"application/json" in got and got.endswith(b'{"error":"request not complete within 10 seconds"}\n') and 9.5 <= took <= 11.5))
+	    bad += not good
+	    print("# %-20s %5.2f s %s%s" % (name, took, got.split(b"\r\n")[0].decode(), "" if good else "  WRONG"))
+	sys.exit(1 if bad else 0)
+	EOF
+	# 2,100 clients sending a byte every 4 s (the issue's case) and others every 0.5 s: /healthz within 1 s throughout.
+	timeout 60 python3 "$BATS_TEST_DIRNAME/serve/probe.py" "$URL/healthz" 14 > probe.out 2> probe.err &
+	probe=$!
+	out=$(timeout 60 python3 "$BATS_TEST_DIRNAME/serve/slow.py" "$PORT" 2100 14 4)
+	wait "$probe"
+	echo "# slow clients: $out" >&3
+	echo "# /healthz: $(cat probe.out)" >&3
+	[ "$(jq .misses probe.out)" -eq 0 ] || { cat probe.err; return 1; }
+	[ "$(jq .requests probe.out)" -ge 50 ]
+	jq -e '.ended_408 >= 500 and .other == 0 and .longest_s <= 11 and .open_longest_s <= 11' <<< "$out" > /dev/null
+	get /metrics
+	grep -qx 'sr_serve_requests_late_total [1-9][0-9]*' .body
+}
+
+@test "sr-serve: 3,000 slow clients against 2,048 connections: the idlest are dropped, /healthz is answered within 1 s every 0.2 s" {
+	local out
+	load_db "$RANK_A"
+	serve r.db
+	timeout 60 python3 "$BATS_TEST_DIRNAME/serve/probe.py" "$URL/healthz" 15 > probe.out 2> probe.err &
+	local probe=$!
+	out=$(timeout 60 python3 "$BATS_TEST_DIRNAME/serve/slow.py" "$PORT" 3000 15 4)
+	wait "$probe"
+	echo "# slow clients: $out" >&3
+	echo "# /healthz: $(cat probe.out)" >&3
+	[ "$(jq .misses probe.out)" -eq 0 ] || { cat probe.err; return 1; }
+	[ "$(jq .requests probe.out)" -ge 50 ]
+	jq -e '.dropped > 1000 and .other == 0 and .connections >= 3000' <<< "$out" > /dev/null
+	get /metrics
+	grep -qx 'sr_serve_connections_dropped_total [1-9][0-9]*' .body
+	kill -0 "$SERVE_PID"
 }
 
 @test "sr-serve: the page in headless Chromium: pick a category, see its rows; a screenshot is kept" {
