@@ -155,10 +155,19 @@ sift(struct input **heap, size_t n, size_t i)
 	heap[i] = t;
 }
 
-/* The sum's text is as sr-reduce writes a total: no '+', no leading zero, no "-0". */
+/* Bytes of the longest total sr-reduce writes: "-9223372036854775808". */
+#define SUM_TEXT_MAX 20
+
+/*
+ * The sum's text is as sr-reduce writes a total: no '+', no leading zero, no
+ * "-0"; so at most SUM_TEXT_MAX bytes. A sum may be written with any number
+ * of leading zeros up to the line limit: only a canonical one is copied.
+ */
 static int
 canonical(const char *t, size_t n)
 {
+	if (n > SUM_TEXT_MAX)
+		return 0;
 	if (*t == '-')
 		return n > 1 && t[1] != '0';
 	return *t != '+' && (*t != '0' || n == 1);
@@ -195,7 +204,8 @@ merge(void)
 {
 	enum { SAME, AFTER, UNKNOWN } top_is = UNKNOWN;	/* the top's line against key */
 	struct input **heap, *top;
-	char line[2 * 255 + 2 + 32 + 32], q[96];	/* the key's first line; 32 more for copies */
+	/* The key, and its first line's sum and newline if single; 32 more for lr_copy. */
+	char line[2 * IDENT_MAX + 1 + 1 + SUM_TEXT_MAX + 1 + 32], q[96];
 	size_t n = 0, i, keylen = 0, len = 0, ru = 0;
 	int64_t total = 0;
 	int c, started = 0, single = 0, status = 0;
@@ -226,12 +236,12 @@ merge(void)
 			if (started)
 				put(line, keylen, len, single, total);
 			keylen = top->r.catlen + 1 + top->r.prodlen;
-			len = keylen + 1 + top->r.sumlen;
+			single = !top->neg && canonical(top->r.sumtext, top->r.sumlen);
+			len = single ? keylen + 1 + top->r.sumlen : keylen;
 			lr_copy(line, top->r.cat, len + 1);
-			if (top->r.cat[len] != '\n')	/* the last line, without one */
+			if (single && top->r.cat[len] != '\n')	/* the last line, without one */
 				line[len] = '\n';
 			total = top->r.sum;
-			single = !top->neg && canonical(top->r.sumtext, top->r.sumlen);
 			started = 1;
 		}
 		if (!advance(top)) {

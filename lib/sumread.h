@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ident.h"
 #include "lineread.h"
 #include "number.h"
 
@@ -19,7 +20,7 @@ struct sumread {
 	char **operands;	/* NULL-terminated; none means stdin */
 	int opened, unique;
 	struct lineread lr;
-	char prev[2 * 255 + 2];	/* key of the previous line */
+	char prev[2 * IDENT_MAX + 1 + 32];	/* key of the previous line; 32 for lr_copy */
 	size_t prevlen;
 	int status;		/* 1 if an operand could not be read */
 };

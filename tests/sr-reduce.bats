@@ -245,3 +245,77 @@ negated() {
 	sr-sort -m m1 m2 m3 m4 m5 m6 m7 m8 m9 n10 n11 | "$TOOL" > want
 	cmp got want
 }
+
+# padded_parts DIR: a sweep of sums written with leading zeros and signs, ids
+# of every length up to the maximum, lines up to the line limit; written as
+# DIR/all (every part, sorted), DIR/f1 DIR/f2 DIR/f3 (the parts dealt out,
+# each sorted), and the exact totals by python3's integers: DIR/want (all
+# parts), DIR/want-s (f1 + f2 - f3). Prints the number of keys.
+padded_parts() {
+	python3 - "$1" <<'PY'
+import random, sys
+d = sys.argv[1]
+rng = random.Random(11)
+alpha = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+lengths = [1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 127, 128, 200, 254, 255]
+zeros = [0, 1, 2, 7, 8, 15, 16, 17, 18, 19, 20, 21, 31, 32, 33, 64, 100, 150, 255, 256,
+         511, 512, 1000, 2000, 4095, 4096, 5000, 8191, 10000, 30000, 65000]
+def ident(i, n):
+    s = alpha[i % 62] + alpha[i // 62 % 62]
+    return (s * n)[:n] if n > 1 else alpha[i % 62]
+def text(v, z):
+    sign = "-" if v < 0 else rng.choice(["", "+"])
+    return sign + "0" * z + str(abs(v))
+parts = []  # (key, value, text, file)
+for li, n in enumerate(lengths):
+    for zi, z in enumerate(zeros):
+        key = ident(zi, n) + "\t" + ident(li, n)
+        for j in range(rng.choice([1, 1, 2, 3, 5])):
+            v = rng.choice([0, 0, 1, -1, rng.randint(-10**6, 10**6), rng.randint(-2**60, 2**60)])
+            parts.append((key, v, text(v, z if rng.random() < 0.8 else rng.choice(zeros)), rng.randint(1, 3)))
+parts.sort(key=lambda p: p[0].encode())
+tot, tots = {}, {}
+for key, v, t, f in parts:
+    tot[key] = tot.get(key, 0) + v
+    tots[key] = tots.get(key, 0) + (-v if f == 3 else v)
+with open(d + "/all", "w") as a:
+    for key, v, t, f in parts:
+        a.write(key + "\t" + t + "\n")
+for f in (1, 2, 3):
+    with open(d + "/f%d" % f, "w") as o:
+        for key, v, t, g in parts:
+            if g == f:
+                o.write(key + "\t" + t + "\n")
+keys = sorted(tot, key=lambda k: k.encode())
+with open(d + "/want", "w") as o:
+    for k in keys:
+        o.write("%s\t%d\n" % (k, tot[k]))
+with open(d + "/want-s", "w") as o:
+    for k in keys:
+        o.write("%s\t%d\n" % (k, tots[k]))
+print(len(keys))
+PY
+}
+
+@test "sr-reduce: sums with leading zeros and signs, ids up to 255 bytes, lines up to the limit: the totals the digits say, in every mode" {
+	mkdir p
+	keys=$(padded_parts p)
+	[ "$keys" -eq 527 ]
+	"$TOOL" p/all > got
+	cmp got p/want
+	"$TOOL" p/f1 p/f2 p/f3 > /dev/null 2>&1 && false	# one stream: f2 restarts the order
+	"$TOOL" -m p/f1 p/f2 p/f3 > got
+	cmp got p/want
+	"$TOOL" -m p/f3 p/all -s p/f3 > got
+	cmp got p/want
+	"$TOOL" -m p/f1 p/f2 -s p/f3 --tee copy > got
+	cmp got p/want-s
+	cmp copy p/want-s
+	"$TOOL" -m p/all > got
+	cmp got p/want
+	# Many inputs (keys compared packed): every part a file of its own line.
+	split -l 1 -a 4 p/all p/one.
+	"$TOOL" -m p/one.* > got
+	cmp got p/want
+	echo "# $keys keys x 6 modes" >&3
+}
