@@ -40,6 +40,7 @@ struct input {
 	uint64_t pk;		/* the key packed (keytab_pack), or 0 */
 	char *operand[2];
 	int neg;
+	int64_t wrapped;	/* 1: r.sum is 2^64 too small (-INT64_MIN taken away wraps) */
 };
 
 static struct input *inputs;
@@ -51,41 +52,60 @@ static size_t ninputs;
  */
 static int packing;
 
+/* A key's total does not fit: stop, naming the key's last line. */
+static void
+overflow(const char *name, uint64_t lineno, const char *key, size_t keylen)
+{
+	char q[96];
+
+	fatal(EXIT_DATA, "%s:%llu: field 3 (sum): total of key %s overflows 64 bits",
+	    name, (unsigned long long)lineno, quote(q, sizeof q, key, keylen));
+}
+
 /*
  * Sorted input puts each key's lines together: one running total is all it
- * takes. A key is written when its first line comes, from where it was read,
- * and its total when the next key starts.
+ * takes, exact whatever the order of the sums (struct total); only a key's
+ * final total must fit. A key is written when its first line comes, from
+ * where it was read, and its total when the next key starts: until then the
+ * key is the last keylen bytes of the output buffer, which is where a
+ * message finds it.
  */
 static int
 reduce(char **operands)
 {
 	struct sumread in;
 	struct sumrec r;
-	int64_t total = 0;
+	struct total total = { 0, 0 };
+	const char *lastname = NULL;
+	uint64_t lastno = 0;
+	size_t keylen = 0;
 	int started = 0;
-	char q[96];
 
 	sumread_init(&in, operands, 0);
 	while (sumread_next(&in, &r)) {
 		if (r.samekey) {
-			if (__builtin_add_overflow(total, r.sum, &total))
-				fatal(EXIT_DATA, "%s:%llu: field 3 (sum): total of key %s "
-				    "overflows 64 bits", in.lr.name, (unsigned long long)in.lr.lineno,
-				    quote(q, sizeof q, in.prev, in.prevlen));
+			total_add(&total, r.sum);
+			lastname = in.lr.name, lastno = in.lr.lineno;
 			continue;
 		}
 		if (started) {
+			if (total.carry != 0)
+				overflow(lastname, lastno, out_buf + out_len - keylen, keylen);
 			out_char('\t');
-			out_i64(total);
+			out_i64(total.lo);
 			out_char('\n');
 		}
-		out_write32(r.cat, r.catlen + 1 + r.prodlen);
-		total = r.sum;
+		keylen = r.catlen + 1 + r.prodlen;
+		out_write32(r.cat, keylen);
+		total.lo = r.sum, total.carry = 0;
+		lastname = in.lr.name, lastno = in.lr.lineno;
 		started = 1;
 	}
 	if (started) {
+		if (total.carry != 0)
+			overflow(lastname, lastno, out_buf + out_len - keylen, keylen);
 		out_char('\t');
-		out_i64(total);
+		out_i64(total.lo);
 		out_char('\n');
 	}
 	return in.status;
@@ -130,9 +150,8 @@ advance(struct input *in)
 	if (packing && !keytab_pack(in->r.cat, in->r.catlen, in->r.prod, in->r.prodlen, &in->pk))
 		in->pk = 0;
 	if (in->neg) {
-		if (in->r.sum == INT64_MIN)
-			sumread_fail(&in->sr, &in->r, 1, "out of range to take away");
-		in->r.sum = -in->r.sum;
+		in->wrapped = in->r.sum == INT64_MIN;
+		in->r.sum = (int64_t)(0 - (uint64_t)in->r.sum);
 	}
 	return 1;
 }
@@ -179,7 +198,7 @@ canonical(const char *t, size_t n)
  * week's sums in an hourly merge), the line as it was read, in one copy.
  */
 static void
-put(char *line, size_t keylen, size_t len, int single, int64_t total)
+put(char *line, size_t keylen, size_t len, int single, const struct total *total)
 {
 	if (single) {
 		out_write32(line, len + 1);
@@ -187,7 +206,7 @@ put(char *line, size_t keylen, size_t len, int single, int64_t total)
 	}
 	out_write32(line, keylen);
 	out_char('\t');
-	out_i64(total);
+	out_i64(total->lo);
 	out_char('\n');
 }
 
@@ -205,9 +224,11 @@ merge(void)
 	enum { SAME, AFTER, UNKNOWN } top_is = UNKNOWN;	/* the top's line against key */
 	struct input **heap, *top;
 	/* The key, and its first line's sum and newline if single; 32 more for lr_copy. */
-	char line[2 * IDENT_MAX + 1 + 1 + SUM_TEXT_MAX + 1 + 32], q[96];
+	char line[2 * IDENT_MAX + 1 + 1 + SUM_TEXT_MAX + 1 + 32];
 	size_t n = 0, i, keylen = 0, len = 0, ru = 0;
-	int64_t total = 0;
+	struct total total = { 0, 0 };
+	const char *lastname = NULL;
+	uint64_t lastno = 0;
 	int c, started = 0, single = 0, status = 0;
 
 	if ((heap = calloc(ninputs + 1, sizeof(struct input *))) == NULL)
@@ -227,23 +248,24 @@ merge(void)
 			top_is = bytes_cmp(top->r.cat, top->r.catlen + 1 + top->r.prodlen,
 			    line, keylen) == 0 ? SAME : AFTER;
 		if (started && top_is == SAME) {
-			if (__builtin_add_overflow(total, top->r.sum, &total))
-				fatal(EXIT_DATA, "%s:%llu: field 3 (sum): total of key %s overflows 64 bits",
-				    top->sr.lr.name, (unsigned long long)top->sr.lr.lineno,
-				    quote(q, sizeof q, line, keylen));
+			total_add(&total, top->r.sum);
+			total.carry += top->wrapped;
 			single = 0;
 		} else {
+			if (started && total.carry != 0)
+				overflow(lastname, lastno, line, keylen);
 			if (started)
-				put(line, keylen, len, single, total);
+				put(line, keylen, len, single, &total);
 			keylen = top->r.catlen + 1 + top->r.prodlen;
 			single = !top->neg && canonical(top->r.sumtext, top->r.sumlen);
 			len = single ? keylen + 1 + top->r.sumlen : keylen;
 			lr_copy(line, top->r.cat, len + 1);
 			if (single && top->r.cat[len] != '\n')	/* the last line, without one */
 				line[len] = '\n';
-			total = top->r.sum;
+			total.lo = top->r.sum, total.carry = top->wrapped;
 			started = 1;
 		}
+		lastname = top->sr.lr.name, lastno = top->sr.lr.lineno;
 		if (!advance(top)) {
 			if (top->sr.status != 0)
 				status = top->sr.status;
@@ -267,8 +289,10 @@ merge(void)
 			top_is = UNKNOWN;
 		}
 	}
+	if (started && total.carry != 0)
+		overflow(lastname, lastno, line, keylen);
 	if (started)
-		put(line, keylen, len, single, total);
+		put(line, keylen, len, single, &total);
 	free(heap);
 	return status;
 }

@@ -303,3 +303,40 @@ timed_log() {
 	check 2 "--max-rejects -1" "" "" "$TOOL: --max-rejects: count is too small: -1 (at least 0)\n"
 	check 2 "--strict --max-rejects 1" "" "" "$TOOL: --strict and --max-rejects conflict: --strict stops at the first\n"
 }
+
+@test "sr-map: quantities near the 64-bit limits, in any order: its sums reduce to the exact totals" {
+	check 0 "" "$(sale $T p c -9223372036854775808)$(sale $T p c -1)$(sale $T p c 2)" \
+	    "c\tp\t-9223372036854775808\nc\tp\t1\n"
+	printf '%b' "$(sale $T p c -9223372036854775808)$(sale $T p c -1)$(sale $T p c 2)" |
+	    sr-map | sr-sort | sr-reduce > got
+	[ "$(cat got)" = $'c\tp\t-9223372036854775807' ]
+	python3 - <<'PY' >&3
+import random, subprocess, sys
+rng = random.Random(3)
+LO, HI = -2**63, 2**63 - 1
+near = [LO, LO + 1, -2**62, -1, 0, 1, 2, 2**62, HI - 1, HI]
+cases = wrong = 0
+for trial in range(60):
+    keys = ["%s\t%s" % (c, p) for c in ("7", "c") for p in ("1", "12", "p", "p2")]
+    sales, want = [], {}
+    for k in keys:
+        parts = [rng.choice(near) if rng.random() < 0.7 else rng.randint(LO, HI) for _ in range(rng.randint(1, 8))]
+        while not LO <= sum(parts) <= HI:
+            parts.append(max(LO, min(HI, -sum(parts) // 2)))
+        want[k] = sum(parts)
+        sales += [(k, q) for q in parts]
+    rng.shuffle(sales)
+    log = "".join("2026-11-25T10:00:00Z\t%s\t%s\t%d\t9.99\ts\tb\n" % (k.split("\t")[1], k.split("\t")[0], q)
+                  for k, q in sales)
+    for mem in ([], ["-m", "1M"]):
+        cases += 1
+        r = subprocess.run("sr-map %s | sr-sort | sr-reduce" % " ".join(mem), shell=True,
+                           input=log, capture_output=True, text=True)
+        exp = "".join("%s\t%d\n" % (k, want[k]) for k in sorted(want, key=str.encode))
+        if r.returncode != 0 or r.stdout != exp or r.stderr != "":
+            wrong += 1
+            print("trial %d: status %d %r" % (trial, r.returncode, r.stderr))
+print("# %d cases, %d wrong" % (cases, wrong))
+sys.exit(wrong != 0)
+PY
+}

@@ -176,8 +176,11 @@ negated() {
 	printf 'c\tp\t2\nd\tq\t-3\nd\tr\t4\n' > f2
 	check 0 "-s f2 f1" "" "c\tp\t3\nd\tq\t3\nd\tr\t-4\n"
 	check 0 "-s f2" "c\tp\t1\n" "c\tp\t-1\nd\tq\t3\nd\tr\t-4\n"
+	# Taking away -2^63 gives 2^63, which a total may pass through.
 	printf 'c\tp\t-9223372036854775808\n' > min
-	check 1 "f1 -s min" "" "" "$TOOL: min:1: field 3 (sum): out of range to take away: '-9223372036854775808'\n"
+	check 1 "f1 -s min" "" "" "$TOOL: min:1: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	printf 'c\tp\t-1\n' > m1
+	check 0 "m1 -s min -s f1" "" "c\tp\t9223372036854775802\n"
 	printf 'c\tp\t-%s\n' $MAX > negmax
 	check 1 "f1 -s negmax" "" "" "$TOOL: negmax:1: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
 }
@@ -318,4 +321,94 @@ PY
 	"$TOOL" -m p/one.* > got
 	cmp got p/want
 	echo "# $keys keys x 6 modes" >&3
+}
+
+@test "sr-reduce: a total is exact whatever the order of its parts; only a final total outside 64 bits is an error" {
+	check 0 "" "c\tp\t-9223372036854775808\nc\tp\t-1\nc\tp\t2\n" "c\tp\t-9223372036854775807\n"
+	check 0 "" "c\tp\t$MAX\nc\tp\t$MAX\nc\tp\t-$MAX\nd\tp\t1\n" "c\tp\t$MAX\nd\tp\t1\n"
+	check 1 "" "c\tp\t-1\nc\tp\t$MAX\nc\tp\t2\nd\tp\t1\n" "" "$TOOL: stdin:3: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	printf 'c\tp\t-9223372036854775808\n' > a1
+	printf 'c\tp\t-1\n' > a2
+	printf 'c\tp\t2\n' > a3
+	check 0 "-m a1 a2 a3" "" "c\tp\t-9223372036854775807\n"
+	check 0 "-m a1 a3 -s a2" "" "c\tp\t-9223372036854775805\n"
+	check 0 "-m a3 -s a2 -s a3 a1" "" "c\tp\t-9223372036854775807\n"
+	# Random parts near the limits, in random orders, dealt out to files and
+	# to -s files, against python3's integers; a tenth of the keys do not fit.
+	python3 - "$TOOL" <<'PY' >&3
+import os, random, subprocess, sys
+tool = sys.argv[1]
+rng = random.Random(7)
+LO, HI = -2**63, 2**63 - 1
+near = [LO, LO + 1, LO + 2, -2**62, -2, -1, 0, 1, 2, 2**62, HI - 1, HI]
+def part():
+    return rng.choice(near) if rng.random() < 0.7 else rng.randint(LO, HI)
+cases = errors = 0
+for trial in range(300):
+    nkeys = rng.randint(1, 40)
+    bad = rng.randrange(nkeys) if trial % 3 == 0 else -1
+    keys = sorted({"c%d\tp%d" % (rng.randint(0, 9), rng.randint(0, 99)) for _ in range(nkeys)})
+    bad = bad if bad < len(keys) else -1
+    lines = []  # (key, written value, taken away)
+    for i, k in enumerate(keys):
+        parts = [(part(), rng.random() < 0.3) for _ in range(rng.randint(1, 6))]
+        t = sum(-w if neg else w for w, neg in parts)
+        while i != bad and not LO <= t <= HI:  # bring it back in range
+            w = max(LO, min(HI, (rng.randint(LO // 2, HI // 2)) - t))
+            parts.append((w, False))
+            t += w
+        while i == bad and LO <= t <= HI:
+            w = HI if t >= 0 else LO
+            parts.append((w, False))
+            t += w
+        rng.shuffle(parts)
+        lines += [(k, w, neg) for w, neg in parts]
+    nfiles = rng.randint(1, 12)
+    files = [[] for _ in range(nfiles)]
+    subs = [[] for _ in range(rng.randint(1, 3))]
+    for k, w, neg in lines:
+        (rng.choice(subs) if neg else rng.choice(files)).append((k, w))
+    def write(name, rows):
+        with open(name, "w") as f:
+            for k, w in rows:
+                f.write("%s\t%d\n" % (k, w))
+    for i, rows in enumerate(files):
+        write("x%d" % i, rows)
+    for i, rows in enumerate(subs):
+        write("s%d" % i, rows)
+    write("plain", [(k, -w if neg and w != LO else w) for k, w, neg in lines if not neg or w != LO])
+    want = ""
+    for i, k in enumerate(keys):
+        if i == bad:
+            break
+        want += "%s\t%d\n" % (k, sum(-w if neg else w for kk, w, neg in lines if kk == k))
+    # plain: one file of the same parts, the taken-away ones negated (but -2^63's)
+    plain_want, plain_bad = "", False
+    for k in keys:
+        ps = [-w if neg else w for kk, w, neg in lines if kk == k and not (neg and w == LO)]
+        if ps and not LO <= sum(ps) <= HI:
+            plain_bad = True
+            break
+        plain_want += "%s\t%d\n" % (k, sum(ps)) if ps else ""
+    runs = [([tool, "plain"], plain_want, plain_bad),
+            ([tool, "-m"] + ["x%d" % i for i in range(nfiles)], None, None),
+            ([tool, "-m"] + ["x%d" % i for i in range(nfiles)] + sum((["-s", "s%d" % i] for i in range(len(subs))), []), want, bad >= 0)]
+    if not any(neg for k, w, neg in lines):
+        runs[1] = (runs[1][0], want, bad >= 0)
+    for argv, w, isbad in runs:
+        if w is None:
+            continue
+        cases += 1
+        r = subprocess.run(argv, capture_output=True, text=True)
+        if isbad:
+            ok = r.returncode == 1 and "overflows 64 bits" in r.stderr and w.startswith(r.stdout)
+        else:
+            ok = r.returncode == 0 and r.stdout == w and r.stderr == ""
+        if not ok:
+            errors += 1
+            if errors < 4:
+                print("trial %d: %s: status %d, stderr %r" % (trial, " ".join(argv[:3]), r.returncode, r.stderr))
+print("# %d cases, %d wrong" % (cases, errors))
+sys.exit(errors != 0)
+PY
 }
