@@ -2,6 +2,7 @@
 # sr-map: sums per key, the window only when asked for, rejects, CSV, and a memory budget that flushes partial sums.
 
 load helper
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 TOOL=sr-map
 
 NOW='--now 2026-11-30T00:00:00Z'		# the window [2026-11-23T00:00:00Z, 2026-11-30T00:00:00Z)
@@ -339,4 +340,36 @@ for trial in range(60):
 print("# %d cases, %d wrong" % (cases, wrong))
 sys.exit(wrong != 0)
 PY
+}
+
+# best_of N FILE: the least wall time, in ms, of N runs of sr-map on FILE.
+best_of() {
+	local i t best=999999
+	for i in $(seq "$1"); do
+		t=$( { /usr/bin/env time -f %e sr-map "$2" > /dev/null; } 2>&1 )
+		t=$(awk -v t="$t" 'BEGIN { printf "%d", t * 1000 }')
+		[ "$t" -lt "$best" ] && best=$t
+	done
+	echo "$best"
+}
+
+@test "sr-map: ids crafted to collide under a fixed hash take no longer than random ones" {
+	unit=${SR_UNIT:-$BATS_TEST_DIRNAME/unit/unit}
+	[ -x "$unit" ] || skip "no $unit (make all builds it)"
+	command -v time > /dev/null || [ -x /usr/bin/time ] || skip "no time(1)"
+	# 100,000 keys whose hashes under the old, unseeded hash share their low
+	# 12 (packed keys) or 11 (text keys) bits: 4 to 13 times slower there.
+	for kind in "packed 12" "text 11"; do
+		set -- $kind
+		"$unit" --craft "$1" 100000 "$2" > crafted.keys
+		"$unit" --random "$1" 100000 > random.keys
+		for k in crafted random; do
+			awk -F '\t' '{ printf "2026-11-25T10:00:00Z\t%s\t%s\t1\t9.99\ts\tb\n", $2, $1 }' $k.keys > $k.log
+		done
+		sr-map crafted.log | cut -f 1,2 | cmp - <(sort crafted.keys)
+		crafted=$(best_of 5 crafted.log)
+		random=$(best_of 5 random.log)
+		echo "# $1 keys: crafted $crafted ms, random $random ms" >&3
+		[ "$crafted" -le $((2 * random + 50)) ]
+	done
 }

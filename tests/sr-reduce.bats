@@ -2,6 +2,7 @@
 # sr-reduce: one total per key of sorted input; unsorted, malformed or overflowing input stops it; its output reduces to itself.
 
 load helper
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 TOOL=sr-reduce
 
 USAGE='usage: sr-reduce [-m] [-s file] [--tee file] [file ...]\n'

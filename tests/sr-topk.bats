@@ -2,6 +2,7 @@
 # sr-topk: ranks by total, ties by product id (integers first, numerically), -n and -a, and input that is not reduced.
 
 load helper
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 TOOL=sr-topk
 
 USAGE='usage: sr-topk [-a | -n count] [file ...]\n'
