@@ -1,10 +1,14 @@
 /* sr-reduce: add up the sums of each (category_id, product_id) key of sorted intermediate lines. */
+#include <sys/resource.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ident.h"
 #include "keytab.h"
@@ -43,8 +47,13 @@ struct input {
 	int64_t wrapped;	/* 1: r.sum is 2^64 too small (-INT64_MIN taken away wraps) */
 };
 
-static struct input *inputs;
-static size_t ninputs;
+static struct input *given;
+static size_t ngiven;
+/*
+ * In a pass of a merge in passes (merge_passes): a total beyond 64 bits is
+ * written as several lines of the key, for the next pass to add up.
+ */
+static int passing;
 /*
  * With many inputs, a line is compared a dozen times on its way through the
  * heap: keys of two plain integers are packed into numbers that order as
@@ -111,7 +120,7 @@ reduce(char **operands)
 	return in.status;
 }
 
-/* The inputs of a merge: the operands (stdin if none), then the files to take away. */
+/* The given of a merge: the operands (stdin if none), then the files to take away. */
 static void
 make_inputs(char **operands, char **subtract, size_t nsubtract)
 {
@@ -122,13 +131,13 @@ make_inputs(char **operands, char **subtract, size_t nsubtract)
 		operands = dash;
 	for (nops = 0; operands[nops] != NULL; nops++)
 		;
-	ninputs = nops + nsubtract;	/* at least the one operand */
-	if ((inputs = calloc(ninputs + 1, sizeof *inputs)) == NULL)
+	ngiven = nops + nsubtract;	/* at least the one operand */
+	if ((given = calloc(ngiven + 1, sizeof *given)) == NULL)
 		fatal(EXIT_DATA, "out of memory");
-	for (i = 0; i < ninputs; i++) {
-		inputs[i].operand[0] = i < nops ? operands[i] : subtract[i - nops];
-		inputs[i].neg = i >= nops;
-		sumread_init(&inputs[i].sr, inputs[i].operand, 0);
+	for (i = 0; i < ngiven; i++) {
+		given[i].operand[0] = i < nops ? operands[i] : subtract[i - nops];
+		given[i].neg = i >= nops;
+		sumread_init(&given[i].sr, given[i].operand, 0);
 	}
 }
 
@@ -200,9 +209,18 @@ canonical(const char *t, size_t n)
 static void
 put(char *line, size_t keylen, size_t len, int single, const struct total *total)
 {
+	int64_t c;
+
 	if (single) {
 		out_write32(line, len + 1);
 		return;
+	}
+	/* A pass's total beyond 64 bits: 2^64 as MAX + MAX + 2, or -2^64 as MIN + MIN, a line each. */
+	for (c = total->carry; c != 0; c -= c > 0 ? 1 : -1) {
+		sumrec_write(line, keylen, c > 0 ? INT64_MAX : INT64_MIN);
+		sumrec_write(line, keylen, c > 0 ? INT64_MAX : INT64_MIN);
+		if (c > 0)
+			sumrec_write(line, keylen, 2);
 	}
 	out_write32(line, keylen);
 	out_char('\t');
@@ -219,7 +237,7 @@ put(char *line, size_t keylen, size_t len, int single, const struct total *total
  * week's sums do against an hour's partials, costs two comparisons a line.
  */
 static int
-merge(void)
+merge(struct input *inputs, size_t ninputs)
 {
 	enum { SAME, AFTER, UNKNOWN } top_is = UNKNOWN;	/* the top's line against key */
 	struct input **heap, *top;
@@ -252,7 +270,7 @@ merge(void)
 			total.carry += top->wrapped;
 			single = 0;
 		} else {
-			if (started && total.carry != 0)
+			if (started && total.carry != 0 && !passing)
 				overflow(lastname, lastno, line, keylen);
 			if (started)
 				put(line, keylen, len, single, &total);
@@ -289,11 +307,119 @@ merge(void)
 			top_is = UNKNOWN;
 		}
 	}
-	if (started && total.carry != 0)
+	if (started && total.carry != 0 && !passing)
 		overflow(lastname, lastno, line, keylen);
 	if (started)
 		put(line, keylen, len, single, &total);
 	free(heap);
+	return status;
+}
+
+/* Descriptors kept for other than the inputs: 0-2, --tee, a pass's file and a spare of stdout, and slack. */
+#define FD_RESERVE 16
+/* Inputs merged at once, at most: each holds a read buffer of about 1 MiB while open. */
+#define FANIN_MAX 1024
+
+/*
+ * How many inputs can be open at once when want are to be: the soft limit
+ * on descriptors, less FD_RESERVE, raised first toward the hard limit if it
+ * is too low for want; at most FANIN_MAX. *limit: the soft limit in force.
+ */
+static size_t
+open_inputs_max(size_t want, unsigned long long *limit)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)want + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		*limit = 0;
+		return FANIN_MAX;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need && rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	*limit = rl.rlim_cur == RLIM_INFINITY ? ULLONG_MAX : (unsigned long long)rl.rlim_cur;
+	if (*limit >= FANIN_MAX + FD_RESERVE)
+		return FANIN_MAX;
+	return *limit > FD_RESERVE + 2 ? (size_t)*limit - FD_RESERVE : 2;
+}
+
+/*
+ * Merge the n inputs at in into a file of its own, made in TMPDIR and
+ * unlinked at once, and make *to an input that reads it back.
+ */
+static int
+merge_pass(struct input *in, size_t n, struct input *to)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd, saved, status;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof path, "%s/sr-reduce.XXXXXX", dir) >= sizeof path)
+		fatal(EXIT_DATA, "TMPDIR is too long: %s", dir);
+	if ((fd = mkstemp(path)) < 0)
+		fatal(EXIT_DATA, "%s: %s", path, strerror(errno));
+	(void)unlink(path);
+	out_flush();
+	if ((saved = dup(STDOUT_FILENO)) < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		fatal(EXIT_DATA, "merge pass: %s", strerror(errno));
+	status = merge(in, n);
+	out_flush();
+	if (dup2(saved, STDOUT_FILENO) < 0 || close(saved) < 0 || lseek(fd, 0, SEEK_SET) != 0)
+		fatal(EXIT_DATA, "merge pass: %s", strerror(errno));
+	/* Opened anew by name: /dev/fd/N reads the unlinked file from its start. */
+	if ((to->operand[0] = malloc(32)) == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	snprintf(to->operand[0], 32, "/dev/fd/%d", fd);
+	sumread_init(&to->sr, to->operand, 0);
+	return status;
+}
+
+/*
+ * Merge the n inputs at in, then --tee. More inputs than can be open at once
+ * go in two passes: groups of g, each merged into a file of its own, then
+ * those files; exact, as a pass writes a total beyond 64 bits as several
+ * lines. g is at most half what can be open, so that the group being merged
+ * and the files already made fit together; more than g * g inputs is an
+ * error.
+ */
+static int
+merge_passes(struct input *in, size_t n, const char *tee)
+{
+	unsigned long long limit;
+	size_t max = open_inputs_max(n, &limit), g = max / 2, ntemp, i;
+	struct input *temps;
+	int status = 0, st;
+
+	if (n <= max) {
+		if (tee != NULL)
+			out_tee(tee);
+		return merge(in, n);
+	}
+	if (g < 2 || (n + g - 1) / g > g)
+		fatal(EXIT_DATA, "too many files to merge: %zu (the limit of %llu open files allows %zu; "
+		    "raise it with ulimit -n)", n, limit, g < 2 ? (size_t)1 : g * g);
+	ntemp = (n + g - 1) / g;
+	if ((temps = calloc(ntemp, sizeof *temps)) == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	passing = 1;
+	for (i = 0; i < ntemp; i++)
+		if ((st = merge_pass(in + i * g, i + 1 < ntemp ? g : n - i * g, &temps[i])) != 0)
+			status = st;
+	passing = 0;
+	if (tee != NULL)
+		out_tee(tee);
+	if ((st = merge(temps, ntemp)) != 0)
+		status = st;
+	for (i = 0; i < ntemp; i++) {
+		(void)close(atoi(temps[i].operand[0] + strlen("/dev/fd/")));
+		free(temps[i].operand[0]);
+	}
+	free(temps);
 	return status;
 }
 
@@ -329,15 +455,16 @@ main(int argc, char *argv[])
 		}
 	}
 	argv += optind;
-	if (tee != NULL)
-		out_tee(tee);
 	if (merging) {
 		make_inputs(argv, subtract, nsubtract);
-		status = merge();
-	} else
+		status = merge_passes(given, ngiven, tee);
+	} else {
+		if (tee != NULL)
+			out_tee(tee);
 		status = reduce(argv);
+	}
 	out_close();
-	free(inputs);
+	free(given);
 	free(subtract);
 	return status;
 }

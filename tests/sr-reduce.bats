@@ -413,3 +413,66 @@ print("# %d cases, %d wrong" % (cases, errors))
 sys.exit(errors != 0)
 PY
 }
+
+@test "sr-reduce -m: more files than open files allow: the soft limit is raised, else the merge goes in passes, exact; beyond what passes allow, a message" {
+	# Files of parts near the 64-bit limits (totals of a group of files may
+	# pass beyond 64 bits), some taken away with -s, merged under limits on
+	# open files from 40 to 1100 (soft and hard, or soft only), against
+	# python3's integers.
+	python3 - "$TOOL" <<'PY' >&3
+import os, random, resource, subprocess, sys
+tool = sys.argv[1]
+rng = random.Random(9)
+LO, HI = -2**63, 2**63 - 1
+cases = wrong = 0
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+for nfiles in (1, 2, 13, 50, 200, 600, 1500):
+    keys = sorted({"c%d\tp%d" % (rng.randint(0, 3), rng.randint(0, 20)) for _ in range(30)})
+    files = [[] for _ in range(nfiles)]
+    want = {}
+    for k in keys:
+        # big parts first, their counterweights in later files: groups of files pass beyond 64 bits
+        t, n = 0, rng.randint(1, 2 * nfiles)
+        for j in range(n):
+            f = min(nfiles - 1, j * nfiles // n)
+            w = rng.choice([HI, HI, LO, rng.randint(LO, HI)]) if j < n // 2 else None
+            if w is None:
+                w = max(LO, min(HI, -t // max(1, n - j) + rng.randint(-5, 5)))
+            if j == n - 1:
+                w = max(LO, min(HI, rng.randint(-10**6, 10**6) - t))
+            neg = rng.random() < 0.2 and w != LO
+            files[f].append((k, -w if neg else w, neg))
+            t += w
+        want[k] = t
+    names = []
+    for i, rows in enumerate(files):
+        for neg in (False, True):
+            name = "%s%d" % ("s" if neg else "x", i)
+            with open(name, "w") as f:
+                for k, w, n_ in sorted((r for r in rows if r[2] == neg), key=lambda r: r[0].encode()):
+                    f.write("%s\t%d\n" % (k, w))
+            names += ["-s", name] if neg else [name]
+    exp = "".join("%s\t%d\n" % (k, want[k]) for k in keys if LO <= want[k] <= HI)
+    fits = all(LO <= v <= HI for v in want.values())
+    for soft, hardl in ((40, 40), (48, 48), (64, 64), (100, 100), (300, 300), (1100, 1100), (40, hard)):
+        ninputs = len(names) - names.count("-s")
+        avail = min(1024, soft - 16) if hardl == soft else 1024
+        g = avail // 2
+        toomany = ninputs > avail and (ninputs + g - 1) // g > g
+        lim = lambda s=soft, h=hardl: resource.setrlimit(resource.RLIMIT_NOFILE, (s, h))
+        r = subprocess.run([tool, "-m"] + names, capture_output=True, text=True, preexec_fn=lim)
+        cases += 1
+        if toomany:
+            ok = r.returncode == 1 and r.stdout == "" and r.stderr.startswith(
+                "sr-reduce: too many files to merge: %d (the limit of %d open files allows" % (ninputs, soft))
+        elif fits:
+            ok = r.returncode == 0 and r.stdout == exp and r.stderr == ""
+        else:
+            ok = r.returncode == 1 and "overflows 64 bits" in r.stderr
+        if not ok:
+            wrong += 1
+            print("%d files, limit %d/%d: status %d, %r" % (nfiles, soft, hardl, r.returncode, r.stderr[:200]))
+print("# %d cases, %d wrong" % (cases, wrong))
+sys.exit(wrong != 0)
+PY
+}
