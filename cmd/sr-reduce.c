@@ -318,7 +318,9 @@ merge(struct input *inputs, size_t ninputs)
 /* Descriptors kept for other than the inputs: 0-2, --tee, a pass's file and a spare of stdout, and slack. */
 #define FD_RESERVE 16
 /* Inputs merged at once, at most: each holds a read buffer of about 1 MiB while open. */
+#ifndef FANIN_MAX
 #define FANIN_MAX 1024
+#endif
 
 /*
  * How many inputs can be open at once when want are to be: the soft limit
