@@ -62,7 +62,7 @@ static int passing;
 static int packing;
 
 /* A key's total does not fit: stop, naming the key's last line. */
-static void
+static __attribute__((__noreturn__, __cold__)) void
 overflow(const char *name, uint64_t lineno, const char *key, size_t keylen)
 {
 	char q[96];
@@ -106,8 +106,7 @@ reduce(char **operands)
 		}
 		keylen = r.catlen + 1 + r.prodlen;
 		out_write32(r.cat, keylen);
-		total.lo = r.sum, total.carry = 0;
-		lastname = in.lr.name, lastno = in.lr.lineno;
+		total.lo = r.sum, total.carry = 0;	/* one line never overflows: no position kept */
 		started = 1;
 	}
 	if (started) {
@@ -151,7 +150,7 @@ key_cmp(const struct input *a, const struct input *b)
 }
 
 /* Read the input's next line, its sum turned if taken away; 0 at its end. */
-static int
+static __attribute__((__noinline__)) int
 advance(struct input *in)
 {
 	if (!sumread_line(&in->sr, &in->r))
@@ -188,14 +187,11 @@ sift(struct input **heap, size_t n, size_t i)
 
 /*
  * The sum's text is as sr-reduce writes a total: no '+', no leading zero, no
- * "-0"; so at most SUM_TEXT_MAX bytes. A sum may be written with any number
- * of leading zeros up to the line limit: only a canonical one is copied.
+ * "-0"; so, as it is a 64-bit value, at most SUM_TEXT_MAX bytes.
  */
 static int
 canonical(const char *t, size_t n)
 {
-	if (n > SUM_TEXT_MAX)
-		return 0;
 	if (*t == '-')
 		return n > 1 && t[1] != '0';
 	return *t != '+' && (*t != '0' || n == 1);
@@ -207,25 +203,31 @@ canonical(const char *t, size_t n)
  * week's sums in an hourly merge), the line as it was read, in one copy.
  */
 static void
-put(char *line, size_t keylen, size_t len, int single, const struct total *total)
+put(char *line, size_t keylen, size_t len, int single, int64_t total)
 {
-	int64_t c;
-
 	if (single) {
 		out_write32(line, len + 1);
 		return;
 	}
-	/* A pass's total beyond 64 bits: 2^64 as MAX + MAX + 2, or -2^64 as MIN + MIN, a line each. */
-	for (c = total->carry; c != 0; c -= c > 0 ? 1 : -1) {
-		sumrec_write(line, keylen, c > 0 ? INT64_MAX : INT64_MIN);
-		sumrec_write(line, keylen, c > 0 ? INT64_MAX : INT64_MIN);
-		if (c > 0)
-			sumrec_write(line, keylen, 2);
-	}
 	out_write32(line, keylen);
 	out_char('\t');
-	out_i64(total->lo);
+	out_i64(total);
 	out_char('\n');
+}
+
+/*
+ * A pass's total beyond 64 bits, carry * 2^64 more than what put writes:
+ * 2^64 as MAX + MAX + 2, or -2^64 as MIN + MIN, a line each, first.
+ */
+static __attribute__((__noinline__, __cold__)) void
+put_carry(const char *line, size_t keylen, int64_t carry)
+{
+	for (; carry != 0; carry -= carry > 0 ? 1 : -1) {
+		sumrec_write(line, keylen, carry > 0 ? INT64_MAX : INT64_MIN);
+		sumrec_write(line, keylen, carry > 0 ? INT64_MAX : INT64_MIN);
+		if (carry > 0)
+			sumrec_write(line, keylen, 2);
+	}
 }
 
 /*
@@ -241,13 +243,17 @@ merge(struct input *inputs, size_t ninputs)
 {
 	enum { SAME, AFTER, UNKNOWN } top_is = UNKNOWN;	/* the top's line against key */
 	struct input **heap, *top;
-	/* The key, and its first line's sum and newline if single; 32 more for lr_copy. */
+	/*
+	 * The key's first line, if it fits: any canonical one does; 32 more for
+	 * lr_copy. A sum may have any number of leading zeros up to the line
+	 * limit: then only the key is kept.
+	 */
 	char line[2 * IDENT_MAX + 1 + 1 + SUM_TEXT_MAX + 1 + 32];
 	size_t n = 0, i, keylen = 0, len = 0, ru = 0;
 	struct total total = { 0, 0 };
 	const char *lastname = NULL;
 	uint64_t lastno = 0;
-	int c, started = 0, single = 0, status = 0;
+	int c, started = 0, single = 0, status = 0, spill = passing;
 
 	if ((heap = calloc(ninputs + 1, sizeof(struct input *))) == NULL)
 		fatal(EXIT_DATA, "out of memory");
@@ -269,21 +275,33 @@ merge(struct input *inputs, size_t ninputs)
 			total_add(&total, top->r.sum);
 			total.carry += top->wrapped;
 			single = 0;
+			lastname = top->sr.lr.name, lastno = top->sr.lr.lineno;
 		} else {
-			if (started && total.carry != 0 && !passing)
-				overflow(lastname, lastno, line, keylen);
+			if (total.carry != 0) {
+				if (!spill)
+					overflow(lastname, lastno, line, keylen);
+				put_carry(line, keylen, total.carry);
+			}
 			if (started)
-				put(line, keylen, len, single, &total);
+				put(line, keylen, len, single, total.lo);
 			keylen = top->r.catlen + 1 + top->r.prodlen;
-			single = !top->neg && canonical(top->r.sumtext, top->r.sumlen);
-			len = single ? keylen + 1 + top->r.sumlen : keylen;
-			lr_copy(line, top->r.cat, len + 1);
-			if (single && top->r.cat[len] != '\n')	/* the last line, without one */
-				line[len] = '\n';
+			len = keylen + 1 + top->r.sumlen;
+			if (__builtin_expect(len >= sizeof line - 32, 0)) {
+				/* a sum of many leading zeros: not canonical, and only the key is kept */
+				lr_copy(line, top->r.cat, keylen + 1);
+				single = 0;
+			} else {
+				lr_copy(line, top->r.cat, len + 1);
+				if (top->r.cat[len] != '\n')	/* the last line, without one */
+					line[len] = '\n';
+				single = !top->neg && canonical(top->r.sumtext, top->r.sumlen);
+			}
 			total.lo = top->r.sum, total.carry = top->wrapped;
 			started = 1;
+			/* The position of the key's last line, kept only where a total can overflow. */
+			if (total.carry != 0)
+				lastname = top->sr.lr.name, lastno = top->sr.lr.lineno;
 		}
-		lastname = top->sr.lr.name, lastno = top->sr.lr.lineno;
 		if (!advance(top)) {
 			if (top->sr.status != 0)
 				status = top->sr.status;
@@ -307,10 +325,13 @@ merge(struct input *inputs, size_t ninputs)
 			top_is = UNKNOWN;
 		}
 	}
-	if (started && total.carry != 0 && !passing)
-		overflow(lastname, lastno, line, keylen);
+	if (total.carry != 0) {
+		if (!spill)
+			overflow(lastname, lastno, line, keylen);
+		put_carry(line, keylen, total.carry);
+	}
 	if (started)
-		put(line, keylen, len, single, &total);
+		put(line, keylen, len, single, total.lo);
 	free(heap);
 	return status;
 }
