@@ -255,7 +255,8 @@ merge(struct input *inputs, size_t ninputs)
 	uint64_t lastno = 0;
 	int c, started = 0, single = 0, status = 0, spill = passing;
 
-	if ((heap = calloc(ninputs + 1, sizeof(struct input *))) == NULL)
+	/* ninputs is a count of open inputs, far from SIZE_MAX: the analyzer cannot see it */
+	if ((heap = calloc(ninputs + 1, sizeof(struct input *))) == NULL)	/* NOLINT(clang-analyzer-optin.portability.UnixAPI) */
 		fatal(EXIT_DATA, "out of memory");
 	packing = ninputs > 8;
 	for (i = 0; i < ninputs; i++) {

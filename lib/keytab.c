@@ -20,9 +20,24 @@
 
 uint64_t hash_seed[2];
 
+/* n (at most 16) random bytes at p from the kernel: getrandom, not waiting, else AT_RANDOM; 0 if none. */
+static int
+kernel_random(void *p, size_t n)
+{
+#ifdef __linux__
+	if (getrandom(p, n, GRND_NONBLOCK) == (ssize_t)n)
+		return 1;
+	if (n <= 16 && getauxval(AT_RANDOM) != 0) {
+		memcpy(p, (const void *)getauxval(AT_RANDOM), n);
+		return 1;
+	}
+#endif
+	(void)p, (void)n;
+	return 0;
+}
+
 /*
- * 16 random bytes for the hash seed: the kernel's (getrandom, not waiting),
- * else those it gave the process at exec (AT_RANDOM), else the clock, the
+ * 16 random bytes for the hash seed: the kernel's, else the clock, the
  * process id and an address. Once a process.
  */
 void
@@ -31,19 +46,11 @@ hash_seed_init(void)
 	static int done;
 	struct timespec ts;
 	uint64_t s[2] = { 0, 0 };
-	int got = 0;
 
 	if (done)
 		return;
 	done = 1;
-#ifdef __linux__
-	got = getrandom(s, sizeof s, GRND_NONBLOCK) == (ssize_t)sizeof s;
-	if (!got && getauxval(AT_RANDOM) != 0) {
-		memcpy(s, (const void *)getauxval(AT_RANDOM), sizeof s);
-		got = 1;
-	}
-#endif
-	if (!got) {
+	if (!kernel_random(s, sizeof s)) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		s[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)ts.tv_sec;
 		s[1] = (uint64_t)getpid() * 0xbf58476d1ce4e5b9ULL ^ (uint64_t)(uintptr_t)&ts;
