@@ -54,16 +54,32 @@ void keytab_each(struct keytab *kt, void (*fn)(const char *, size_t, int64_t));
 void keytab_clear(struct keytab *kt);
 void keytab_free(struct keytab *kt);
 uint64_t hash_bytes(const char *p, size_t n);
+void hash_seed_init(void);
+
+/*
+ * The per-process key of both hashes, drawn by hash_seed_init (keytab_init
+ * calls it): with it unknown, no fixed set of ids can be chosen to collide,
+ * so no input makes a table slow. Nothing depends on the order of a table's
+ * slots but keytab_each's, which is unspecified.
+ */
+extern uint64_t hash_seed[2];
 
 #define keytab_hash(key, len) ((uint32_t)hash_bytes((key), (len)))
 
-/* A packed key's hash: a multiply-xorshift, so that both ids move the low bits. */
+/*
+ * A packed key's hash: the key under the seed, then mixed (a xorshift, two
+ * multiplies) so that every bit of both ids moves the low bits; the high half
+ * of the last product, whose bits depend on every bit below them.
+ */
 static inline uint32_t
 keytab_packed_hash(uint64_t k)
 {
+	k ^= hash_seed[0];
 	k ^= k >> 33;
 	k *= 0xff51afd7ed558ccdULL;
-	return (uint32_t)(k ^ k >> 33);
+	k ^= k >> 29;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	return (uint32_t)(k >> 32);
 }
 
 /* Start loading the slot where a key of hash h would be, for a lookup soon after. */

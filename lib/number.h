@@ -66,6 +66,24 @@ digits_upto8(const char *p, size_t n)
 #endif
 }
 
+/*
+ * A total of signed 64-bit parts, exact whatever their order: lo wraps as
+ * two's complement does, and carry counts the wraps, so the total is
+ * lo + carry * 2^64. As lo is a 64-bit value, that form is unique: the total
+ * fits in 64 bits exactly when carry is 0, and it is then lo. The add costs
+ * what an overflow check did; carry changes only on a wrap.
+ */
+struct total {
+	int64_t lo, carry;
+};
+
+static inline void
+total_add(struct total *t, int64_t v)
+{
+	if (__builtin_add_overflow(t->lo, v, &t->lo))
+		t->carry += v < 0 ? -1 : 1;
+}
+
 const char *parse_i64(const char *p, size_t n, int64_t *v);
 const char *check_decimal(const char *p, size_t n);
 int64_t arg_count(const char *opt, const char *s, int64_t min, int64_t max);

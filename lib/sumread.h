@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ident.h"
 #include "lineread.h"
 #include "number.h"
 
@@ -19,7 +20,7 @@ struct sumread {
 	char **operands;	/* NULL-terminated; none means stdin */
 	int opened, unique;
 	struct lineread lr;
-	char prev[2 * 255 + 2];	/* key of the previous line */
+	char prev[2 * IDENT_MAX + 1 + 32];	/* key of the previous line; 32 for lr_copy */
 	size_t prevlen;
 	int status;		/* 1 if an operand could not be read */
 };
@@ -32,7 +33,7 @@ struct sumread {
  * Returns 1 with r filled, or -1: the general path decides. Inline, and in
  * this header, for the loops of sr-reduce and sr-topk: a call a line costs.
  */
-static inline int
+static inline __attribute__((__always_inline__)) int
 sumrec_scan32(const char *p, size_t n, struct sumrec *r, size_t *len)
 {
 	const __m128i x1f = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f), tab = _mm_set1_epi8('\t');
@@ -100,7 +101,7 @@ int sumread_line_slow(struct sumread *sr, struct sumrec *r);
  * operand. Bad input is fatal. r points into the read buffer: it holds until
  * the next call. A line of the usual kind is taken here, inline.
  */
-static inline int
+static inline __attribute__((__always_inline__)) int
 sumread_line(struct sumread *sr, struct sumrec *r)
 {
 	char *p;

@@ -2,6 +2,7 @@
 # sr-map: sums per key, the window only when asked for, rejects, CSV, and a memory budget that flushes partial sums.
 
 load helper
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 TOOL=sr-map
 
 NOW='--now 2026-11-30T00:00:00Z'		# the window [2026-11-23T00:00:00Z, 2026-11-30T00:00:00Z)
@@ -302,4 +303,72 @@ timed_log() {
 	check 0 "--max-rejects 0" "$(sale "$T" p1 c1 2)" "c1\tp1\t2\n"
 	check 2 "--max-rejects -1" "" "" "$TOOL: --max-rejects: count is too small: -1 (at least 0)\n"
 	check 2 "--strict --max-rejects 1" "" "" "$TOOL: --strict and --max-rejects conflict: --strict stops at the first\n"
+}
+
+@test "sr-map: quantities near the 64-bit limits, in any order: its sums reduce to the exact totals" {
+	check 0 "" "$(sale $T p c -9223372036854775808)$(sale $T p c -1)$(sale $T p c 2)" \
+	    "c\tp\t-9223372036854775808\nc\tp\t1\n"
+	printf '%b' "$(sale $T p c -9223372036854775808)$(sale $T p c -1)$(sale $T p c 2)" |
+	    sr-map | sr-sort | sr-reduce > got
+	[ "$(cat got)" = $'c\tp\t-9223372036854775807' ]
+	python3 - <<'PY' >&3
+import random, subprocess, sys
+rng = random.Random(3)
+LO, HI = -2**63, 2**63 - 1
+near = [LO, LO + 1, -2**62, -1, 0, 1, 2, 2**62, HI - 1, HI]
+cases = wrong = 0
+for trial in range(60):
+    keys = ["%s\t%s" % (c, p) for c in ("7", "c") for p in ("1", "12", "p", "p2")]
+    sales, want = [], {}
+    for k in keys:
+        parts = [rng.choice(near) if rng.random() < 0.7 else rng.randint(LO, HI) for _ in range(rng.randint(1, 8))]
+        while not LO <= sum(parts) <= HI:
+            parts.append(max(LO, min(HI, -sum(parts) // 2)))
+        want[k] = sum(parts)
+        sales += [(k, q) for q in parts]
+    rng.shuffle(sales)
+    log = "".join("2026-11-25T10:00:00Z\t%s\t%s\t%d\t9.99\ts\tb\n" % (k.split("\t")[1], k.split("\t")[0], q)
+                  for k, q in sales)
+    for mem in ([], ["-m", "1M"]):
+        cases += 1
+        r = subprocess.run("sr-map %s | sr-sort | sr-reduce" % " ".join(mem), shell=True,
+                           input=log, capture_output=True, text=True)
+        exp = "".join("%s\t%d\n" % (k, want[k]) for k in sorted(want, key=str.encode))
+        if r.returncode != 0 or r.stdout != exp or r.stderr != "":
+            wrong += 1
+            print("trial %d: status %d %r" % (trial, r.returncode, r.stderr))
+print("# %d cases, %d wrong" % (cases, wrong))
+sys.exit(wrong != 0)
+PY
+}
+
+# best_of N FILE: the least wall time, in ms, of N runs of sr-map on FILE.
+best_of() {
+	local i t best=999999
+	for i in $(seq "$1"); do
+		t=$( { TIMEFORMAT=%R; time sr-map "$2" > /dev/null; } 2>&1 )
+		t=$(awk -v t="$t" 'BEGIN { printf "%d", t * 1000 }')
+		[ "$t" -lt "$best" ] && best=$t
+	done
+	echo "$best"
+}
+
+@test "sr-map: ids crafted to collide under a fixed hash take no longer than random ones" {
+	unit=${SR_UNIT:-$BATS_TEST_DIRNAME/unit/unit}
+	[ -x "$unit" ] || skip "no $unit (make all builds it)"
+	# 100,000 keys whose hashes under the old, unseeded hash share their low
+	# 12 (packed keys) or 11 (text keys) bits: 4 to 13 times slower there.
+	for kind in "packed 12" "text 11"; do
+		set -- $kind
+		"$unit" --craft "$1" 100000 "$2" > crafted.keys
+		"$unit" --random "$1" 100000 > random.keys
+		for k in crafted random; do
+			awk -F '\t' '{ printf "2026-11-25T10:00:00Z\t%s\t%s\t1\t9.99\ts\tb\n", $2, $1 }' $k.keys > $k.log
+		done
+		sr-map crafted.log | cut -f 1,2 | cmp - <(sort crafted.keys)
+		crafted=$(best_of 5 crafted.log)
+		random=$(best_of 5 random.log)
+		echo "# $1 keys: crafted $crafted ms, random $random ms" >&3
+		[ "$crafted" -le $((2 * random + 50)) ]
+	done
 }

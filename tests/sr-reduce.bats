@@ -2,6 +2,7 @@
 # sr-reduce: one total per key of sorted input; unsorted, malformed or overflowing input stops it; its output reduces to itself.
 
 load helper
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 TOOL=sr-reduce
 
 USAGE='usage: sr-reduce [-m] [-s file] [--tee file] [file ...]\n'
@@ -176,8 +177,11 @@ negated() {
 	printf 'c\tp\t2\nd\tq\t-3\nd\tr\t4\n' > f2
 	check 0 "-s f2 f1" "" "c\tp\t3\nd\tq\t3\nd\tr\t-4\n"
 	check 0 "-s f2" "c\tp\t1\n" "c\tp\t-1\nd\tq\t3\nd\tr\t-4\n"
+	# Taking away -2^63 gives 2^63, which a total may pass through.
 	printf 'c\tp\t-9223372036854775808\n' > min
-	check 1 "f1 -s min" "" "" "$TOOL: min:1: field 3 (sum): out of range to take away: '-9223372036854775808'\n"
+	check 1 "f1 -s min" "" "" "$TOOL: min:1: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	printf 'c\tp\t-1\n' > m1
+	check 0 "m1 -s min -s f1" "" "c\tp\t9223372036854775802\n"
 	printf 'c\tp\t-%s\n' $MAX > negmax
 	check 1 "f1 -s negmax" "" "" "$TOOL: negmax:1: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
 }
@@ -244,4 +248,231 @@ negated() {
 	negated m11 > n11
 	sr-sort -m m1 m2 m3 m4 m5 m6 m7 m8 m9 n10 n11 | "$TOOL" > want
 	cmp got want
+}
+
+# padded_parts DIR: a sweep of sums written with leading zeros and signs, ids
+# of every length up to the maximum, lines up to the line limit; written as
+# DIR/all (every part, sorted), DIR/f1 DIR/f2 DIR/f3 (the parts dealt out,
+# each sorted), and the exact totals by python3's integers: DIR/want (all
+# parts), DIR/want-s (f1 + f2 - f3). Prints the number of keys.
+padded_parts() {
+	python3 - "$1" <<'PY'
+import random, sys
+d = sys.argv[1]
+rng = random.Random(11)
+alpha = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+lengths = [1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 127, 128, 200, 254, 255]
+zeros = [0, 1, 2, 7, 8, 15, 16, 17, 18, 19, 20, 21, 31, 32, 33, 64, 100, 150, 255, 256,
+         511, 512, 1000, 2000, 4095, 4096, 5000, 8191, 10000, 30000, 65000]
+def ident(i, n):
+    s = alpha[i % 62] + alpha[i // 62 % 62]
+    return (s * n)[:n] if n > 1 else alpha[i % 62]
+def text(v, z):
+    sign = "-" if v < 0 else rng.choice(["", "+"])
+    return sign + "0" * z + str(abs(v))
+parts = []  # (key, value, text, file)
+for li, n in enumerate(lengths):
+    for zi, z in enumerate(zeros):
+        key = ident(zi, n) + "\t" + ident(li, n)
+        for j in range(rng.choice([1, 1, 2, 3, 5])):
+            v = rng.choice([0, 0, 1, -1, rng.randint(-10**6, 10**6), rng.randint(-2**60, 2**60)])
+            parts.append((key, v, text(v, z if rng.random() < 0.8 else rng.choice(zeros)), rng.randint(1, 3)))
+parts.sort(key=lambda p: p[0].encode())
+tot, tots = {}, {}
+for key, v, t, f in parts:
+    tot[key] = tot.get(key, 0) + v
+    tots[key] = tots.get(key, 0) + (-v if f == 3 else v)
+with open(d + "/all", "w") as a:
+    for key, v, t, f in parts:
+        a.write(key + "\t" + t + "\n")
+for f in (1, 2, 3):
+    with open(d + "/f%d" % f, "w") as o:
+        for key, v, t, g in parts:
+            if g == f:
+                o.write(key + "\t" + t + "\n")
+keys = sorted(tot, key=lambda k: k.encode())
+with open(d + "/want", "w") as o:
+    for k in keys:
+        o.write("%s\t%d\n" % (k, tot[k]))
+with open(d + "/want-s", "w") as o:
+    for k in keys:
+        o.write("%s\t%d\n" % (k, tots[k]))
+print(len(keys))
+PY
+}
+
+@test "sr-reduce: sums with leading zeros and signs, ids up to 255 bytes, lines up to the limit: the totals the digits say, in every mode" {
+	mkdir p
+	keys=$(padded_parts p)
+	[ "$keys" -eq 527 ]
+	"$TOOL" p/all > got
+	cmp got p/want
+	"$TOOL" p/f1 p/f2 p/f3 > /dev/null 2>&1 && false	# one stream: f2 restarts the order
+	"$TOOL" -m p/f1 p/f2 p/f3 > got
+	cmp got p/want
+	"$TOOL" -m p/f3 p/all -s p/f3 > got
+	cmp got p/want
+	"$TOOL" -m p/f1 p/f2 -s p/f3 --tee copy > got
+	cmp got p/want-s
+	cmp copy p/want-s
+	"$TOOL" -m p/all > got
+	cmp got p/want
+	# Many inputs (keys compared packed): every part a file of its own line.
+	split -l 1 -a 4 p/all p/one.
+	"$TOOL" -m p/one.* > got
+	cmp got p/want
+	echo "# $keys keys x 6 modes" >&3
+}
+
+@test "sr-reduce: a total is exact whatever the order of its parts; only a final total outside 64 bits is an error" {
+	check 0 "" "c\tp\t-9223372036854775808\nc\tp\t-1\nc\tp\t2\n" "c\tp\t-9223372036854775807\n"
+	check 0 "" "c\tp\t$MAX\nc\tp\t$MAX\nc\tp\t-$MAX\nd\tp\t1\n" "c\tp\t$MAX\nd\tp\t1\n"
+	check 1 "" "c\tp\t-1\nc\tp\t$MAX\nc\tp\t2\nd\tp\t1\n" "" "$TOOL: stdin:3: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	printf 'c\tp\t-9223372036854775808\n' > a1
+	printf 'c\tp\t-1\n' > a2
+	printf 'c\tp\t2\n' > a3
+	check 0 "-m a1 a2 a3" "" "c\tp\t-9223372036854775807\n"
+	check 0 "-m a1 a3 -s a2" "" "c\tp\t-9223372036854775805\n"
+	check 0 "-m a3 -s a2 -s a3 a1" "" "c\tp\t-9223372036854775807\n"
+	# Random parts near the limits, in random orders, dealt out to files and
+	# to -s files, against python3's integers; a tenth of the keys do not fit.
+	python3 - "$TOOL" <<'PY' >&3
+import os, random, subprocess, sys
+tool = sys.argv[1]
+rng = random.Random(7)
+LO, HI = -2**63, 2**63 - 1
+near = [LO, LO + 1, LO + 2, -2**62, -2, -1, 0, 1, 2, 2**62, HI - 1, HI]
+def part():
+    return rng.choice(near) if rng.random() < 0.7 else rng.randint(LO, HI)
+cases = errors = 0
+for trial in range(300):
+    nkeys = rng.randint(1, 40)
+    bad = rng.randrange(nkeys) if trial % 3 == 0 else -1
+    keys = sorted({"c%d\tp%d" % (rng.randint(0, 9), rng.randint(0, 99)) for _ in range(nkeys)})
+    bad = bad if bad < len(keys) else -1
+    lines = []  # (key, written value, taken away)
+    for i, k in enumerate(keys):
+        parts = [(part(), rng.random() < 0.3) for _ in range(rng.randint(1, 6))]
+        t = sum(-w if neg else w for w, neg in parts)
+        while i != bad and not LO <= t <= HI:  # bring it back in range
+            w = max(LO, min(HI, (rng.randint(LO // 2, HI // 2)) - t))
+            parts.append((w, False))
+            t += w
+        while i == bad and LO <= t <= HI:
+            w = HI if t >= 0 else LO
+            parts.append((w, False))
+            t += w
+        rng.shuffle(parts)
+        lines += [(k, w, neg) for w, neg in parts]
+    nfiles = rng.randint(1, 12)
+    files = [[] for _ in range(nfiles)]
+    subs = [[] for _ in range(rng.randint(1, 3))]
+    for k, w, neg in lines:
+        (rng.choice(subs) if neg else rng.choice(files)).append((k, w))
+    def write(name, rows):
+        with open(name, "w") as f:
+            for k, w in rows:
+                f.write("%s\t%d\n" % (k, w))
+    for i, rows in enumerate(files):
+        write("x%d" % i, rows)
+    for i, rows in enumerate(subs):
+        write("s%d" % i, rows)
+    write("plain", [(k, -w if neg and w != LO else w) for k, w, neg in lines if not neg or w != LO])
+    want = ""
+    for i, k in enumerate(keys):
+        if i == bad:
+            break
+        want += "%s\t%d\n" % (k, sum(-w if neg else w for kk, w, neg in lines if kk == k))
+    # plain: one file of the same parts, the taken-away ones negated (but -2^63's)
+    plain_want, plain_bad = "", False
+    for k in keys:
+        ps = [-w if neg else w for kk, w, neg in lines if kk == k and not (neg and w == LO)]
+        if ps and not LO <= sum(ps) <= HI:
+            plain_bad = True
+            break
+        plain_want += "%s\t%d\n" % (k, sum(ps)) if ps else ""
+    runs = [([tool, "plain"], plain_want, plain_bad),
+            ([tool, "-m"] + ["x%d" % i for i in range(nfiles)], None, None),
+            ([tool, "-m"] + ["x%d" % i for i in range(nfiles)] + sum((["-s", "s%d" % i] for i in range(len(subs))), []), want, bad >= 0)]
+    if not any(neg for k, w, neg in lines):
+        runs[1] = (runs[1][0], want, bad >= 0)
+    for argv, w, isbad in runs:
+        if w is None:
+            continue
+        cases += 1
+        r = subprocess.run(argv, capture_output=True, text=True)
+        if isbad:
+            ok = r.returncode == 1 and "overflows 64 bits" in r.stderr and w.startswith(r.stdout)
+        else:
+            ok = r.returncode == 0 and r.stdout == w and r.stderr == ""
+        if not ok:
+            errors += 1
+            if errors < 4:
+                print("trial %d: %s: status %d, stderr %r" % (trial, " ".join(argv[:3]), r.returncode, r.stderr))
+print("# %d cases, %d wrong" % (cases, errors))
+sys.exit(errors != 0)
+PY
+}
+
+@test "sr-reduce -m: more files than open files allow: the soft limit is raised, else the merge goes in passes, exact; beyond what passes allow, a message" {
+	# Files of parts near the 64-bit limits (totals of a group of files may
+	# pass beyond 64 bits), some taken away with -s, merged under limits on
+	# open files from 40 to 1100 (soft and hard, or soft only), against
+	# python3's integers.
+	python3 - "$TOOL" <<'PY' >&3
+import os, random, resource, subprocess, sys
+tool = sys.argv[1]
+rng = random.Random(9)
+LO, HI = -2**63, 2**63 - 1
+cases = wrong = 0
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+for nfiles in (1, 2, 13, 50, 200, 600, 1500):
+    keys = sorted({"c%d\tp%d" % (rng.randint(0, 3), rng.randint(0, 20)) for _ in range(30)})
+    files = [[] for _ in range(nfiles)]
+    want = {}
+    for k in keys:
+        # big parts first, their counterweights in later files: groups of files pass beyond 64 bits
+        t, n = 0, rng.randint(1, 2 * nfiles)
+        for j in range(n):
+            f = min(nfiles - 1, j * nfiles // n)
+            w = rng.choice([HI, HI, LO, rng.randint(LO, HI)]) if j < n // 2 else None
+            if w is None:
+                w = max(LO, min(HI, -t // max(1, n - j) + rng.randint(-5, 5)))
+            if j == n - 1:
+                w = max(LO, min(HI, rng.randint(-10**6, 10**6) - t))
+            neg = rng.random() < 0.2 and w != LO
+            files[f].append((k, -w if neg else w, neg))
+            t += w
+        want[k] = t
+    names = []
+    for i, rows in enumerate(files):
+        for neg in (False, True):
+            name = "%s%d" % ("s" if neg else "x", i)
+            with open(name, "w") as f:
+                for k, w, n_ in sorted((r for r in rows if r[2] == neg), key=lambda r: r[0].encode()):
+                    f.write("%s\t%d\n" % (k, w))
+            names += ["-s", name] if neg else [name]
+    exp = "".join("%s\t%d\n" % (k, want[k]) for k in keys if LO <= want[k] <= HI)
+    fits = all(LO <= v <= HI for v in want.values())
+    for soft, hardl in ((40, 40), (48, 48), (64, 64), (100, 100), (300, 300), (1100, 1100), (40, hard)):
+        ninputs = len(names) - names.count("-s")
+        avail = min(1024, soft - 16) if hardl == soft else 1024
+        g = avail // 2
+        toomany = ninputs > avail and (ninputs + g - 1) // g > g
+        lim = lambda s=soft, h=hardl: resource.setrlimit(resource.RLIMIT_NOFILE, (s, h))
+        r = subprocess.run([tool, "-m"] + names, capture_output=True, text=True, preexec_fn=lim)
+        cases += 1
+        if toomany:
+            ok = r.returncode == 1 and r.stdout == "" and r.stderr.startswith(
+                "sr-reduce: too many files to merge: %d (the limit of %d open files allows" % (ninputs, soft))
+        elif fits:
+            ok = r.returncode == 0 and r.stdout == exp and r.stderr == ""
+        else:
+            ok = r.returncode == 1 and "overflows 64 bits" in r.stderr
+        if not ok:
+            wrong += 1
+            print("%d files, limit %d/%d: status %d, %r" % (nfiles, soft, hardl, r.returncode, r.stderr[:200]))
+print("# %d cases, %d wrong" % (cases, wrong))
+sys.exit(wrong != 0)
+PY
 }

@@ -2,6 +2,7 @@
 # sr-topk: ranks by total, ties by product id (integers first, numerically), -n and -a, and input that is not reduced.
 
 load helper
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 TOOL=sr-topk
 
 USAGE='usage: sr-topk [-a | -n count] [file ...]\n'
@@ -124,4 +125,38 @@ forever() {
 	check 1 "" "c\tp\r\t1\n" "" "$TOOL: stdin:1: field 2 (product_id): control character in id: 'p\\\\r'\n"
 	check 1 "" "c\t$(printf '%0256d' 0)\t1\n" "" "$TOOL: stdin:1: field 2 (product_id): longer than 255 bytes: '$(printf '%087d' 0)...'\n"
 	check 0 "" "c\t$(printf '%0255d' 0)\t1\n" "c\t1\t$(printf '%0255d' 0)\t1\n"
+}
+
+@test "sr-topk: totals with leading zeros and signs, ids up to 255 bytes, lines up to the limit: ranked by the values the digits say" {
+	python3 - <<'PY'
+import random
+rng = random.Random(5)
+alpha = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+lengths = [1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 127, 128, 200, 254, 255]
+zeros = [0, 1, 2, 7, 8, 15, 16, 17, 18, 19, 20, 21, 31, 32, 33, 64, 100, 150, 255, 256,
+         511, 512, 1000, 2000, 4095, 4096, 5000, 8191, 10000, 30000, 65000]
+def ident(i, n):
+    s = alpha[i % 62] + alpha[i // 62 % 62]
+    return (s * n)[:n] if n > 1 else alpha[i % 62]
+rows = []
+for li, n in enumerate(lengths):
+    values = list({rng.randint(-2**62, 2**62) for _ in range(40)})[:len(zeros)]  # distinct: no ties
+    for zi, z in enumerate(zeros):
+        v = values[zi]
+        t = ("-" if v < 0 else rng.choice(["", "+"])) + "0" * z + str(abs(v))
+        rows.append((ident(li, n), ident(zi, n), v, t))
+rows.sort(key=lambda r: (r[0] + "\t" + r[1]).encode())
+with open("in", "w") as f:
+    for c, p, v, t in rows:
+        f.write("%s\t%s\t%s\n" % (c, p, t))
+with open("want", "w") as f:
+    cats = sorted({r[0] for r in rows}, key=lambda c: c.encode())
+    for c in cats:
+        ranked = sorted((r for r in rows if r[0] == c), key=lambda r: -r[2])
+        for i, r in enumerate(ranked):
+            f.write("%s\t%d\t%s\t%d\n" % (c, i + 1, r[1], r[2]))
+PY
+	"$TOOL" -a in > got
+	cmp got want
+	[ "$(wc -l < got)" -eq 527 ]
 }

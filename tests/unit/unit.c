@@ -879,6 +879,226 @@ test_hash_bytes(void)
 	CHECK(hash_bytes("c1\tp1", 5) != hash_bytes("c1\tp2", 5), "hash_bytes ignores a byte");
 }
 
+/*
+ * The hashes as they were before they had a seed: the crafted keys below
+ * collide under them, as an attacker's would under any fixed hash.
+ */
+static uint32_t
+old_packed_hash(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	return (uint32_t)(k ^ k >> 33);
+}
+
+static uint32_t
+old_hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL), w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 29;
+	}
+	if (n > 0) {
+		w = 0;
+		memcpy(&w, p, n);
+		h = (h ^ w) * 0x94d049bb133111ebULL;
+	}
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/*
+ * Key number i of a kind, as text: packed kind "7<TAB>" and a 12-digit
+ * product; text kind "c<TAB>p" and the number in base 62. crafted_key(i)
+ * is the i-th of those whose old hash has its low bits bits 0 (so that all
+ * crowd into 2^(slot bits - bits) home slots of a table); returns the length.
+ */
+static size_t
+kind_key(int text, uint64_t i, char *buf)
+{
+	static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	size_t n = 3;
+
+	if (!text)
+		return (size_t)sprintf(buf, "7\t%012llu", (unsigned long long)(100000000000ULL + i));
+	memcpy(buf, "c\tp", 3);
+	do
+		buf[n++] = digits[i % 62];
+	while ((i /= 62) != 0);
+	return n;
+}
+
+/* The old hash of a key of kind_key. */
+static uint32_t
+old_hash(int text, const char *key, size_t len)
+{
+	uint64_t k;
+
+	if (text)
+		return old_hash_bytes(key, len);
+	if (!keytab_pack(key, 1, key + 2, len - 2, &k))
+		abort();
+	return old_packed_hash(k);
+}
+
+/* Text key i + 1 from key i, in place, as kind_key would write it: a base-62 odometer, low digit first. */
+static int
+text_next(char *key, size_t *len)
+{
+	static const char next[128] = {
+		['0'] = '1', ['1'] = '2', ['2'] = '3', ['3'] = '4', ['4'] = '5', ['5'] = '6', ['6'] = '7',
+		['7'] = '8', ['8'] = '9', ['9'] = 'A', ['Z'] = 'a', ['z'] = 0,
+	};
+	size_t i;
+	char c;
+
+	for (i = 3; i < *len; i++) {
+		c = key[i];
+		c = next[(unsigned char)c] != 0 ? next[(unsigned char)c] :
+		    (c >= 'A' && c < 'Z') || (c >= 'a' && c < 'z') ? (char)(c + 1) : 0;
+		if (c != 0) {
+			key[i] = c;
+			return 1;
+		}
+		key[i] = '0';
+	}
+	key[(*len)++] = '1';
+	return 1;
+}
+
+/*
+ * Write n crafted keys of a kind, one a line; or, random, the first n keys.
+ * A packed key is made as a number (as keytab_pack would make it: checked
+ * once), as this loop runs 2^bits times a key.
+ */
+static void
+craft_keys(int text, size_t n, unsigned bits, int random, FILE *f)
+{
+	char key[64];
+	uint64_t i = 0, k, base;
+	size_t len, found = 0;
+	uint32_t mask = (1U << bits) - 1;
+
+	len = kind_key(0, 0, key);
+	if (!keytab_pack(key, 1, key + 2, len - 2, &base))
+		abort();
+	for (; found < n; i++) {
+		if (!text) {
+			k = base + 13 * i;	/* a 12-digit id of value v packs to 13 v + 12 */
+			if (!random && (old_packed_hash(k) & mask) != 0)
+				continue;
+			len = kind_key(0, i, key);
+			if (old_hash(0, key, len) != old_packed_hash(k))
+				abort();
+		} else {
+			if (i == 0 || text_next(key, &len) == 0)
+				len = kind_key(1, i, key);
+			/* text 2: the product id alone collides (sr-load's check of a category's products) */
+			if (!random && (old_hash_bytes(key + 2 * (text == 2), len - 2 * (text == 2)) & mask) != 0)
+				continue;
+		}
+		fprintf(f, "%.*s\n", (int)len, key);
+		found++;
+	}
+}
+
+/* Probes past its home slot that finding each key takes, summed, in table kt. */
+static uint64_t
+displacement(const struct keytab *kt)
+{
+	uint64_t d = 0;
+	size_t i;
+
+	for (i = 0; i <= kt->mask; i++)
+		if (kt->slots[i].len != 0)
+			d += (i - (kt->slots[i].hash & kt->mask)) & kt->mask;
+	for (i = 0; i <= kt->pmask; i++)
+		if (kt->pslots[i].key != 0)
+			d += (i - (keytab_packed_hash(kt->pslots[i].key) & kt->pmask)) & kt->pmask;
+	return d;
+}
+
+/* The same under the old hash: a linear-probing table of the final size, filled in the same order. */
+static uint64_t
+old_displacement(int text, char **keys, size_t n, size_t slots)
+{
+	char *used = calloc(slots, 1);
+	uint64_t d = 0;
+	size_t i, j;
+
+	if (used == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		for (j = old_hash(text, keys[i], strlen(keys[i])) & (slots - 1); used[j]; j = (j + 1) & (slots - 1))
+			d++;
+		used[j] = 1;
+	}
+	free(used);
+	return d;
+}
+
+/* Displacement of n keys of a kind, crafted or random, in a keytab; *old: under the old hash. */
+static uint64_t
+kind_displacement(int text, size_t n, unsigned bits, int random, uint64_t *old)
+{
+	char *buf = NULL, *line, **keys;
+	size_t size = 0, i = 0;
+	FILE *f = open_memstream(&buf, &size);
+	struct keytab kt;
+	int64_t *sum;
+	uint64_t d;
+
+	if (f == NULL || (keys = calloc(n, sizeof *keys)) == NULL)
+		abort();
+	craft_keys(text, n, bits, random, f);
+	fclose(f);
+	keytab_init(&kt, (size_t)1 << 30);
+	for (line = strtok(buf, "\n"); line != NULL && i < n; line = strtok(NULL, "\n")) {
+		keys[i++] = line;
+		if ((sum = keytab_sum_any(&kt, line, strlen(line))) == NULL)
+			abort();
+		++*sum;
+	}
+	d = displacement(&kt);
+	*old = old_displacement(text, keys, n, text ? kt.mask + 1 : kt.pmask + 1);
+	keytab_free(&kt);
+	free(keys);
+	free(buf);
+	return d;
+}
+
+/*
+ * Keys crafted to collide under the old, fixed hash (low bits alike) cost no
+ * more probes than random ones under the seeded hash (within 2x, and some
+ * slack for small counts); under the old hash they cost many times more, so
+ * the test can fail.
+ */
+static void
+test_keytab_crafted(void)
+{
+	enum { N = 20000, BITS = 11 };
+	uint64_t crafted, random, old_crafted, old_random;
+	int text;
+
+	for (text = 0; text <= 1; text++) {
+		crafted = kind_displacement(text, N, BITS, 0, &old_crafted);
+		random = kind_displacement(text, N, BITS, 1, &old_random);
+		CHECK(old_crafted > 20 * old_random + N, "crafted %s keys: %llu probes under the old hash, "
+		    "random %llu: the crafting does not work", text ? "text" : "packed",
+		    (unsigned long long)old_crafted, (unsigned long long)old_random);
+		CHECK(crafted <= 2 * random + N, "crafted %s keys: %llu probes, random %llu",
+		    text ? "text" : "packed", (unsigned long long)crafted, (unsigned long long)random);
+		if (getenv("SR_UNIT_VERBOSE") != NULL)
+			printf("# %s keys: seeded: crafted %llu, random %llu probes; old: crafted %llu, random %llu\n",
+			    text ? "text" : "packed", (unsigned long long)crafted, (unsigned long long)random,
+			    (unsigned long long)old_crafted, (unsigned long long)old_random);
+	}
+}
+
 /* ---- topk ---- */
 
 /* xorshift64: the same pseudo-random sets on every run, so a failure can be replayed. */
@@ -1131,8 +1351,17 @@ test_window_option(void)
 int
 main(int argc, char *argv[])
 {
-	(void)argc;
 	prog_init(argv);
+	/* unit --craft packed|text|product N BITS: keys for the tests against crafted ids */
+	if (argc == 5 && strcmp(argv[1], "--craft") == 0) {
+		craft_keys(strcmp(argv[2], "text") == 0 ? 1 : strcmp(argv[2], "product") == 0 ? 2 : 0,
+		    (size_t)atol(argv[3]), (unsigned)atoi(argv[4]), 0, stdout);
+		return fflush(stdout) != 0;
+	}
+	if (argc == 4 && strcmp(argv[1], "--random") == 0) {
+		craft_keys(strcmp(argv[2], "text") == 0, (size_t)atol(argv[3]), 0, 1, stdout);
+		return fflush(stdout) != 0;
+	}
 	test_ts_parse();
 	test_ts_length();
 	test_ts_format();
@@ -1152,6 +1381,7 @@ main(int argc, char *argv[])
 	test_keytab_budget((size_t)1 << 20, 200);	/* the arena runs out first */
 	test_keytab_budget((size_t)4 << 20, 20);
 	test_hash_bytes();
+	test_keytab_crafted();
 	test_topk();
 	test_window_cases();
 	test_window_clock();
