@@ -20,6 +20,7 @@
 #define DB_DEFAULT "sales_rank.db"
 #define BUSY_MS 10000
 #define COPY_BUFSIZE 65536
+#define SCHEMA_OBJECTS 16	/* more on sr-load's tables than this: not its schema */
 
 enum { OPT_ALLOW_EMPTY = CHAR_MAX + 1, OPT_DB, OPT_HELP, OPT_VERSION };
 
@@ -79,6 +80,69 @@ static const char pg_schema[] =
     " row_count bigint NOT NULL,"
     " category_count bigint NOT NULL);";
 
+/*
+ * The objects on sr-load's tables, as SQLite stores them: those of a database
+ * are compared with those the schema above makes in an empty one. Names are
+ * matched without case, as SQLite resolves them.
+ */
+static const char sqlite_objects[] =
+    "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master"
+    " WHERE lower(tbl_name) IN ('sales_rank', 'sales_rank_meta')"
+    " OR lower(name) IN ('sales_rank', 'sales_rank_meta', 'sales_rank_category_rank')"
+    " ORDER BY lower(name), type";
+
+/*
+ * What PostgreSQL says of each table, in the parts compared with pg_tables
+ * below: its kind and persistence (an ordinary, logged table, without row
+ * security), its columns, its constraints, its indexes, and how many
+ * triggers, rules, policies and inheritance links it has.
+ */
+static const char pg_objects[] =
+    "SELECT t.n, t.r IS NOT NULL,"
+    " (SELECT c.relkind::text || c.relpersistence::text || CASE WHEN c.relrowsecurity THEN ' rls' ELSE '' END"
+    "   FROM pg_class c WHERE c.oid = t.r),"
+    " (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)"
+    "     || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END"
+    "     || CASE WHEN a.attcollation <> 0 THEN ' collate '"
+    "       || (SELECT l.collname FROM pg_collation l WHERE l.oid = a.attcollation) ELSE '' END"
+    "     || CASE WHEN a.atthasdef THEN ' default' ELSE '' END"
+    "     || CASE WHEN a.attidentity <> '' OR a.attgenerated <> '' THEN ' generated' ELSE '' END,"
+    "     ', ' ORDER BY a.attnum)"
+    "   FROM pg_attribute a WHERE a.attrelid = t.r AND a.attnum > 0 AND NOT a.attisdropped),"
+    " (SELECT coalesce(string_agg(d, ', ' ORDER BY d COLLATE \"C\"), '') FROM"
+    "   (SELECT pg_get_constraintdef(k.oid) AS d FROM pg_constraint k WHERE k.conrelid = t.r) x),"
+    " (SELECT coalesce(string_agg(d, ', ' ORDER BY d COLLATE \"C\"), '') FROM"
+    "   (SELECT regexp_replace(pg_get_indexdef(i.indexrelid), ' ON .* USING ', ' USING ') AS d"
+    "   FROM pg_index i WHERE i.indrelid = t.r) x),"
+    " ((SELECT count(*) FROM pg_trigger g WHERE g.tgrelid = t.r AND NOT g.tgisinternal)"
+    "   + (SELECT count(*) FROM pg_rewrite w WHERE w.ev_class = t.r)"
+    "   + (SELECT count(*) FROM pg_policy p WHERE p.polrelid = t.r)"
+    "   + (SELECT count(*) FROM pg_inherits h WHERE h.inhparent = t.r OR h.inhrelid = t.r))::text"
+    " FROM (SELECT n, to_regclass(n) AS r FROM unnest(ARRAY['sales_rank', 'sales_rank_meta']) AS u(n)) t"
+    " ORDER BY t.n";
+
+/* pg_objects' parts for the tables as pg_schema makes them. */
+#define PG_PARTS 5
+static const char *const pg_part_names[PG_PARTS] = {
+	"kind", "columns", "constraints", "indexes", "triggers, rules, policies and inheritance"
+};
+static const char *const pg_tables[2][PG_PARTS] = {
+	{ "rp",
+	  "id bigint not null, category_id text not null collate C, product_id text not null collate C,"
+	  " total_sold bigint not null, rank bigint not null",
+	  "PRIMARY KEY (id)",
+	  "CREATE UNIQUE INDEX sales_rank_category_rank USING btree (category_id, rank),"
+	  " CREATE UNIQUE INDEX sales_rank_pkey USING btree (id)",
+	  "0" },
+	{ "rp",
+	  "id integer not null, generation bigint not null, loaded_at text not null collate default,"
+	  " window_since text collate default, window_until text collate default,"
+	  " row_count bigint not null, category_count bigint not null",
+	  "CHECK ((id = 1)), PRIMARY KEY (id)",
+	  "CREATE UNIQUE INDEX sales_rank_meta_pkey USING btree (id)",
+	  "0" },
+};
+
 static const char sqlite_insert[] =
     "INSERT INTO sales_rank (id, category_id, rank, product_id, total_sold) VALUES (?, ?, ?, ?, ?)";
 
@@ -131,6 +195,14 @@ static const char *dbpath = DB_DEFAULT;
 static const char *dbname;	/* in messages: the SQLite file, or "postgresql" */
 static const struct backend *be;
 
+/* The database has a table sr-load did not create: nothing is changed. */
+static noreturn void
+refuse_schema(const char *why)
+{
+	be->abandon();
+	fatal(EXIT_DATA, "%s: not loaded: %s (sr-load loads only into the tables it creates)", dbname, why);
+}
+
 /* SQLite */
 
 static sqlite3 *db;
@@ -177,9 +249,115 @@ set_wal(void)
 		dbfail("set WAL mode");
 }
 
+/* The rows of sqlite_objects: each object's type, name, and all it is. */
+struct objects {
+	int n, more;
+	char *type[SCHEMA_OBJECTS], *name[SCHEMA_OBJECTS], *all[SCHEMA_OBJECTS];
+};
+
+static int
+read_objects(sqlite3 *d, struct objects *o)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(o, 0, sizeof *o);
+	if (sqlite3_prepare_v2(d, sqlite_objects, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (o->n == SCHEMA_OBJECTS) {
+			o->more = 1;
+			continue;
+		}
+		o->type[o->n] = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+		o->name[o->n] = sqlite3_mprintf("%s", sqlite3_column_text(st, 1));
+		o->all[o->n] = sqlite3_mprintf("%s\037%s\037%s", sqlite3_column_text(st, 0),
+		    sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
+		if (o->type[o->n] == NULL || o->name[o->n] == NULL || o->all[o->n] == NULL)
+			fatal(EXIT_DATA, "out of memory");
+		o->n++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+free_objects(struct objects *o)
+{
+	int i;
+
+	for (i = 0; i < o->n; i++) {
+		sqlite3_free(o->type[i]);
+		sqlite3_free(o->name[i]);
+		sqlite3_free(o->all[i]);
+	}
+}
+
+static int
+find_object(const struct objects *o, const char *name)
+{
+	int i;
+
+	for (i = 0; i < o->n; i++)
+		if (sqlite3_stricmp(o->name[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* What in have differs from want, into why; 0 if nothing. */
+static int
+objects_differ(const struct objects *want, const struct objects *have, char *why, size_t size)
+{
+	int i, j;
+
+	for (i = 0; i < want->n; i++) {
+		if ((j = find_object(have, want->name[i])) < 0)
+			return snprintf(why, size, "%s %s is missing", want->type[i], want->name[i]), 1;
+		if (strcmp(have->name[j], want->name[i]) != 0 || strcmp(have->all[j], want->all[i]) != 0)
+			return snprintf(why, size, "%s %s is not as sr-load creates it", have->type[j],
+			    have->name[j]), 1;
+	}
+	for (j = 0; j < have->n; j++)
+		if (find_object(want, have->name[j]) < 0)
+			return snprintf(why, size, "%s %s is not one sr-load creates", have->type[j],
+			    have->name[j]), 1;
+	if (have->more)
+		return snprintf(why, size, "more than %d objects on its tables", SCHEMA_OBJECTS), 1;
+	return 0;
+}
+
+/*
+ * Whether the database has sr-load's tables exactly as it creates them (1),
+ * none of them (0), or is refused: a table of another schema would convert or
+ * reject what is loaded into it.
+ */
+static int
+sqlite_has_schema(void)
+{
+	struct objects want, have;
+	sqlite3 *mem;
+	char why[256];
+	int differ;
+
+	if (sqlite3_open(":memory:", &mem) != SQLITE_OK ||
+	    sqlite3_exec(mem, sqlite_schema, NULL, NULL, NULL) != SQLITE_OK || read_objects(mem, &want) < 0)
+		fatal(EXIT_DATA, "out of memory");
+	sqlite3_close(mem);
+	if (read_objects(db, &have) < 0)
+		dbfail("read schema");
+	differ = have.n > 0 && objects_differ(&want, &have, why, sizeof why);
+	free_objects(&want);
+	free_objects(&have);
+	if (differ)
+		refuse_schema(why);
+	return have.n > 0;
+}
+
 /*
  * One write transaction: readers on WAL see the old ranking until COMMIT and
  * the new one after, never a mix. Any failure before COMMIT leaves the old one.
+ * The schema is checked before anything is changed (WAL mode included), and
+ * again under the lock.
  */
 static void
 sqlite_begin(void)
@@ -187,10 +365,12 @@ sqlite_begin(void)
 	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
 		dbfail("open");
 	sqlite3_busy_timeout(db, BUSY_MS);
+	sqlite_has_schema();
 	set_wal();
 	exec_sql("PRAGMA synchronous = FULL", "set synchronous");
 	exec_sql("BEGIN IMMEDIATE", "begin");
-	exec_sql(sqlite_schema, "create tables");
+	if (!sqlite_has_schema())
+		exec_sql(sqlite_schema, "create tables");
 	exec_sql("DELETE FROM sales_rank", "delete old ranking");
 	if (sqlite3_prepare_v2(db, sqlite_insert, -1, &ins, NULL) != SQLITE_OK)
 		dbfail("prepare");
@@ -332,6 +512,41 @@ pg_check_uri(const char *uri)
 	PQconninfoFree(opts);
 }
 
+/* sr-load's tables are created if neither exists; refused unless both are as pg_schema makes them. */
+static void
+pg_check_schema(void)
+{
+	PGresult *res = PQexec(pg, pg_objects);
+	char why[1024];
+	const char *have;
+	int i, k;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 2 || PQnfields(res) != PG_PARTS + 2)
+		pgfail(res);
+	if (strcmp(PQgetvalue(res, 0, 1), "f") == 0 && strcmp(PQgetvalue(res, 1, 1), "f") == 0) {
+		PQclear(res);
+		pg_exec(pg_schema, PGRES_COMMAND_OK);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		if (strcmp(PQgetvalue(res, i, 1), "f") == 0) {
+			snprintf(why, sizeof why, "table %s is missing", PQgetvalue(res, i, 0));
+			PQclear(res);
+			refuse_schema(why);
+		}
+		for (k = 0; k < PG_PARTS; k++) {
+			have = PQgetvalue(res, i, k + 2);
+			if (strcmp(have, pg_tables[i][k]) == 0)
+				continue;
+			snprintf(why, sizeof why, "table %s is not as sr-load creates it: %s: '%s'",
+			    PQgetvalue(res, i, 0), pg_part_names[k], have);
+			PQclear(res);
+			refuse_schema(why);
+		}
+	}
+	PQclear(res);
+}
+
 /*
  * The old rows are deleted and the new ones copied in, in one transaction.
  * Readers are never blocked: DELETE and COPY take ROW EXCLUSIVE on the table,
@@ -361,7 +576,7 @@ pg_begin(void)
 	pg_exec("SET client_min_messages = warning; SET lock_timeout = '10s'", PGRES_COMMAND_OK);
 	pg_exec("BEGIN ISOLATION LEVEL READ COMMITTED", PGRES_COMMAND_OK);
 	pg_exec("SELECT pg_advisory_xact_lock(hashtext('sr-load sales_rank'))", PGRES_TUPLES_OK);
-	pg_exec(pg_schema, PGRES_COMMAND_OK);
+	pg_check_schema();
 	pg_exec("DELETE FROM sales_rank", PGRES_COMMAND_OK);
 	pg_exec(pg_copy, PGRES_COPY_IN);
 	copylen = 0;

@@ -166,13 +166,150 @@ refused() {
 	refused "a\t1\tp\t5\na\t2\tq\t3" "stdin:2: last line has no newline: input cut short?"
 }
 
+# schema_variants: "label<TAB>SQL" lines: sr-load's own schema ("same"), then that schema changed in one way each.
+schema_variants() {
+	python3 - <<'PY'
+import sys
+SR = [("id", "INTEGER PRIMARY KEY"), ("category_id", "TEXT NOT NULL"), ("product_id", "TEXT NOT NULL"),
+      ("total_sold", "INTEGER NOT NULL"), ("rank", "INTEGER NOT NULL")]
+META = [("id", "INTEGER PRIMARY KEY CHECK (id = 1)"), ("generation", "INTEGER NOT NULL"),
+        ("loaded_at", "TEXT NOT NULL"), ("window_since", "TEXT"), ("window_until", "TEXT"),
+        ("row_count", "INTEGER NOT NULL"), ("category_count", "INTEGER NOT NULL")]
+INDEX = "CREATE UNIQUE INDEX sales_rank_category_rank ON sales_rank (category_id, rank);"
+TYPES = ["INTEGER", "REAL", "NUMERIC", "BLOB", "TEXT", "ANY", "", "VARCHAR(255)", "BIGINT", "INT"]
+
+def table(name, cols, opts=""):
+    return "CREATE TABLE %s ( %s)%s;" % (name, ", ".join((n + " " + d).strip() for n, d in cols), opts)
+
+def schema(sr=SR, meta=META, index=INDEX, extra="", sr_name="sales_rank", sr_opts="", meta_opts=""):
+    out = []
+    if sr is not None:
+        out.append(table(sr_name, sr, sr_opts))
+    if index:
+        out.append(index)
+    if meta is not None:
+        out.append(table("sales_rank_meta", meta, meta_opts))
+    return " ".join(out) + (" " + extra if extra else "")
+
+def put(label, sql):
+    print(label + "\t" + sql)
+
+put("same", schema())
+for tname, cols in (("sales_rank", SR), ("sales_rank_meta", META)):
+    def with_cols(c):
+        # The index follows a renamed column, and goes with a dropped one.
+        names = [x[0] for x in c]
+        index = INDEX
+        for k, (n, _) in enumerate(SR):
+            if n in ("category_id", "rank") and n not in names:
+                index = index.replace("(%s," % n, "(%s," % names[k]).replace(" %s)" % n, " %s)" % names[k]) \
+                    if len(names) == len(SR) else ""
+        return schema(sr=c, index=index) if tname == "sales_rank" else schema(meta=c)
+    for i, (n, d) in enumerate(cols):
+        first, _, rest = d.partition(" ")
+        for t in TYPES:
+            if t != first:
+                put("%s.%s type %s" % (tname, n, t or "none"), with_cols(cols[:i] + [(n, (t + " " + rest).strip())] + cols[i + 1:]))
+        for new in (n + "_x", n.upper()):
+            put("%s.%s renamed %s" % (tname, n, new), with_cols(cols[:i] + [(new, d.replace("(id ", "(%s " % new))] + cols[i + 1:]))
+        if n != "id":
+            put("%s.%s dropped" % (tname, n), with_cols(cols[:i] + cols[i + 1:]))
+        if i + 1 < len(cols):
+            put("%s.%s swapped with the next" % (tname, n), with_cols(cols[:i] + [cols[i + 1], cols[i]] + cols[i + 2:]))
+        if "NOT NULL" in d:
+            put("%s.%s nullable" % (tname, n), with_cols(cols[:i] + [(n, d.replace(" NOT NULL", ""))] + cols[i + 1:]))
+        else:
+            put("%s.%s not null" % (tname, n), with_cols(cols[:i] + [(n, d + " NOT NULL")] + cols[i + 1:]))
+        put("%s.%s with a default" % (tname, n), with_cols(cols[:i] + [(n, d + " DEFAULT 0")] + cols[i + 1:]))
+        if "TEXT" in d:
+            put("%s.%s collate nocase" % (tname, n), with_cols(cols[:i] + [(n, d + " COLLATE NOCASE")] + cols[i + 1:]))
+        if "PRIMARY KEY" not in d:
+            put("%s.%s unique" % (tname, n), with_cols(cols[:i] + [(n, d + " UNIQUE")] + cols[i + 1:]))
+            put("%s.%s checked" % (tname, n), with_cols(cols[:i] + [(n, d + " CHECK (%s IS NOT NULL)" % n)] + cols[i + 1:]))
+    put("%s: a column added" % tname, with_cols(cols + [("extra", "TEXT")]))
+    put("%s: a column added, not null" % tname, with_cols(cols + [("extra", "INTEGER NOT NULL DEFAULT 0")]))
+    put("%s: first column last" % tname, with_cols(cols[1:] + cols[:1]))
+    put("%s: without its primary key" % tname, with_cols([("id", cols[0][1].replace(" PRIMARY KEY", ""))] + cols[1:]))
+    put("%s: primary key descending" % tname, with_cols([("id", cols[0][1].replace("PRIMARY KEY", "PRIMARY KEY DESC"))] + cols[1:]))
+    put("%s: STRICT" % tname, schema(sr_opts=" STRICT") if tname == "sales_rank" else schema(meta_opts=" STRICT"))
+    put("%s: WITHOUT ROWID" % tname, schema(sr_opts=" WITHOUT ROWID") if tname == "sales_rank" else schema(meta_opts=" WITHOUT ROWID"))
+    put("%s: a trigger" % tname, schema(extra="CREATE TRIGGER t AFTER INSERT ON %s BEGIN SELECT 1; END;" % tname))
+    put("%s: an index more" % tname, schema(extra="CREATE INDEX x ON %s (id);" % tname))
+    put("%s: a unique index more" % tname, schema(extra="CREATE UNIQUE INDEX x ON %s (id, id);" % tname))
+put("sales_rank_meta: without its check", schema(meta=[("id", "INTEGER PRIMARY KEY")] + META[1:]))
+put("sales_rank_meta: another check", schema(meta=[("id", "INTEGER PRIMARY KEY CHECK (id = 2)")] + META[1:]))
+put("index missing", schema(index=""))
+put("index not unique", schema(index=INDEX.replace("UNIQUE ", "")))
+put("index on category_id only", schema(index=INDEX.replace("(category_id, rank)", "(category_id)")))
+put("index on rank, category_id", schema(index=INDEX.replace("(category_id, rank)", "(rank, category_id)")))
+put("index on category_id, product_id", schema(index=INDEX.replace("(category_id, rank)", "(category_id, product_id)")))
+put("index descending", schema(index=INDEX.replace("rank)", "rank DESC)")))
+put("index partial", schema(index=INDEX.replace(";", " WHERE rank > 0;")))
+put("index collate nocase", schema(index=INDEX.replace("(category_id,", "(category_id COLLATE NOCASE,")))
+put("index of another name", schema(index=INDEX.replace("sales_rank_category_rank", "sales_rank_cr")))
+put("index on the meta table", schema(index="", extra="CREATE UNIQUE INDEX sales_rank_category_rank ON sales_rank_meta (id, generation);"))
+put("sales_rank_meta missing", schema(meta=None))
+put("sales_rank missing", schema(sr=None, index=""))
+put("sales_rank in capitals", schema(sr_name="SALES_RANK"))
+put("sales_rank a view", schema(sr=None, index="", extra="CREATE TABLE base (id INTEGER PRIMARY KEY, category_id TEXT NOT NULL, product_id TEXT NOT NULL, total_sold INTEGER NOT NULL, rank INTEGER NOT NULL); CREATE VIEW sales_rank AS SELECT * FROM base;"))
+put("sales_rank_meta a view", schema(meta=None, extra="CREATE VIEW sales_rank_meta AS SELECT 1 AS id, 1 AS generation, 'x' AS loaded_at, NULL AS window_since, NULL AS window_until, 0 AS row_count, 0 AS category_count;"))
+put("meta of another shape", schema(meta=[("key", "TEXT PRIMARY KEY"), ("value", "TEXT")]))
+put("other whitespace", schema().replace("( id", "(id"))
+put("the table name quoted", schema().replace("CREATE TABLE sales_rank (", 'CREATE TABLE "sales_rank" ('))
+PY
+}
+
+@test "sr-load: a database whose tables sr-load did not make is refused and left as it was; ids are never converted" {
+	local label sql n=0 status want
+	local in='007\t1\t0042\t5\n007\t2\t42\t5\n1e3\t1\t+1\t3\n'
+	schema_variants > variants
+	[ "$(wc -l < variants)" -gt 200 ]
+	while IFS=$'\t' read -r label sql; do
+		rm -f t.db t.db-wal t.db-shm
+		sqlite3 t.db "$sql" || { echo "-- $label: the variant cannot be made: $sql"; return 1; }
+		sqlite3 t.db "INSERT INTO sales_rank (id, category_id, product_id, total_sold, rank) VALUES (1, 'old', 'p', 1, 1)" 2> /dev/null || true
+		{ sqlite3 t.db .dump; sqlite3 t.db 'PRAGMA journal_mode'; } > before
+		status=0
+		printf '%b' "$in" | sr-load --db t.db 2> err || status=$?
+		{ sqlite3 t.db .dump; sqlite3 t.db 'PRAGMA journal_mode'; } > after
+		if [ "$label" = same ]; then
+			want="0"
+			rows_are "007 1 0042 5\n007 2 42 5\n1e3 1 +1 3"
+			db_is "SELECT DISTINCT typeof(category_id), typeof(product_id) FROM sales_rank" "text text"
+			[ ! -s err ]
+		else
+			[ "$status" -eq 1 ] && cmp -s before after &&
+			    [[ $(cat err) == "$TOOL: t.db: not loaded: "*" (sr-load loads only into the tables it creates)" ]] || {
+				echo "-- $label: status $status, stderr: $(cat err)"
+				diff before after
+				return 1
+			}
+		fi
+		n=$((n + 1))
+	done < variants
+	echo "# $n schemas tried" >&3
+	# What the message names, for a few.
+	schema_variants | grep -E '^(sales_rank.category_id type INTEGER|index missing|sales_rank_meta missing|sales_rank: a trigger)	' > some
+	while IFS=$'\t' read -r label sql; do
+		rm -f t.db
+		sqlite3 t.db "$sql"
+		printf '%b' "$in" | sr-load --db t.db 2>> msgs || true
+	done < some
+	diff - msgs <<-EOF
+	$TOOL: t.db: not loaded: table sales_rank is not as sr-load creates it (sr-load loads only into the tables it creates)
+	$TOOL: t.db: not loaded: trigger t is not one sr-load creates (sr-load loads only into the tables it creates)
+	$TOOL: t.db: not loaded: index sales_rank_category_rank is missing (sr-load loads only into the tables it creates)
+	$TOOL: t.db: not loaded: table sales_rank_meta is missing (sr-load loads only into the tables it creates)
+	EOF
+}
+
 @test "sr-load: a database that cannot be opened or written: status 1, nothing changed" {
 	local dir status=0
 	check 1 "--db nodir/t.db" "$RANKING" "" "$TOOL: nodir/t.db: open: unable to open database file\n"
 	mkdir dir
 	check 1 "--db dir" "$RANKING" "" "$TOOL: dir: open: unable to open database file\n"
 	echo 'not a database' > junk.db
-	check 1 "--db junk.db" "$RANKING" "" "$TOOL: junk.db: set WAL mode: file is not a database\n"
+	check 1 "--db junk.db" "$RANKING" "" "$TOOL: junk.db: read schema: file is not a database\n"
 	[ "$(cat junk.db)" = 'not a database' ]
 	# A read-only database: root writes it anyway, so load it as nobody.
 	command -v setpriv > /dev/null || skip "no setpriv to run as an unprivileged user"
