@@ -1,4 +1,5 @@
 /* sr-load: replace the sales_rank table of a SQLite or PostgreSQL database with a ranking, atomically. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -9,6 +10,7 @@
 #include <stdnoreturn.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ident.h"
 #include "keytab.h"
@@ -255,6 +257,28 @@ struct objects {
 	char *type[SCHEMA_OBJECTS], *name[SCHEMA_OBJECTS], *all[SCHEMA_OBJECTS];
 };
 
+/* count columns of the row from first, joined by 0x1f, in memory of their own. */
+static char *
+column_copy(sqlite3_stmt *st, int first, int count)
+{
+	size_t len = 0, n;
+	char *s;
+	int i;
+
+	for (i = first; i < first + count; i++)
+		len += (size_t)sqlite3_column_bytes(st, i) + 1;
+	if ((s = malloc(len)) == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	for (len = 0, i = first; i < first + count; i++) {
+		n = (size_t)sqlite3_column_bytes(st, i);
+		memcpy(s + len, sqlite3_column_text(st, i), n);
+		s[len + n] = '\037';
+		len += n + 1;
+	}
+	s[len - 1] = '\0';
+	return s;
+}
+
 static int
 read_objects(sqlite3 *d, struct objects *o)
 {
@@ -269,12 +293,9 @@ read_objects(sqlite3 *d, struct objects *o)
 			o->more = 1;
 			continue;
 		}
-		o->type[o->n] = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
-		o->name[o->n] = sqlite3_mprintf("%s", sqlite3_column_text(st, 1));
-		o->all[o->n] = sqlite3_mprintf("%s\037%s\037%s", sqlite3_column_text(st, 0),
-		    sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
-		if (o->type[o->n] == NULL || o->name[o->n] == NULL || o->all[o->n] == NULL)
-			fatal(EXIT_DATA, "out of memory");
+		o->type[o->n] = column_copy(st, 0, 1);
+		o->name[o->n] = column_copy(st, 1, 1);
+		o->all[o->n] = column_copy(st, 0, 4);
 		o->n++;
 	}
 	sqlite3_finalize(st);
@@ -287,9 +308,9 @@ free_objects(struct objects *o)
 	int i;
 
 	for (i = 0; i < o->n; i++) {
-		sqlite3_free(o->type[i]);
-		sqlite3_free(o->name[i]);
-		sqlite3_free(o->all[i]);
+		free(o->type[i]);
+		free(o->name[i]);
+		free(o->all[i]);
 	}
 }
 
@@ -685,10 +706,13 @@ static const struct backend pg_backend = { pg_begin, pg_row, pg_commit, pg_aband
 
 /* The ranking, for both */
 
+static int begun;	/* be->begin was called: the database is locked */
+
 static noreturn void
 bad(const struct lineread *lr, int field, const char *why, const char *v, size_t n)
 {
-	be->abandon();
+	if (begun)
+		be->abandon();
 	warn_at(lr->name, lr->lineno, field, field < 0 ? NULL : names[field], why, v, n);
 	exit(EXIT_DATA);
 }
@@ -752,9 +776,62 @@ check(const struct lineread *lr, const struct rankrow *r, struct rankstate *st)
 	st->rows++;
 }
 
-/* Rows of one operand into the open transaction; -1 if it could not be read. */
+
+/*
+ * The checked ranking waits in an unlinked temporary file until the database
+ * is locked: read in memory, a ranking of 10 million rows would take some
+ * 400 MB; in the file it takes disk space in TMPDIR, and the page cache.
+ */
+static int spool = -1;
+static const char *spooldir;
+static char spoolbuf[COPY_BUFSIZE];
+static size_t spoollen;
+
+static void
+spool_open(void)
+{
+	char path[PATH_MAX];
+
+	if ((spooldir = getenv("TMPDIR")) == NULL || *spooldir == '\0')
+		spooldir = "/tmp";
+	if (snprintf(path, sizeof path, "%s/sr-load.XXXXXX", spooldir) >= (int)sizeof path)
+		fatal(EXIT_DATA, "%s: path too long for a temporary file", spooldir);
+	if ((spool = mkstemp(path)) < 0)
+		fatal(EXIT_DATA, "%s: temporary file: %s", spooldir, strerror(errno));
+	unlink(path);
+}
+
+static void
+spool_flush(void)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < spoollen) {
+		if ((n = write(spool, spoolbuf + done, spoollen - done)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fatal(EXIT_DATA, "%s: temporary file: write error: %s", spooldir,
+			    n < 0 ? strerror(errno) : "no progress");
+		done += (size_t)n;
+	}
+	spoollen = 0;
+}
+
+/* A checked line, with its newline; it is at most 4 fields of IDENT_MAX or 20 bytes. */
+static void
+spool_line(const struct line *l)
+{
+	if (sizeof spoolbuf - spoollen < l->len + 1)
+		spool_flush();
+	memcpy(spoolbuf + spoollen, l->p, l->len);
+	spoolbuf[spoollen + l->len] = '\n';
+	spoollen += l->len + 1;
+}
+
+/* Lines of one operand, checked as part of the ranking, into the spool; -1 if it could not be read. */
 static int
-load_file(const char *path, struct rankstate *st)
+read_file(const char *path, struct rankstate *st)
 {
 	struct lineread lr;
 	struct line l;
@@ -770,34 +847,68 @@ load_file(const char *path, struct rankstate *st)
 			bad(&lr, -1, "last line has no newline: input cut short?", NULL, 0);
 		parse(&lr, &l, &r);
 		check(&lr, &r, st);
-		be->row(&r, st->rows);
+		spool_line(&l);
 	}
 	lr_close(&lr);
 	return rc < 0 ? -1 : 0;
 }
 
-/* The operands, checked as one ranking, replace the old one, or nothing changes. */
+/* The spooled rows into the open transaction; -1 if the spool could not be read back. */
+static int
+send_rows(void)
+{
+	struct lineread lr;
+	struct line l;
+	struct rankrow r;
+	int64_t id = 0;
+	int rc;
+
+	if (lseek(spool, 0, SEEK_SET) != 0)
+		return warnmsg("%s: temporary file: %s", spooldir, strerror(errno)), -1;
+	/* lineread reads any descriptor: stdin's reader, pointed at the spool. */
+	lr_open(&lr, NULL);
+	lr.fd = spool;
+	lr.name = "temporary file";
+	while ((rc = lr_next(&lr, &l)) > 0) {
+		parse(&lr, &l, &r);
+		be->row(&r, ++id);
+	}
+	lr_close(&lr);
+	spool = -1;
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * The operands, read and checked whole as one ranking, replace the old one,
+ * or nothing changes. The database is opened and locked only then, so that it
+ * is held for the time of the load itself, not of the stages before it.
+ */
 static int
 load(char **operands, const struct window *w, int allow_empty)
 {
 	struct rankstate st;
 	int status = 0;
 
-	be->begin();
+	spool_open();
 	memset(&st, 0, sizeof st);
 	keytab_init(&st.products, SIZE_MAX);
-	if (*operands == NULL && load_file(NULL, &st) < 0)
+	if (*operands == NULL && read_file(NULL, &st) < 0)
 		status = EXIT_DATA;
 	for (; *operands != NULL; operands++)
-		if (load_file(*operands, &st) < 0)
+		if (read_file(*operands, &st) < 0)
 			status = EXIT_DATA;
 	keytab_free(&st.products);
-	if (status != 0 || (st.rows == 0 && !allow_empty))
-		be->abandon();
 	if (status != 0)
 		fatal(status, "%s: not loaded: an input could not be read", dbname);
 	if (st.rows == 0 && !allow_empty)
 		fatal(EXIT_DATA, "%s: not loaded: the input has no rows (see --allow-empty)", dbname);
+	spool_flush();
+	be->begin();
+	begun = 1;
+	if (send_rows() < 0) {
+		be->abandon();
+		fatal(EXIT_DATA, "%s: not loaded: the temporary file could not be read back", dbname);
+	}
 	be->commit(w, &st);
 	return 0;
 }

@@ -166,6 +166,76 @@ refused() {
 	refused "a\t1\tp\t5\na\t2\tq\t3" "stdin:2: last line has no newline: input cut short?"
 }
 
+# holds_no_db PID DB: the process PID has no descriptor open on DB or beside it (-wal, -shm, -journal).
+holds_no_db() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		case $(readlink "$fd") in
+		"$PWD/$2" | "$PWD/$2"-*) echo "-- $1 holds $(readlink "$fd")"; return 1 ;;
+		esac
+	done
+}
+
+@test "sr-load: the whole input is read and checked before the database is opened; a load waiting for input blocks no other" {
+	local pid status=0 t0
+	awk 'BEGIN { for (i = 0; i < 3000; i++) printf "c%04d\t1\tp\t%d\n", i, i }' > big
+	check 0 "--db t.db" "$RANKING" ""
+	printf 'c\t1\tz\t1\n' > in.c
+	mkfifo fifo
+	# A slow upstream: the first half now, the rest after another load has come and gone.
+	timeout 60 sr-load --db t.db < fifo 2> err1 3>&- &
+	pid=$!
+	exec 4> fifo
+	head -n 1500 big >&4
+	sleep 0.5
+	kill -0 "$pid"
+	holds_no_db "$pid" t.db
+	t0=$(date +%s%N)
+	timeout 5 sr-load --db t.db < in.c 2> err2 || status=$?
+	[ "$status" -eq 0 ] && [ ! -s err2 ] || { echo "-- the second load: status $status: $(cat err2)"; return 1; }
+	# At once, not after a wait for a lock (10 s).
+	[ $(($(date +%s%N) - t0)) -lt 3000000000 ]
+	rows_are "c 1 z 1"
+	meta_is "2 NULL NULL 1 1"
+	tail -n +1501 big >&4
+	exec 4>&-
+	wait "$pid"
+	[ ! -s err1 ]
+	db_is "SELECT count(*), min(category_id), max(category_id) FROM sales_rank" "3000 c0000 c2999"
+	meta_is "3 NULL NULL 3000 3000"
+}
+
+@test "sr-load: a bad line at the end of the input: the database was never opened, and is as it was" {
+	local pid status
+	check 0 "--db t.db" "$RANKING" ""
+	awk 'BEGIN { for (i = 0; i < 3000; i++) printf "c%04d\t1\tp\t%d\n", i, i; print "a\t1\tq\t1" }' > bad
+	mkfifo fifo
+	timeout 60 sr-load --db t.db < fifo 2> err 3>&- &
+	pid=$!
+	exec 4> fifo
+	head -n 2000 bad >&4
+	sleep 0.5
+	holds_no_db "$pid" t.db
+	# Another load in the meantime is not kept waiting.
+	printf 'c\t1\tz\t1\n' | timeout 5 sr-load --db t.db
+	sqlite3 t.db .dump > before
+	cp t.db t.copy
+	tail -n +2001 bad >&4
+	exec 4>&-
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 1 ]
+	[ "$(cat err)" = "$TOOL: stdin:3001: field 1 (category_id): categories out of order (want sr-topk output): 'a'" ]
+	sqlite3 t.db .dump | diff before -
+	cmp t.db t.copy
+	# A database that does not exist is not even created.
+	check 1 "--db new.db bad" "" "" "$TOOL: bad:3001: field 1 (category_id): categories out of order (want sr-topk output): 'a'\n"
+	[ ! -e new.db ]
+	check 1 "--db new.db nosuch" "" "" "$TOOL: nosuch: No such file or directory\n$TOOL: new.db: not loaded: an input could not be read\n"
+	check 1 "--db new.db" "" "" "$TOOL: new.db: not loaded: the input has no rows (see --allow-empty)\n"
+	[ ! -e new.db ]
+}
+
 # schema_variants: "label<TAB>SQL" lines: sr-load's own schema ("same"), then that schema changed in one way each.
 schema_variants() {
 	python3 - <<'PY'
