@@ -717,6 +717,65 @@ bad(const struct lineread *lr, int field, const char *why, const char *v, size_t
 	exit(EXIT_DATA);
 }
 
+/*
+ * The length of the valid UTF-8 that p starts with: the offset of the first
+ * byte that does not start or continue a character as RFC 3629 allows it (no
+ * overlong form, no surrogate, nothing above U+10FFFF), or n.
+ */
+static size_t
+utf8_prefix(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, len, k;
+	unsigned char lo, hi;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		lo = 0x80, hi = 0xbf;
+		if (p[i] >= 0xc2 && p[i] <= 0xdf)
+			len = 2;
+		else if (p[i] >= 0xe0 && p[i] <= 0xef)
+			len = 3, lo = p[i] == 0xe0 ? 0xa0 : 0x80, hi = p[i] == 0xed ? 0x9f : 0xbf;
+		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
+			len = 4, lo = p[i] == 0xf0 ? 0x90 : 0x80, hi = p[i] == 0xf4 ? 0x8f : 0xbf;
+		else
+			return i;
+		if (n - i < len || p[i + 1] < lo || p[i + 1] > hi)
+			return i;
+		for (k = 2; k < len; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				return i;
+		i += len;
+	}
+	return n;
+}
+
+/* An id that is not UTF-8, shown with every byte above 0x7f as \xHH, since a terminal would not show it. */
+static noreturn void
+bad_utf8(const struct lineread *lr, int field, const char *v, size_t n)
+{
+	char q[96];
+	size_t o = 0, i;
+
+	for (i = 0; i < n && o + 8 < sizeof q; i++) {
+		if ((unsigned char)v[i] >= 0x80)
+			o += (size_t)snprintf(q + o, sizeof q - o, "\\x%02x", (unsigned char)v[i]);
+		else if (v[i] == '\\')
+			o += (size_t)snprintf(q + o, sizeof q - o, "\\\\");
+		else
+			q[o++] = v[i];
+	}
+	q[o] = '\0';
+	if (begun)
+		be->abandon();
+	warnmsg("%s:%llu: field %d (%s): not valid UTF-8: '%s%s'", lr->name, (unsigned long long)lr->lineno,
+	    field + 1, names[field], q, i < n ? "..." : "");
+	exit(EXIT_DATA);
+}
+
 static void
 parse(const struct lineread *lr, const struct line *l, struct rankrow *r)
 {
@@ -735,10 +794,14 @@ parse(const struct lineread *lr, const struct line *l, struct rankrow *r)
 	}
 	if ((why = ident_check(r->f[0].p, r->f[0].len)) != NULL)
 		bad(lr, 0, why, r->f[0].p, r->f[0].len);
+	if (utf8_prefix(r->f[0].p, r->f[0].len) != r->f[0].len)
+		bad_utf8(lr, 0, r->f[0].p, r->f[0].len);
 	if ((why = parse_i64(r->f[1].p, r->f[1].len, &r->rank)) != NULL)
 		bad(lr, 1, why, r->f[1].p, r->f[1].len);
 	if ((why = ident_check(r->f[2].p, r->f[2].len)) != NULL)
 		bad(lr, 2, why, r->f[2].p, r->f[2].len);
+	if (utf8_prefix(r->f[2].p, r->f[2].len) != r->f[2].len)
+		bad_utf8(lr, 2, r->f[2].p, r->f[2].len);
 	if ((why = parse_i64(r->f[3].p, r->f[3].len, &r->total)) != NULL)
 		bad(lr, 3, why, r->f[3].p, r->f[3].len);
 }

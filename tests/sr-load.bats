@@ -236,6 +236,92 @@ holds_no_db() {
 	[ ! -e new.db ]
 }
 
+# utf8_cases: ids to try, judged by Python's strict UTF-8 decoder (no overlongs, surrogates or code points above
+# U+10FFFF), the oracle: valid.tsv, a ranking of every valid id as a category of its own, and bad.N, one invalid
+# id each (in field 1 or 3, on line 2), and want.err, the message sr-load must give for each, in order.
+utf8_cases() {
+	python3 - <<'PY'
+import random
+
+random.seed(11)
+TAIL = [b"", b"a", b"~", b"\x80", b"\x8f", b"\x90", b"\x9f", b"\xa0", b"\xbf", b"\xc0", b"\xc2", b"\xe0", b"\xf0", b"\xff"]
+CONT = [b"\x80", b"\x8f", b"\x90", b"\x9f", b"\xa0", b"\xbf", b"a", b"\xc0"]
+ids = set()
+# Every byte above 0x7f, alone, first and last, and followed by each kind of byte.
+for lead in range(0x80, 0x100):
+    l = bytes([lead])
+    ids.add(l)
+    for t in TAIL:
+        ids.add(b"c" + l + t)
+# Three- and four-byte forms: each lead byte whose rules differ, with each kind of second, third and fourth byte.
+for lead in [0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xf7]:
+    l = bytes([lead])
+    for b2 in CONT:
+        for b3 in CONT + [b""]:
+            ids.add(b"c" + l + b2 + b3)
+            if lead >= 0xf0 and b3 != b"":
+                for b4 in [b"\x80", b"\xbf", b"a", b"\xc0", b""]:
+                    ids.add(b"c" + l + b2 + b3 + b4 + b"z")
+# Each boundary of each length, one below and one above.
+for cp in [0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xfffd, 0xfffe, 0xffff, 0x10000, 0x10ffff]:
+    ids.add(b"c" + chr(cp).encode("utf-8") + b"z")
+ids.add(b"c" + b"\xf4\x90\x80\x80")    # U+110000
+ids.add(b"c" + b"\xed\xa0\x80")        # U+D800, a surrogate
+ids.add(b"c" + b"\xed\xbf\xbf")        # U+DFFF
+ids.add(b"c" + b"\xc0\xaf")            # '/' overlong
+ids.add(b"c" + b"\xe0\x80\xaf")
+ids.add(b"c" + b"\xf0\x80\x80\xaf")
+ids.add(b"c" + b"\xf8\x88\x80\x80\x80")  # 5 bytes
+ids.add(b"c" + b"\xfc\x84\x80\x80\x80\x80")
+for _ in range(600):
+    ids.add(bytes(random.choice([0x61, 0x80, 0xbf, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, random.randrange(0x80, 0x100)])
+                  for _ in range(random.randrange(1, 9))))
+valid, bad = [], []
+for i in sorted(ids):
+    if any(b < 0x20 or b == 0x7f for b in i):
+        continue
+    try:
+        i.decode("utf-8", "strict")
+        valid.append(i)
+    except UnicodeDecodeError:
+        bad.append(i)
+with open("valid.tsv", "wb") as f:
+    for i in valid:
+        f.write(i + b"\t1\tp\t1\n")
+def shown(i):
+    return "".join("\\x%02x" % b if b >= 0x80 else "\\\\" if b == 0x5c else chr(b) for b in i)
+want = open("want.err", "w")
+for n, i in enumerate(bad):
+    field = n % 2
+    with open("bad.%d" % n, "wb") as f:
+        f.write(b"ok\t1\tp\t2\n")
+        f.write((i + b"\t1\tp\t1\n") if field == 0 else (b"ok2\t1\t" + i + b"\t1\n"))
+    want.write("sr-load: bad.%d:2: field %s: not valid UTF-8: '%s'\n" % (n, "1 (category_id)" if field == 0 else "3 (product_id)", shown(i)))
+print(len(valid), len(bad))
+PY
+}
+
+@test "sr-load: ids that are not strict UTF-8 are refused, as Python's decoder judges them; all others are stored as given" {
+	local counts n i status
+	counts=$(utf8_cases)
+	echo "# $counts valid and invalid ids tried" >&3
+	n=${counts#* }
+	[ "${counts% *}" -gt 300 ] && [ "$n" -gt 2000 ]
+	sr-load --db t.db valid.tsv
+	sqlite3 -separator $'\t' t.db "SELECT category_id, rank, product_id, total_sold FROM sales_rank ORDER BY id" | cmp - valid.tsv
+	sqlite3 t.db .dump > before
+	# One process a case, and the comparison at the end: thousands of cases.
+	for ((i = 0; i < n; i++)); do
+		status=0
+		sr-load --db t.db "bad.$i" 2>> err || status=$?
+		echo "$status" >> statuses
+	done
+	[ "$(sort statuses | uniq -c | awk '{ print $1, $2 }')" = "$n 1" ]
+	diff want.err err
+	sqlite3 t.db .dump | cmp - before
+	db_is "SELECT generation FROM sales_rank_meta" "1"
+}
+
 # schema_variants: "label<TAB>SQL" lines: sr-load's own schema ("same"), then that schema changed in one way each.
 schema_variants() {
 	python3 - <<'PY'
