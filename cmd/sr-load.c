@@ -916,9 +916,9 @@ read_file(const char *path, struct rankstate *st)
 	return rc < 0 ? -1 : 0;
 }
 
-/* The spooled rows into the open transaction; -1 if the spool could not be read back. */
+/* The spooled rows into the open transaction; -1 if the spool could not be read back whole. */
 static int
-send_rows(void)
+send_rows(int64_t rows)
 {
 	struct lineread lr;
 	struct line l;
@@ -938,7 +938,9 @@ send_rows(void)
 	}
 	lr_close(&lr);
 	spool = -1;
-	return rc < 0 ? -1 : 0;
+	if (rc == 0 && id != rows)
+		warnmsg("%s: temporary file: %" PRId64 " rows read back of %" PRId64, spooldir, id, rows);
+	return rc < 0 || id != rows ? -1 : 0;
 }
 
 /*
@@ -968,7 +970,7 @@ load(char **operands, const struct window *w, int allow_empty)
 	spool_flush();
 	be->begin();
 	begun = 1;
-	if (send_rows() < 0) {
+	if (send_rows(st.rows) < 0) {
 		be->abandon();
 		fatal(EXIT_DATA, "%s: not loaded: the temporary file could not be read back", dbname);
 	}

@@ -236,6 +236,30 @@ holds_no_db() {
 	[ ! -e new.db ]
 }
 
+@test "sr-load: a product ranked twice is found wherever it is, in any order of ids, in every run" {
+	local i
+	# 40 runs (each its own hash seed, if the table is seeded) of 3000 products in a category, in a
+	# random order, one of them again at a random later place: the message names that line.
+	python3 - <<'PY'
+import random
+random.seed(4)
+for t in range(40):
+    ids = ["p%d" % i for i in random.sample(range(10 ** 6), 3000)]
+    first = random.randrange(len(ids))
+    at = random.randrange(first + 1, len(ids) + 1)
+    ids.insert(at, ids[first])
+    with open("dup.%d" % t, "w") as f:
+        for r, i in enumerate(ids, 1):
+            f.write("c\t%d\t%s\t1\n" % (r, i))
+    with open("dup.%d.err" % t, "w") as f:
+        f.write("sr-load: dup.%d:%d: field 3 (product_id): product ranked twice in its category: '%s'\n" % (t, at + 1, ids[first]))
+PY
+	for ((i = 0; i < 40; i++)); do
+		check 1 "--db t.db dup.$i" "" "" "$(cat "dup.$i.err")\n"
+	done
+	[ ! -e t.db ]
+}
+
 # utf8_cases: ids to try, judged by Python's strict UTF-8 decoder (no overlongs, surrogates or code points above
 # U+10FFFF), the oracle: valid.tsv, a ranking of every valid id as a category of its own, and bad.N, one invalid
 # id each (in field 1 or 3, on line 2), and want.err, the message sr-load must give for each, in order.
