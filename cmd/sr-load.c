@@ -718,7 +718,7 @@ bad(const struct lineread *lr, int field, const char *why, const char *v, size_t
 }
 
 /*
- * The length of the valid UTF-8 that p starts with: the offset of the first
+ * The length of the valid UTF-8 that s starts with: the offset of the first
  * byte that does not start or continue a character as RFC 3629 allows it (no
  * overlong form, no surrogate, nothing above U+10FFFF), or n.
  */
