@@ -1,4 +1,5 @@
 /* sr-load: replace the sales_rank table of a SQLite or PostgreSQL database with a ranking, atomically. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -9,6 +10,7 @@
 #include <stdnoreturn.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ident.h"
 #include "keytab.h"
@@ -20,6 +22,7 @@
 #define DB_DEFAULT "sales_rank.db"
 #define BUSY_MS 10000
 #define COPY_BUFSIZE 65536
+#define SCHEMA_OBJECTS 16	/* more on sr-load's tables than this: not its schema */
 
 enum { OPT_ALLOW_EMPTY = CHAR_MAX + 1, OPT_DB, OPT_HELP, OPT_VERSION };
 
@@ -79,6 +82,69 @@ static const char pg_schema[] =
     " row_count bigint NOT NULL,"
     " category_count bigint NOT NULL);";
 
+/*
+ * The objects on sr-load's tables, as SQLite stores them: those of a database
+ * are compared with those the schema above makes in an empty one. Names are
+ * matched without case, as SQLite resolves them.
+ */
+static const char sqlite_objects[] =
+    "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master"
+    " WHERE lower(tbl_name) IN ('sales_rank', 'sales_rank_meta')"
+    " OR lower(name) IN ('sales_rank', 'sales_rank_meta', 'sales_rank_category_rank')"
+    " ORDER BY lower(name), type";
+
+/*
+ * What PostgreSQL says of each table, in the parts compared with pg_tables
+ * below: its kind and persistence (an ordinary, logged table, without row
+ * security), its columns, its constraints, its indexes, and how many
+ * triggers, rules, policies and inheritance links it has.
+ */
+static const char pg_objects[] =
+    "SELECT t.n, t.r IS NOT NULL,"
+    " (SELECT c.relkind::text || c.relpersistence::text || CASE WHEN c.relrowsecurity THEN ' rls' ELSE '' END"
+    "   FROM pg_class c WHERE c.oid = t.r),"
+    " (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)"
+    "     || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END"
+    "     || CASE WHEN a.attcollation <> 0 THEN ' collate '"
+    "       || (SELECT l.collname FROM pg_collation l WHERE l.oid = a.attcollation) ELSE '' END"
+    "     || CASE WHEN a.atthasdef THEN ' default' ELSE '' END"
+    "     || CASE WHEN a.attidentity <> '' OR a.attgenerated <> '' THEN ' generated' ELSE '' END,"
+    "     ', ' ORDER BY a.attnum)"
+    "   FROM pg_attribute a WHERE a.attrelid = t.r AND a.attnum > 0 AND NOT a.attisdropped),"
+    " (SELECT coalesce(string_agg(d, ', ' ORDER BY d COLLATE \"C\"), '') FROM"
+    "   (SELECT pg_get_constraintdef(k.oid) AS d FROM pg_constraint k WHERE k.conrelid = t.r) x),"
+    " (SELECT coalesce(string_agg(d, ', ' ORDER BY d COLLATE \"C\"), '') FROM"
+    "   (SELECT regexp_replace(pg_get_indexdef(i.indexrelid), ' ON .* USING ', ' USING ') AS d"
+    "   FROM pg_index i WHERE i.indrelid = t.r) x),"
+    " ((SELECT count(*) FROM pg_trigger g WHERE g.tgrelid = t.r AND NOT g.tgisinternal)"
+    "   + (SELECT count(*) FROM pg_rewrite w WHERE w.ev_class = t.r)"
+    "   + (SELECT count(*) FROM pg_policy p WHERE p.polrelid = t.r)"
+    "   + (SELECT count(*) FROM pg_inherits h WHERE h.inhparent = t.r OR h.inhrelid = t.r))::text"
+    " FROM (SELECT n, to_regclass(n) AS r FROM unnest(ARRAY['sales_rank', 'sales_rank_meta']) AS u(n)) t"
+    " ORDER BY t.n";
+
+/* pg_objects' parts for the tables as pg_schema makes them. */
+#define PG_PARTS 5
+static const char *const pg_part_names[PG_PARTS] = {
+	"kind", "columns", "constraints", "indexes", "triggers, rules, policies and inheritance"
+};
+static const char *const pg_tables[2][PG_PARTS] = {
+	{ "rp",
+	  "id bigint not null, category_id text not null collate C, product_id text not null collate C,"
+	  " total_sold bigint not null, rank bigint not null",
+	  "PRIMARY KEY (id)",
+	  "CREATE UNIQUE INDEX sales_rank_category_rank USING btree (category_id, rank),"
+	  " CREATE UNIQUE INDEX sales_rank_pkey USING btree (id)",
+	  "0" },
+	{ "rp",
+	  "id integer not null, generation bigint not null, loaded_at text not null collate default,"
+	  " window_since text collate default, window_until text collate default,"
+	  " row_count bigint not null, category_count bigint not null",
+	  "CHECK ((id = 1)), PRIMARY KEY (id)",
+	  "CREATE UNIQUE INDEX sales_rank_meta_pkey USING btree (id)",
+	  "0" },
+};
+
 static const char sqlite_insert[] =
     "INSERT INTO sales_rank (id, category_id, rank, product_id, total_sold) VALUES (?, ?, ?, ?, ?)";
 
@@ -131,6 +197,14 @@ static const char *dbpath = DB_DEFAULT;
 static const char *dbname;	/* in messages: the SQLite file, or "postgresql" */
 static const struct backend *be;
 
+/* The database has a table sr-load did not create: nothing is changed. */
+static noreturn void
+refuse_schema(const char *why)
+{
+	be->abandon();
+	fatal(EXIT_DATA, "%s: not loaded: %s (sr-load loads only into the tables it creates)", dbname, why);
+}
+
 /* SQLite */
 
 static sqlite3 *db;
@@ -177,9 +251,134 @@ set_wal(void)
 		dbfail("set WAL mode");
 }
 
+/* The rows of sqlite_objects: each object's type, name, and all it is. */
+struct objects {
+	int n, more;
+	char *type[SCHEMA_OBJECTS], *name[SCHEMA_OBJECTS], *all[SCHEMA_OBJECTS];
+};
+
+/* count columns of the row from first, joined by 0x1f, in memory of their own. */
+static char *
+column_copy(sqlite3_stmt *st, int first, int count)
+{
+	size_t len = 0, n;
+	char *s;
+	int i;
+
+	for (i = first; i < first + count; i++)
+		len += (size_t)sqlite3_column_bytes(st, i) + 1;
+	if ((s = malloc(len)) == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	for (len = 0, i = first; i < first + count; i++) {
+		n = (size_t)sqlite3_column_bytes(st, i);
+		memcpy(s + len, sqlite3_column_text(st, i), n);
+		s[len + n] = '\037';
+		len += n + 1;
+	}
+	s[len - 1] = '\0';
+	return s;
+}
+
+static int
+read_objects(sqlite3 *d, struct objects *o)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(o, 0, sizeof *o);
+	if (sqlite3_prepare_v2(d, sqlite_objects, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (o->n == SCHEMA_OBJECTS) {
+			o->more = 1;
+			continue;
+		}
+		o->type[o->n] = column_copy(st, 0, 1);
+		o->name[o->n] = column_copy(st, 1, 1);
+		o->all[o->n] = column_copy(st, 0, 4);
+		o->n++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+free_objects(struct objects *o)
+{
+	int i;
+
+	for (i = 0; i < o->n; i++) {
+		free(o->type[i]);
+		free(o->name[i]);
+		free(o->all[i]);
+	}
+}
+
+static int
+find_object(const struct objects *o, const char *name)
+{
+	int i;
+
+	for (i = 0; i < o->n; i++)
+		if (sqlite3_stricmp(o->name[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* What in have differs from want, into why; 0 if nothing. */
+static int
+objects_differ(const struct objects *want, const struct objects *have, char *why, size_t size)
+{
+	int i, j;
+
+	for (i = 0; i < want->n; i++) {
+		if ((j = find_object(have, want->name[i])) < 0)
+			return snprintf(why, size, "%s %s is missing", want->type[i], want->name[i]), 1;
+		if (strcmp(have->name[j], want->name[i]) != 0 || strcmp(have->all[j], want->all[i]) != 0)
+			return snprintf(why, size, "%s %s is not as sr-load creates it", have->type[j],
+			    have->name[j]), 1;
+	}
+	for (j = 0; j < have->n; j++)
+		if (find_object(want, have->name[j]) < 0)
+			return snprintf(why, size, "%s %s is not one sr-load creates", have->type[j],
+			    have->name[j]), 1;
+	if (have->more)
+		return snprintf(why, size, "more than %d objects on its tables", SCHEMA_OBJECTS), 1;
+	return 0;
+}
+
+/*
+ * Whether the database has sr-load's tables exactly as it creates them (1),
+ * none of them (0), or is refused: a table of another schema would convert or
+ * reject what is loaded into it.
+ */
+static int
+sqlite_has_schema(void)
+{
+	struct objects want, have;
+	sqlite3 *mem;
+	char why[256];
+	int differ;
+
+	if (sqlite3_open(":memory:", &mem) != SQLITE_OK ||
+	    sqlite3_exec(mem, sqlite_schema, NULL, NULL, NULL) != SQLITE_OK || read_objects(mem, &want) < 0)
+		fatal(EXIT_DATA, "out of memory");
+	sqlite3_close(mem);
+	if (read_objects(db, &have) < 0)
+		dbfail("read schema");
+	differ = have.n > 0 && objects_differ(&want, &have, why, sizeof why);
+	free_objects(&want);
+	free_objects(&have);
+	if (differ)
+		refuse_schema(why);
+	return have.n > 0;
+}
+
 /*
  * One write transaction: readers on WAL see the old ranking until COMMIT and
  * the new one after, never a mix. Any failure before COMMIT leaves the old one.
+ * The schema is checked before anything is changed (WAL mode included), and
+ * again under the lock.
  */
 static void
 sqlite_begin(void)
@@ -187,10 +386,12 @@ sqlite_begin(void)
 	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
 		dbfail("open");
 	sqlite3_busy_timeout(db, BUSY_MS);
+	sqlite_has_schema();
 	set_wal();
 	exec_sql("PRAGMA synchronous = FULL", "set synchronous");
 	exec_sql("BEGIN IMMEDIATE", "begin");
-	exec_sql(sqlite_schema, "create tables");
+	if (!sqlite_has_schema())
+		exec_sql(sqlite_schema, "create tables");
 	exec_sql("DELETE FROM sales_rank", "delete old ranking");
 	if (sqlite3_prepare_v2(db, sqlite_insert, -1, &ins, NULL) != SQLITE_OK)
 		dbfail("prepare");
@@ -332,6 +533,41 @@ pg_check_uri(const char *uri)
 	PQconninfoFree(opts);
 }
 
+/* sr-load's tables are created if neither exists; refused unless both are as pg_schema makes them. */
+static void
+pg_check_schema(void)
+{
+	PGresult *res = PQexec(pg, pg_objects);
+	char why[1024];
+	const char *have;
+	int i, k;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 2 || PQnfields(res) != PG_PARTS + 2)
+		pgfail(res);
+	if (strcmp(PQgetvalue(res, 0, 1), "f") == 0 && strcmp(PQgetvalue(res, 1, 1), "f") == 0) {
+		PQclear(res);
+		pg_exec(pg_schema, PGRES_COMMAND_OK);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		if (strcmp(PQgetvalue(res, i, 1), "f") == 0) {
+			snprintf(why, sizeof why, "table %s is missing", PQgetvalue(res, i, 0));
+			PQclear(res);
+			refuse_schema(why);
+		}
+		for (k = 0; k < PG_PARTS; k++) {
+			have = PQgetvalue(res, i, k + 2);
+			if (strcmp(have, pg_tables[i][k]) == 0)
+				continue;
+			snprintf(why, sizeof why, "table %s is not as sr-load creates it: %s: '%s'",
+			    PQgetvalue(res, i, 0), pg_part_names[k], have);
+			PQclear(res);
+			refuse_schema(why);
+		}
+	}
+	PQclear(res);
+}
+
 /*
  * The old rows are deleted and the new ones copied in, in one transaction.
  * Readers are never blocked: DELETE and COPY take ROW EXCLUSIVE on the table,
@@ -361,7 +597,7 @@ pg_begin(void)
 	pg_exec("SET client_min_messages = warning; SET lock_timeout = '10s'", PGRES_COMMAND_OK);
 	pg_exec("BEGIN ISOLATION LEVEL READ COMMITTED", PGRES_COMMAND_OK);
 	pg_exec("SELECT pg_advisory_xact_lock(hashtext('sr-load sales_rank'))", PGRES_TUPLES_OK);
-	pg_exec(pg_schema, PGRES_COMMAND_OK);
+	pg_check_schema();
 	pg_exec("DELETE FROM sales_rank", PGRES_COMMAND_OK);
 	pg_exec(pg_copy, PGRES_COPY_IN);
 	copylen = 0;
@@ -470,11 +706,73 @@ static const struct backend pg_backend = { pg_begin, pg_row, pg_commit, pg_aband
 
 /* The ranking, for both */
 
+static int begun;	/* be->begin was called: the database is locked */
+
 static noreturn void
 bad(const struct lineread *lr, int field, const char *why, const char *v, size_t n)
 {
-	be->abandon();
+	if (begun)
+		be->abandon();
 	warn_at(lr->name, lr->lineno, field, field < 0 ? NULL : names[field], why, v, n);
+	exit(EXIT_DATA);
+}
+
+/*
+ * The length of the valid UTF-8 that s starts with: the offset of the first
+ * byte that does not start or continue a character as RFC 3629 allows it (no
+ * overlong form, no surrogate, nothing above U+10FFFF), or n.
+ */
+static size_t
+utf8_prefix(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, len, k;
+	unsigned char lo, hi;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		lo = 0x80, hi = 0xbf;
+		if (p[i] >= 0xc2 && p[i] <= 0xdf)
+			len = 2;
+		else if (p[i] >= 0xe0 && p[i] <= 0xef)
+			len = 3, lo = p[i] == 0xe0 ? 0xa0 : 0x80, hi = p[i] == 0xed ? 0x9f : 0xbf;
+		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
+			len = 4, lo = p[i] == 0xf0 ? 0x90 : 0x80, hi = p[i] == 0xf4 ? 0x8f : 0xbf;
+		else
+			return i;
+		if (n - i < len || p[i + 1] < lo || p[i + 1] > hi)
+			return i;
+		for (k = 2; k < len; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				return i;
+		i += len;
+	}
+	return n;
+}
+
+/* An id that is not UTF-8, shown with every byte above 0x7f as \xHH, since a terminal would not show it. */
+static noreturn void
+bad_utf8(const struct lineread *lr, int field, const char *v, size_t n)
+{
+	char q[96];
+	size_t o = 0, i;
+
+	for (i = 0; i < n && o + 8 < sizeof q; i++) {
+		if ((unsigned char)v[i] >= 0x80)
+			o += (size_t)snprintf(q + o, sizeof q - o, "\\x%02x", (unsigned char)v[i]);
+		else if (v[i] == '\\')
+			o += (size_t)snprintf(q + o, sizeof q - o, "\\\\");
+		else
+			q[o++] = v[i];
+	}
+	q[o] = '\0';
+	if (begun)
+		be->abandon();
+	warnmsg("%s:%llu: field %d (%s): not valid UTF-8: '%s%s'", lr->name, (unsigned long long)lr->lineno,
+	    field + 1, names[field], q, i < n ? "..." : "");
 	exit(EXIT_DATA);
 }
 
@@ -496,10 +794,14 @@ parse(const struct lineread *lr, const struct line *l, struct rankrow *r)
 	}
 	if ((why = ident_check(r->f[0].p, r->f[0].len)) != NULL)
 		bad(lr, 0, why, r->f[0].p, r->f[0].len);
+	if (utf8_prefix(r->f[0].p, r->f[0].len) != r->f[0].len)
+		bad_utf8(lr, 0, r->f[0].p, r->f[0].len);
 	if ((why = parse_i64(r->f[1].p, r->f[1].len, &r->rank)) != NULL)
 		bad(lr, 1, why, r->f[1].p, r->f[1].len);
 	if ((why = ident_check(r->f[2].p, r->f[2].len)) != NULL)
 		bad(lr, 2, why, r->f[2].p, r->f[2].len);
+	if (utf8_prefix(r->f[2].p, r->f[2].len) != r->f[2].len)
+		bad_utf8(lr, 2, r->f[2].p, r->f[2].len);
 	if ((why = parse_i64(r->f[3].p, r->f[3].len, &r->total)) != NULL)
 		bad(lr, 3, why, r->f[3].p, r->f[3].len);
 }
@@ -537,9 +839,62 @@ check(const struct lineread *lr, const struct rankrow *r, struct rankstate *st)
 	st->rows++;
 }
 
-/* Rows of one operand into the open transaction; -1 if it could not be read. */
+
+/*
+ * The checked ranking waits in an unlinked temporary file until the database
+ * is locked: read in memory, a ranking of 10 million rows would take some
+ * 400 MB; in the file it takes disk space in TMPDIR, and the page cache.
+ */
+static int spool = -1;
+static const char *spooldir;
+static char spoolbuf[COPY_BUFSIZE];
+static size_t spoollen;
+
+static void
+spool_open(void)
+{
+	char path[PATH_MAX];
+
+	if ((spooldir = getenv("TMPDIR")) == NULL || *spooldir == '\0')
+		spooldir = "/tmp";
+	if (snprintf(path, sizeof path, "%s/sr-load.XXXXXX", spooldir) >= (int)sizeof path)
+		fatal(EXIT_DATA, "%s: path too long for a temporary file", spooldir);
+	if ((spool = mkstemp(path)) < 0)
+		fatal(EXIT_DATA, "%s: temporary file: %s", spooldir, strerror(errno));
+	unlink(path);
+}
+
+static void
+spool_flush(void)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < spoollen) {
+		if ((n = write(spool, spoolbuf + done, spoollen - done)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fatal(EXIT_DATA, "%s: temporary file: write error: %s", spooldir,
+			    n < 0 ? strerror(errno) : "no progress");
+		done += (size_t)n;
+	}
+	spoollen = 0;
+}
+
+/* A checked line, with its newline; it is at most 4 fields of IDENT_MAX or 20 bytes. */
+static void
+spool_line(const struct line *l)
+{
+	if (sizeof spoolbuf - spoollen < l->len + 1)
+		spool_flush();
+	memcpy(spoolbuf + spoollen, l->p, l->len);
+	spoolbuf[spoollen + l->len] = '\n';
+	spoollen += l->len + 1;
+}
+
+/* Lines of one operand, checked as part of the ranking, into the spool; -1 if it could not be read. */
 static int
-load_file(const char *path, struct rankstate *st)
+read_file(const char *path, struct rankstate *st)
 {
 	struct lineread lr;
 	struct line l;
@@ -555,34 +910,70 @@ load_file(const char *path, struct rankstate *st)
 			bad(&lr, -1, "last line has no newline: input cut short?", NULL, 0);
 		parse(&lr, &l, &r);
 		check(&lr, &r, st);
-		be->row(&r, st->rows);
+		spool_line(&l);
 	}
 	lr_close(&lr);
 	return rc < 0 ? -1 : 0;
 }
 
-/* The operands, checked as one ranking, replace the old one, or nothing changes. */
+/* The spooled rows into the open transaction; -1 if the spool could not be read back whole. */
+static int
+send_rows(int64_t rows)
+{
+	struct lineread lr;
+	struct line l;
+	struct rankrow r;
+	int64_t id = 0;
+	int rc;
+
+	if (lseek(spool, 0, SEEK_SET) != 0)
+		return warnmsg("%s: temporary file: %s", spooldir, strerror(errno)), -1;
+	/* lineread reads any descriptor: stdin's reader, pointed at the spool. */
+	lr_open(&lr, NULL);
+	lr.fd = spool;
+	lr.name = "temporary file";
+	while ((rc = lr_next(&lr, &l)) > 0) {
+		parse(&lr, &l, &r);
+		be->row(&r, ++id);
+	}
+	lr_close(&lr);
+	spool = -1;
+	if (rc == 0 && id != rows)
+		warnmsg("%s: temporary file: %" PRId64 " rows read back of %" PRId64, spooldir, id, rows);
+	return rc < 0 || id != rows ? -1 : 0;
+}
+
+/*
+ * The operands, read and checked whole as one ranking, replace the old one,
+ * or nothing changes. The database is opened and locked only then, so that it
+ * is held for the time of the load itself, not of the stages before it.
+ */
 static int
 load(char **operands, const struct window *w, int allow_empty)
 {
 	struct rankstate st;
 	int status = 0;
 
-	be->begin();
+	spool_open();
 	memset(&st, 0, sizeof st);
 	keytab_init(&st.products, SIZE_MAX);
-	if (*operands == NULL && load_file(NULL, &st) < 0)
+	if (*operands == NULL && read_file(NULL, &st) < 0)
 		status = EXIT_DATA;
 	for (; *operands != NULL; operands++)
-		if (load_file(*operands, &st) < 0)
+		if (read_file(*operands, &st) < 0)
 			status = EXIT_DATA;
 	keytab_free(&st.products);
-	if (status != 0 || (st.rows == 0 && !allow_empty))
-		be->abandon();
 	if (status != 0)
 		fatal(status, "%s: not loaded: an input could not be read", dbname);
 	if (st.rows == 0 && !allow_empty)
 		fatal(EXIT_DATA, "%s: not loaded: the input has no rows (see --allow-empty)", dbname);
+	spool_flush();
+	be->begin();
+	begun = 1;
+	if (send_rows(st.rows) < 0) {
+		be->abandon();
+		fatal(EXIT_DATA, "%s: not loaded: the temporary file could not be read back", dbname);
+	}
 	be->commit(w, &st);
 	return 0;
 }

@@ -226,6 +226,24 @@ state() {
 	[ "$output" = "$(signature "$T/s.tsv" "$WIN_B")	2" ]
 }
 
+@test "TMPDIR full or missing: status 1, the temporary file named, the database never opened" {
+	mkdir "$M"
+	mount -t tmpfs -o size=300k tmpfs "$M" || skip "cannot mount a tmpfs (not root, or no CAP_SYS_ADMIN)"
+	run env TMPDIR="$M" sr-load --db "$T/r.db" "$F/B.tsv"
+	[ "$status" -eq 1 ]
+	[ "$output" = "sr-load: $M: temporary file: write error: No space left on device" ]
+	[ ! -e "$T/r.db" ]
+	# The unlinked file went with the process: the space is free again.
+	[ "$(df --output=used -k "$M" | tail -1 | tr -d ' ')" -lt 100 ]
+	run env TMPDIR="$T/nosuch" sr-load --db "$T/r.db" "$F/b.tsv"
+	[ "$status" -eq 1 ]
+	[ "$output" = "sr-load: $T/nosuch: temporary file: No such file or directory" ]
+	[ ! -e "$T/r.db" ]
+	# An empty TMPDIR is /tmp.
+	TMPDIR="" sr-load --db "$T/r.db" "$F/b.tsv"
+	[ "$(sqlite3 "$T/r.db" 'SELECT count(*) FROM sales_rank')" = 5050 ]
+}
+
 @test "read-only file system: status 1, the database named, the previous ranking kept" {
 	local before
 	mkdir "$M"
@@ -240,7 +258,7 @@ state() {
 	# shellcheck disable=SC2086
 	run sr-load --db "$M/r.db" $WIN_B "$F/b.tsv"
 	[ "$status" -eq 1 ]
-	[ "$output" = "sr-load: $M/r.db: set WAL mode: unable to open database file" ]
+	[ "$output" = "sr-load: $M/r.db: read schema: unable to open database file" ]
 	# A WAL database on a read-only file system cannot be opened without its -shm file,
 	# by sqlite3 either; look once the file system is writable again.
 	mount -o remount,rw "$M"
@@ -301,19 +319,18 @@ state() {
 	local src="$BATS_TEST_DIRNAME/../cmd/sr-load.c" call re
 	run grep -nE 'sqlite3_v?mprintf|sqlite3_str_|sqlite3_snprintf|PQescape|%[qQw]' "$src"
 	[ "$status" -eq 1 ]
-	# One snprintf copies an error message; the others write integers.
+	# snprintf writes messages (msg, why, q), the temporary file's name, or integers: never SQL.
 	run grep -n 'printf(' "$src"
-	[ "${#lines[@]}" -eq 4 ]
-	[ "${lines[0]#*:}" = '	snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(db));' ]
-	re='snprintf\(.*, "%" PRId64( "%c", v, end|, st->rows|, st->categories)\);$'
-	for call in "${lines[@]:1}"; do
+	[ "${#lines[@]}" -ge 4 ]
+	re='snprintf\((msg|why|q \+ o|path), |snprintf\(.*, "%" PRId64( "%c", v, end|, st->rows|, st->categories)\);$'
+	for call in "${lines[@]}"; do
 		[[ "$call" =~ $re ]] || { echo "$call"; false; }
 	done
 	# sqlite3_exec gets literals, or exec_sql's parameter; exec_sql gets literals or the schema.
 	run grep -oE 'sqlite3_exec\([^,]*, [^,]*,' "$src"
 	[ "${#lines[@]}" -ge 1 ]
 	for call in "${lines[@]}"; do
-		[[ "$call" =~ ^sqlite3_exec\(db,\ (\"[^\"]*\"|sql),$ ]] || { echo "$call"; false; }
+		[[ "$call" =~ ^sqlite3_exec\((db,\ (\"[^\"]*\"|sql)|mem,\ sqlite_schema),$ ]] || { echo "$call"; false; }
 	done
 	run grep -oE '[^_a-z]exec_sql\([^,]*,' "$src"
 	[ "${#lines[@]}" -ge 1 ]
@@ -324,21 +341,21 @@ state() {
 	run grep -oE 'sqlite3_prepare[_v23]*\([^,]*, [^,]*,' "$src"
 	[ "${#lines[@]}" -ge 1 ]
 	for call in "${lines[@]}"; do
-		[[ "$call" =~ ^sqlite3_prepare_v2\(db,\ (sqlite_insert|sqlite_meta),$ ]] || { echo "$call"; false; }
+		[[ "$call" =~ ^sqlite3_prepare_v2\((db,\ (sqlite_insert|sqlite_meta)|d,\ sqlite_objects),$ ]] || { echo "$call"; false; }
 	done
 	# PostgreSQL gets literals or the named constants; the metadata goes as parameters.
 	run grep -oE '(PQexec|PQexecParams|PQprepare|PQsendQuery)\([^,)]*[,)] ?[^,)]*[,)]' "$src"
 	[ "${#lines[@]}" -ge 3 ]
 	for call in "${lines[@]}"; do
-		[[ "$call" =~ ^(PQexec\(pg,\ (sql|\"COMMIT\")\)|PQexecParams\(pg,\ pg_meta,)$ ]] || { echo "$call"; false; }
+		[[ "$call" =~ ^(PQexec\(pg,\ (sql|pg_objects|\"COMMIT\")\)|PQexecParams\(pg,\ pg_meta,)$ ]] || { echo "$call"; false; }
 	done
 	run grep -oE '[^_a-z]pg_exec\([^,]*,' "$src"
 	[ "${#lines[@]}" -ge 1 ]
 	for call in "${lines[@]}"; do
 		[[ "$call" =~ ^.pg_exec\((\"[^\"]*\"|pg_schema|pg_copy|const\ char\ \*sql),$ ]] || { echo "$call"; false; }
 	done
-	run grep -cE '^static const char (sqlite_schema|sqlite_insert|sqlite_meta|pg_schema|pg_copy|pg_meta)\[\] =$' "$src"
-	[ "$output" = 6 ]
+	run grep -cE '^static const char (sqlite_schema|sqlite_objects|sqlite_insert|sqlite_meta|pg_schema|pg_objects|pg_copy|pg_meta)\[\] =$' "$src"
+	[ "$output" = 8 ]
 }
 
 @test "4 loads at once on a new database: each waits its turn, all succeed, one ranking stays" {

@@ -114,6 +114,204 @@ ranking() {
 	db_is "SELECT category_id, total_sold FROM sales_rank ORDER BY category_id" "B 9223372036854775807\na -9223372036854775808"
 }
 
+@test "sr-load postgresql: the whole input is read and checked before connecting; a load waiting for input blocks no other" {
+	local pid status=0 t0 conns
+	ranking x 30 100 > big
+	check 0 "--db $PG" "$RANKING" ""
+	mkfifo fifo
+	# A slow upstream: the first half now, the rest after another load has come and gone.
+	timeout 60 sr-load --db "$PG" < fifo 2> err1 3>&- &
+	pid=$!
+	exec 4> fifo
+	head -n 1500 big >&4
+	sleep 0.5
+	kill -0 "$pid"
+	# Not even connected: no advisory lock, no DELETE, no statement_timeout running.
+	db_is "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sr-load'" "0"
+	db_is "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'" "0"
+	t0=$(date +%s%N)
+	printf 'c\t1\tz\t1\n' | timeout 5 sr-load --db "$PG" 2> err2 || status=$?
+	[ "$status" -eq 0 ] && [ ! -s err2 ] || { echo "-- the second load: status $status: $(cat err2)"; return 1; }
+	[ $(($(date +%s%N) - t0)) -lt 3000000000 ]
+	rows_are "1 c 1 z 1"
+	tail -n +1501 big >&4
+	exec 4>&-
+	wait "$pid"
+	[ ! -s err1 ]
+	db_is "SELECT count(*), min(product_id), max(product_id) FROM sales_rank" "3000 x-0000-001 x-0029-100"
+	meta_is "3 NULL NULL 3000 30"
+	# A bad line at the end: never connected, the database as it was.
+	printf 'a\t1\tq\t1\n' >> big
+	dump > before
+	mkfifo fifo2
+	timeout 60 sr-load --db "$PG" < fifo2 2> err3 3>&- &
+	pid=$!
+	exec 4> fifo2
+	head -n 2000 big >&4
+	sleep 0.5
+	db_is "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sr-load'" "0"
+	tail -n +2001 big >&4
+	exec 4>&-
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 1 ]
+	[ "$(cat err3)" = "$TOOL: stdin:3001: field 1 (category_id): categories out of order (want sr-topk output): 'a'" ]
+	dump | diff before -
+}
+
+# schema_variants: "label<TAB>SQL" lines: sr-load's own schema ("same"), then that schema changed in one way each.
+schema_variants() {
+	python3 - <<'PY'
+SR = [("id", "bigint", "PRIMARY KEY"), ("category_id", 'text COLLATE "C"', "NOT NULL"),
+      ("product_id", 'text COLLATE "C"', "NOT NULL"), ("total_sold", "bigint", "NOT NULL"), ("rank", "bigint", "NOT NULL")]
+META = [("id", "integer", "PRIMARY KEY CHECK (id = 1)"), ("generation", "bigint", "NOT NULL"),
+        ("loaded_at", "text", "NOT NULL"), ("window_since", "text", ""), ("window_until", "text", ""),
+        ("row_count", "bigint", "NOT NULL"), ("category_count", "bigint", "NOT NULL")]
+INDEX = "CREATE UNIQUE INDEX sales_rank_category_rank ON sales_rank (category_id, rank);"
+TYPES = ["smallint", "integer", "bigint", "numeric", "real", "double precision", "text", 'text COLLATE "C"',
+         'text COLLATE "POSIX"', 'varchar(255) COLLATE "C"', "varchar", "char(255)", "bytea", "jsonb"]
+
+def table(name, cols, opts=""):
+    return "CREATE %sTABLE %s ( %s)%s;" % ("UNLOGGED " if opts == "unlogged" else "", name,
+        ", ".join(" ".join(x for x in c if x) for c in cols), "" if opts == "unlogged" else opts)
+
+def schema(sr=SR, meta=META, index=INDEX, extra="", sr_opts="", meta_opts=""):
+    out = []
+    if sr is not None:
+        out.append(table("sales_rank", sr, sr_opts))
+    if index:
+        out.append(index)
+    if meta is not None:
+        out.append(table("sales_rank_meta", meta, meta_opts))
+    return " ".join(out) + (" " + extra if extra else "")
+
+def put(label, sql):
+    print(label + "\t" + sql)
+
+put("same", schema())
+for tname, cols in (("sales_rank", SR), ("sales_rank_meta", META)):
+    def with_cols(c):
+        names = [x[0] for x in c]
+        index = INDEX
+        for k, x in enumerate(SR):
+            n = x[0]
+            if n in ("category_id", "rank") and n not in names:
+                index = index.replace("(%s," % n, "(%s," % names[k]).replace(" %s)" % n, " %s)" % names[k]) \
+                    if len(names) == len(SR) else ""
+        return schema(sr=c, index=index) if tname == "sales_rank" else schema(meta=c)
+    def at(i, *new):
+        return cols[:i] + list(new) + cols[i + 1:]
+    for i, (n, t, d) in enumerate(cols):
+        for nt in TYPES:
+            if nt != t:
+                # A check of a number as a string where the type is not a number.
+                dd = d if nt in ("smallint", "integer", "bigint", "numeric", "real", "double precision") \
+                    else d.replace("(id = 1)", "(id::text = '1')")
+                put("%s.%s type %s" % (tname, n, nt), with_cols(at(i, (n, nt, dd))))
+        for new in (n + "_x", '"%s"' % n.upper()):
+            put("%s.%s renamed %s" % (tname, n, new), with_cols(at(i, (new, t, d.replace("(id ", "(%s " % new)))))
+        if n != "id":
+            put("%s.%s dropped" % (tname, n), with_cols(at(i)))
+        if i + 1 < len(cols):
+            put("%s.%s swapped with the next" % (tname, n), with_cols(cols[:i] + [cols[i + 1], cols[i]] + cols[i + 2:]))
+        if "NOT NULL" in d:
+            put("%s.%s nullable" % (tname, n), with_cols(at(i, (n, t, d.replace("NOT NULL", "")))))
+        elif "PRIMARY" not in d:
+            put("%s.%s not null" % (tname, n), with_cols(at(i, (n, t, "NOT NULL"))))
+        put("%s.%s with a default" % (tname, n), with_cols(at(i, (n, t, d + (" DEFAULT 'x'" if "text" in t else " DEFAULT 1")))))
+        if "PRIMARY KEY" not in d:
+            put("%s.%s unique" % (tname, n), with_cols(at(i, (n, t, d + " UNIQUE"))))
+            put("%s.%s checked" % (tname, n), with_cols(at(i, (n, t, d + " CHECK (%s IS NOT NULL)" % n))))
+        if t == "bigint":
+            put("%s.%s generated" % (tname, n), with_cols(at(i, (n, t, d + " GENERATED BY DEFAULT AS IDENTITY"))))
+    put("%s: a column added" % tname, with_cols(cols + [("extra", "text", "")]))
+    put("%s: a column added, not null" % tname, with_cols(cols + [("extra", "integer", "NOT NULL DEFAULT 0")]))
+    put("%s: first column last" % tname, with_cols(cols[1:] + cols[:1]))
+    put("%s: without its primary key" % tname, with_cols([(cols[0][0], cols[0][1], cols[0][2].replace("PRIMARY KEY", ""))] + cols[1:]))
+    put("%s: primary key unique instead" % tname, with_cols([(cols[0][0], cols[0][1], cols[0][2].replace("PRIMARY KEY", "UNIQUE NOT NULL"))] + cols[1:]))
+    opt = lambda o: schema(sr_opts=o) if tname == "sales_rank" else schema(meta_opts=o)
+    put("%s: unlogged" % tname, opt("unlogged"))
+    # A unique index of a partitioned table must hold the key: the index goes too.
+    put("%s: partitioned" % tname, (schema(sr_opts=" PARTITION BY RANGE (id)", index="")
+        if tname == "sales_rank" else opt(" PARTITION BY RANGE (id)")) +
+        " CREATE TABLE %s_all PARTITION OF %s DEFAULT;" % (tname, tname))
+    put("%s: a trigger" % tname, schema(extra="CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';"
+        " CREATE TRIGGER t BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION f();" % tname))
+    put("%s: a rule" % tname, schema(extra="CREATE RULE r AS ON INSERT TO %s DO ALSO NOTIFY x;" % tname))
+    put("%s: row security" % tname, schema(extra="ALTER TABLE %s ENABLE ROW LEVEL SECURITY;" % tname))
+    put("%s: a policy" % tname, schema(extra="CREATE POLICY p ON %s USING (true);" % tname))
+    put("%s: a child table" % tname, schema(extra="CREATE TABLE child () INHERITS (%s);" % tname))
+    put("%s: an index more" % tname, schema(extra="CREATE INDEX x ON %s (id);" % tname))
+    put("%s: a column added and dropped" % tname, schema(extra="ALTER TABLE %s ADD COLUMN extra text; ALTER TABLE %s DROP COLUMN id;" % (tname, tname)))
+put("sales_rank_meta: without its check", schema(meta=[("id", "integer", "PRIMARY KEY")] + META[1:]))
+put("sales_rank_meta: another check", schema(meta=[("id", "integer", "PRIMARY KEY CHECK (id = 2)")] + META[1:]))
+put("index missing", schema(index=""))
+put("index not unique", schema(index=INDEX.replace("UNIQUE ", "")))
+put("index on category_id only", schema(index=INDEX.replace("(category_id, rank)", "(category_id)")))
+put("index on rank, category_id", schema(index=INDEX.replace("(category_id, rank)", "(rank, category_id)")))
+put("index on category_id, product_id", schema(index=INDEX.replace("(category_id, rank)", "(category_id, product_id)")))
+put("index descending", schema(index=INDEX.replace("rank)", "rank DESC)")))
+put("index partial", schema(index=INDEX.replace(";", " WHERE rank > 0;")))
+put("index hash", schema(index="CREATE INDEX sales_rank_category_rank ON sales_rank USING hash (category_id);"))
+put("index of another collation", schema(index=INDEX.replace("(category_id,", '(category_id COLLATE "POSIX",')))
+put("index of another name", schema(index=INDEX.replace("sales_rank_category_rank", "sales_rank_cr")))
+put("index as a constraint", schema(index="ALTER TABLE sales_rank ADD CONSTRAINT sales_rank_category_rank UNIQUE (category_id, rank);"))
+put("sales_rank_meta missing", schema(meta=None))
+put("sales_rank missing", schema(sr=None, index=""))
+put("sales_rank a view", schema(sr=None, index="", extra="CREATE TABLE base (id bigint, category_id text, product_id text, total_sold bigint, rank bigint); CREATE VIEW sales_rank AS SELECT * FROM base;"))
+put("sales_rank_meta a view", schema(meta=None, extra="CREATE VIEW sales_rank_meta AS SELECT 1 AS id;"))
+put("meta of another shape", schema(meta=[("key", "text", "PRIMARY KEY"), ("value", "text", "")]))
+put("the issue's table", "CREATE TABLE sales_rank (id bigint, category_id bigint, product_id bigint, total_sold bigint, rank bigint);")
+PY
+}
+
+# dump: the database, as pg_dump writes it, without the random key of its \restrict lines.
+dump() {
+	pg_dump | grep -v '^\\\(un\)\{0,1\}restrict '
+}
+
+@test "sr-load postgresql: tables sr-load did not make are refused and left as they were; ids are never converted" {
+	local label sql n=0 status
+	local in='007\t1\t0042\t5\n007\t2\t42\t5\n1e3\t1\t+1\t3\n'
+	export PGOPTIONS='-c client_min_messages=warning'
+	schema_variants > variants
+	[ "$(wc -l < variants)" -gt 250 ]
+	while IFS=$'\t' read -r label sql; do
+		psql -qX -v ON_ERROR_STOP=1 -c 'DROP SCHEMA public CASCADE' -c 'CREATE SCHEMA public' -c "$sql" > /dev/null ||
+		    { echo "-- $label: the variant cannot be made: $sql"; return 1; }
+		sql "INSERT INTO sales_rank (id, category_id, product_id, total_sold, rank) VALUES (1, 'old', 'p', 1, 1)" \
+		    > /dev/null 2>&1 || true
+		dump > before
+		status=0
+		printf '%b' "$in" | timeout 20 sr-load --db "$PG" 2> err || status=$?
+		dump > after
+		if [ "$label" = same ]; then
+			[ "$status" -eq 0 ] && [ ! -s err ] || { echo "-- $label: status $status: $(cat err)"; return 1; }
+			rows_are "1 007 1 0042 5\n2 007 2 42 5\n3 1e3 1 +1 3"
+		else
+			[ "$status" -eq 1 ] && cmp -s before after &&
+			    [[ $(cat err) == "$TOOL: postgresql: not loaded: "*" (sr-load loads only into the tables it creates)" ]] || {
+				echo "-- $label: status $status, stderr: $(cat err)"
+				diff before after
+				return 1
+			}
+		fi
+		n=$((n + 1))
+	done < variants
+	echo "# $n schemas tried" >&3
+	schema_variants | grep -E '^(sales_rank.category_id type integer|index missing|sales_rank_meta missing|sales_rank: a trigger)	' > some
+	while IFS=$'\t' read -r label sql; do
+		psql -qX -c 'DROP SCHEMA public CASCADE' -c 'CREATE SCHEMA public' -c "$sql" > /dev/null
+		printf '%b' "$in" | timeout 20 sr-load --db "$PG" 2>> msgs || true
+	done < some
+	diff - msgs <<-EOF
+	$TOOL: postgresql: not loaded: table sales_rank is not as sr-load creates it: columns: 'id bigint not null, category_id integer not null, product_id text not null collate C, total_sold bigint not null, rank bigint not null' (sr-load loads only into the tables it creates)
+	$TOOL: postgresql: not loaded: table sales_rank is not as sr-load creates it: triggers, rules, policies and inheritance: '1' (sr-load loads only into the tables it creates)
+	$TOOL: postgresql: not loaded: table sales_rank is not as sr-load creates it: indexes: 'CREATE UNIQUE INDEX sales_rank_pkey USING btree (id)' (sr-load loads only into the tables it creates)
+	$TOOL: postgresql: not loaded: table sales_rank_meta is missing (sr-load loads only into the tables it creates)
+	EOF
+}
+
 @test "sr-load postgresql: the same pipeline loaded into SQLite and into PostgreSQL gives identical rows and metadata" {
 	local td="$BATS_TEST_DIRNAME/../testdata" q
 	sr-filter-week $NOW "$td/sales.tsv" | sr-map | sr-sort | sr-reduce | sr-topk -n 10 > ranking
@@ -185,11 +383,34 @@ ranking() {
 	check 1 "--db $PG nosuch" "" "" "$TOOL: nosuch: No such file or directory\n$TOOL: postgresql: not loaded: an input could not be read\n"
 	rows_are "$ROWS"
 	meta_is "1 NULL NULL 3 2"
-	# What the server refuses rolls back too: bytes that are not UTF-8, in a UTF8 database.
+	# Bytes that are not UTF-8 are refused before the server sees them.
 	check 1 "--db $PG" "a\t1\tp\t5\na\t2\tq\xff\t3\n" "" \
-	    "$TOOL: postgresql: invalid byte sequence for encoding \"UTF8\": 0xff (COPY sales_rank, line 2)\n"
+	    "$TOOL: stdin:2: field 3 (product_id): not valid UTF-8: 'q\\\\xff'\n"
 	rows_are "$ROWS"
 	meta_is "1 NULL NULL 3 2"
+}
+
+@test "sr-load postgresql: every id sr-load accepts as UTF-8 the server stores, character for character" {
+	# Each boundary of each UTF-8 length, noncharacters, C1 controls, and about 2800 code points at random.
+	python3 - <<'PY' > valid.tsv
+import random, sys
+random.seed(11)
+cps = [0x20, 0x7e, 0x80, 0x9f, 0xa0, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xfdd0, 0xfffd, 0xfffe, 0xffff, 0x10000,
+       0x1fffe, 0x10fffe, 0x10ffff]
+while len(cps) < 3000:
+    c = random.choice([random.randrange(0x80, 0x800), random.randrange(0x800, 0x10000), random.randrange(0x10000, 0x110000)])
+    if not 0xd800 <= c <= 0xdfff:
+        cps.append(c)
+ids = sorted(set(("c" + chr(c)).encode("utf-8") for c in cps))
+for i in ids:
+    sys.stdout.buffer.write(i + b"\t1\tp\t1\n")
+PY
+	[ "$(wc -l < valid.tsv)" -ge 2500 ]
+	sr-load --db "$PG" valid.tsv
+	# COPY's bytes, not psql's table, which drops characters it cannot show.
+	psql -qX -c "COPY (SELECT category_id, rank, product_id, total_sold FROM sales_rank ORDER BY id) TO STDOUT" |
+	    cmp - valid.tsv
+	db_is "SELECT count(*) FROM sales_rank WHERE length(category_id) = 2" "$(wc -l < valid.tsv)"
 }
 
 @test "sr-load postgresql: ids with backslashes, quotes, COPY escapes and unicode are stored verbatim" {
@@ -271,14 +492,11 @@ ranking() {
 	meta_is "4 NULL NULL $(sql 'SELECT count(*) FROM sales_rank') $(sql 'SELECT count(DISTINCT category_id) FROM sales_rank')"
 	db_is "SELECT count(DISTINCT substr(product_id, 1, 2)) FROM sales_rank" "1"
 	check 0 "--db $PG" "$RANKING" ""
-	# Killed in the middle of its COPY: the server rolls the transaction back.
-	mkfifo fifo
-	sr-load --db "$PG" < fifo 3>&- &
+	# Killed in the middle of its COPY, which comes once the input is read whole:
+	# a COPY of a million rows lasts long enough to be seen. The server rolls it back.
+	ranking k 2000 500 > k.tsv
+	timeout 120 sr-load --db "$PG" k.tsv 3>&- &
 	pid=$!
-	{
-		ranking k 100 100
-		while kill -0 "$pid" 2> /dev/null; do sleep 0.1; done
-	} > fifo 3>&- &
 	await "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'sr-load' AND query LIKE 'COPY%'"
 	kill -9 "$pid"
 	wait "$pid" || true
