@@ -18,9 +18,9 @@ long_options() {
 		return
 	fi
 	{
-		grep -oE '^[[:space:]]*\{ "[a-z-]+",' "$src"
-		grep -q LOGREAD_OPTIONS "$src" && grep -oE '\{ "[a-z-]+",' lib/logread.h
-		grep -q WINDOW_OPTIONS "$src" && grep -oE '\{ "[a-z-]+",' lib/window.h
+		grep -oE '^[[:space:]]*\{ "[a-z-]+", [a-z_]+_argument,' "$src"
+		grep -q LOGREAD_OPTIONS "$src" && grep -oE '\{ "[a-z-]+", [a-z_]+_argument,' lib/logread.h
+		grep -q WINDOW_OPTIONS "$src" && grep -oE '\{ "[a-z-]+", [a-z_]+_argument,' lib/window.h
 	} | sed -E 's/.*"([a-z-]+)".*/\1/' | sort -u
 }
 
