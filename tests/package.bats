@@ -248,6 +248,19 @@ verify() {
 	[ "$n" -eq 5 ]
 }
 
+@test "each unit's settings are in its tool's page, beside the crontab line" {
+	local t v n=0
+	for t in sr-serve sr-hourly; do
+		grep -q "^\.Pa $t\.service\$" "$ROOT/man/$t.1" || { echo "$t.1 does not show $t.service"; return 1; }
+		for v in $(grep -v '^#' "$ROOT/cmd/systemd/$t.service.in" | grep -oE '\$\{?SR_[A-Z_]+' | tr -d '${' | sort -u); do
+			grep -q "^\.Ev $v\( ,\)\?\$" "$ROOT/man/$t.1" || { echo "$t.1 does not document $v"; return 1; }
+			n=$((n + 1))
+		done
+	done
+	grep -q '^\.Pa sr-hourly\.timer$' "$ROOT/man/sr-hourly.1"
+	[ "$n" -eq 6 ]
+}
+
 @test "the Debian package builds from a copy of the tree and is lintian-clean" {
 	need dpkg-buildpackage dh lintian fakeroot
 	local b=$BATS_FILE_TMPDIR/deb out
