@@ -15,7 +15,14 @@ BATS_TEST_TIMEOUT=600
 setup_file() {
 	export LC_ALL=C
 	ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-	export ROOT
+	# make install takes the build of SR_BIN (O=build/sanitize under make check-sanitize)
+	# when it is one, so that the tree is not built again; else a build of its own.
+	if [ -n "${SR_BIN:-}" ] && [ -f "$SR_BIN/../lib/libsr.a" ]; then
+		OUT=$(cd "$SR_BIN/.." && pwd)
+	else
+		OUT=$BATS_FILE_TMPDIR/out
+	fi
+	export ROOT OUT
 }
 
 setup() {
@@ -159,7 +166,7 @@ dry() {
 
 @test "make install: explicit modes whatever the umask, over a running binary, and uninstall takes it all away" {
 	local d=$BATS_TEST_TMPDIR/dest f n=0 pid
-	(umask 077 && timeout 300 make -C "$ROOT" --no-print-directory -j2 DESTDIR="$d" PREFIX=/usr install) > make.log 2>&1 ||
+	(umask 077 && timeout 300 make -C "$ROOT" --no-print-directory -j2 O="$OUT" DESTDIR="$d" PREFIX=/usr install) > make.log 2>&1 ||
 	    { cat make.log; return 1; }
 	while IFS= read -r f; do
 		n=$((n + 1))
@@ -184,14 +191,14 @@ dry() {
 		sleep 0.1
 	done
 	[ "$(readlink "/proc/$pid/exe")" = "$d/usr/bin/sr-map" ] || { exec 8>&-; echo "sr-map did not start"; return 1; }
-	timeout 300 make -C "$ROOT" --no-print-directory DESTDIR="$d" PREFIX=/usr install > make.log 2>&1 ||
+	timeout 300 make -C "$ROOT" --no-print-directory O="$OUT" DESTDIR="$d" PREFIX=/usr install > make.log 2>&1 ||
 	    { cat make.log; exec 8>&-; return 1; }
 	# The running process keeps the old file, now unlinked; the new one is in place.
 	[ "$(readlink "/proc/$pid/exe")" = "$d/usr/bin/sr-map (deleted)" ]
-	cmp "$d/usr/bin/sr-map" "$ROOT/bin/sr-map"
+	cmp "$d/usr/bin/sr-map" "$OUT/bin/sr-map"
 	exec 8>&-
 	wait "$pid"
-	make -C "$ROOT" --no-print-directory DESTDIR="$d" PREFIX=/usr uninstall > make.log 2>&1
+	make -C "$ROOT" --no-print-directory O="$OUT" DESTDIR="$d" PREFIX=/usr uninstall > make.log 2>&1
 	[ "$(find "$d" -type f | wc -l)" -eq 0 ]
 }
 
@@ -203,7 +210,8 @@ verify() {
 @test "the systemd units pass systemd-analyze verify and security; a broken copy does not" {
 	need systemd-analyze
 	local p=$BATS_TEST_TMPDIR/usr u s out n=0 m
-	timeout 300 make -C "$ROOT" --no-print-directory PREFIX="$p" install > make.log 2>&1 || { cat make.log; return 1; }
+	timeout 300 make -C "$ROOT" --no-print-directory -j2 O="$OUT" PREFIX="$p" install > make.log 2>&1 ||
+	    { cat make.log; return 1; }
 	u=$p/lib/systemd/system
 	out=$(verify "$u/sr-serve.service" "$u/sr-hourly.service" "$u/sr-hourly.timer")
 	echo "$out"
