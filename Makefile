@@ -1,19 +1,30 @@
 # sr: sales rank by category, a toolchain of small filters. See README.md and man/sr.7.
+#
+# CC, CFLAGS, CPPFLAGS and LDFLAGS come from the environment or the command line
+# (a packager's dpkg-buildflags, CC=clang); the flags sr needs are added to them,
+# never replace them. The version is written here only.
 
 VERSION = 0.1.0
 PREFIX = /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
+SYSTEMDUNITDIR = $(PREFIX)/lib/systemd/system
 
-CC = cc
-CFLAGS = -O2 -g -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
-CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DSR_VERSION=\"$(VERSION)\" -Ilib
-LDLIBS = -lcsv -lsqlite3
+CFLAGS ?= -O2 -g
+WARNFLAGS = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
+# What sr needs, then the user's flags, which have the last word (-std=, -Wno-...).
+SR_CPPFLAGS = -Ilib -D_POSIX_C_SOURCE=200809L -DSR_VERSION='"$(VERSION)"' $(CPPFLAGS)
+SR_CFLAGS = -std=c11 $(WARNFLAGS) $(CFLAGS)
+# A tool's own libraries: $(O)/bin/TOOL: private SR_LDLIBS += -lfoo (a variable of
+# the Makefile's, so that CPPFLAGS or LDLIBS given on the command line cannot drop them).
+SR_LDLIBS = -lcsv -lsqlite3
 
 # O: where objects and binaries go; another O keeps a sanitizer build apart.
 O = .
 
 TOOLS = sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load sr-serve sr-hourly
+# The tools that need neither libpq (sr-load) nor libevent (sr-serve): make filters.
+FILTERS = sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-hourly
 BIN = $(TOOLS:%=$(O)/bin/%)
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(O)/lib/%.o)
@@ -22,30 +33,47 @@ LIBA = $(O)/lib/libsr.a
 MAN1 = $(TOOLS:%=man/%.1)
 MAN7 = man/sr.7
 UNIT = $(O)/tests/unit/unit
-GEN = tests/bench/sr-gen
+GEN = $(O)/tests/bench/sr-gen
+# The systemd units (see man/sr-serve.1 and man/sr-hourly.1), made with $(BINDIR) in them.
+UNITS = $(O)/cmd/systemd/sr-serve.service $(O)/cmd/systemd/sr-hourly.service $(O)/cmd/systemd/sr-hourly.timer
 
 SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-all: $(BIN) $(UNIT) $(GEN)
+# make builds the tools only; the unit tests and the generator have targets of their own.
+all: $(BIN) $(UNITS)
+
+filters: $(FILTERS:%=$(O)/bin/%)
+
+unit: $(UNIT)
+
+gen: $(GEN)
 
 # One rule builds every tool the same way: cmd/TOOL.c, its modules of its own
 # in cmd/TOOL/ if it has any (sr-hourly, sr-serve), and lib.
 .SECONDEXPANSION:
 $(O)/bin/%: cmd/%.c $$(wildcard cmd/%/*.c cmd/%/*.h) $(LIBA) $(LIBHDR)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Icmd/$* $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIBA) $(LDLIBS)
+	@for h in $(NEEDS); do \
+	    printf '#include <%s>\n' "$${h%%=*}" | $(CC) $(SR_CPPFLAGS) -E -o /dev/null - 2> /dev/null || { \
+	    echo "make: $(@F) needs <$${h%%=*}>: apt-get install $${h#*=}; make filters builds the tools that do not" >&2; \
+	    exit 1; }; done
+	$(CC) $(SR_CPPFLAGS) -Icmd/$* $(SR_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIBA) $(LDLIBS) $(SR_LDLIBS)
 
-# sr-load also writes to PostgreSQL, through libpq.
-PGINC = $(shell pg_config --includedir)
-$(O)/bin/sr-load: private CPPFLAGS += -I$(PGINC)
-$(O)/bin/sr-load: private LDLIBS += -lpq
+# sr-load also writes to PostgreSQL, through libpq: without its headers make
+# says so and stops there (make filters, or make -k, builds the others).
+PG_CONFIG = pg_config
+PGINC := $(shell $(PG_CONFIG) --includedir 2> /dev/null)
+$(O)/bin/sr-load: private NEEDS = libpq-fe.h=libpq-dev
+$(O)/bin/sr-load: private SR_CPPFLAGS += $(PGINC:%=-I%)
+$(O)/bin/sr-load: private SR_LDLIBS += -lpq
 
 # sr-serve, the read API, is an HTTP server on libevent, with a thread that reloads.
-$(O)/bin/sr-serve: private LDLIBS += -levent -pthread
+$(O)/bin/sr-serve: private NEEDS = event2/event.h=libevent-dev
+$(O)/bin/sr-serve: private SR_LDLIBS += -levent -pthread
 
 $(O)/lib/%.o: lib/%.c $(LIBHDR)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(SR_CPPFLAGS) $(SR_CFLAGS) -c -o $@ $<
 
 $(LIBA): $(LIBOBJ)
 	rm -f $@
@@ -53,10 +81,20 @@ $(LIBA): $(LIBOBJ)
 
 $(UNIT): tests/unit/unit.c $(LIBA) $(LIBHDR)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/unit.c $(LIBA) $(LDLIBS)
+	$(CC) $(SR_CPPFLAGS) $(SR_CFLAGS) $(LDFLAGS) -o $@ tests/unit/unit.c $(LIBA) $(LDLIBS) $(SR_LDLIBS)
 
 $(GEN): tests/bench/sr-gen.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/bench/sr-gen.c
+	@mkdir -p $(@D)
+	$(CC) $(SR_CPPFLAGS) $(SR_CFLAGS) $(LDFLAGS) -o $@ tests/bench/sr-gen.c
+
+# A unit names the tools by $(BINDIR), which make install may give anew: made
+# every time, the file replaced only when it changes.
+$(O)/cmd/systemd/%: cmd/systemd/%.in FORCE
+	@mkdir -p $(@D)
+	@sed 's|@BINDIR@|$(BINDIR)|g' cmd/systemd/$*.in > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; echo "made $@ for $(BINDIR)"; fi
+
+FORCE:
 
 # Installs the Debian packages the build and the tests need (says which), if missing.
 deps:
@@ -65,9 +103,10 @@ deps:
 deps-build:
 	@sh tests/deps.sh build
 
-# The quick suite: unit tests, then the bats files against $(O)/bin.
-test: all
-	@SR_BIN=$(O)/bin SR_UNIT=$(UNIT) sh tests/run.sh
+# The quick suite: unit tests, then the bats files against $(O)/bin (sr-gen
+# from $(O)/tests/bench when the tree has none of its own).
+test: all $(UNIT) $(GEN)
+	@PATH="$$PATH:$(abspath $(O)/tests/bench)" SR_BIN=$(O)/bin SR_UNIT=$(UNIT) sh tests/run.sh
 
 # Everything CI runs: the suite under ASan+UBSan, valgrind, fuzzing, then the
 # suite itself, whose "N passed, N failed" line ends the output.
@@ -92,17 +131,17 @@ fuzz:
 # Times sr against DuckDB, datamash, mawk, sqlite3 and the textbook's Python on
 # generated logs (installs those peers); BENCH_SIZES="10000000 100000000" for more.
 BENCH_SIZES =
-bench: all
+bench: all $(GEN)
 	@bash tests/bench/bench.sh $(BENCH_SIZES)
 
 # sr-serve under wrk, against nginx serving the same body, and while sr-load reloads every second.
-bench-serve: all
+bench-serve: all $(GEN)
 	@SR_BIN=$(O)/bin bash tests/bench/bench-serve.sh
 
 # sr-hourly against a full recompute of the week, at BENCH_RATE sales an hour (the
 # textbook's rate: about 12 GB of logs in TMPDIR); prints the medians and ratios.
 BENCH_RATE = 1400000
-bench-hourly: all
+bench-hourly: all $(GEN)
 	@SR_BIN=$(O)/bin bash tests/bench/bench-hourly.sh $(BENCH_RATE)
 
 demo: deps-build
@@ -116,21 +155,26 @@ lint:
 	mandoc -Tlint -W warning $(MAN1) $(MAN7)
 	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh .ci/run
 	cppcheck --error-exitcode=1 --quiet --std=c11 --enable=warning,style,performance,portability \
-	    --suppress=variableScope --inline-suppr $(CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz
-	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(CPPFLAGS) -Icmd/sr-hourly -Icmd/sr-serve -I$(PGINC) -std=c11
+	    --suppress=variableScope --inline-suppr $(SR_CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz
+	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(SR_CPPFLAGS) -Icmd/sr-hourly -Icmd/sr-serve $(PGINC:%=-I%) -std=c11
 
-install: $(BIN)
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
-	cp $(BIN) $(DESTDIR)$(BINDIR)/
-	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
-	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+# install(1) with explicit modes, whatever the umask; it removes the old file and
+# writes a new one, so installing over a running sr-serve works (cp: "Text file busy").
+install: $(BIN) $(UNITS)
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
+	install -m 0644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(DESTDIR)$(MANDIR)/man7/sr.7
+	rm -f $(UNITS:$(O)/cmd/systemd/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
 
 clean:
-	rm -rf bin build lib/*.o lib/libsr.a tests/unit/unit $(GEN)
+	rm -rf bin build $(UNITS:$(O)/%=%) lib/*.o lib/libsr.a tests/unit/unit tests/bench/sr-gen
 	rm -f sales_rank.db sales_rank.db-wal sales_rank.db-shm
 
-.PHONY: all deps deps-build test check check-sanitize memcheck fuzz bench bench-serve bench-hourly demo lint install uninstall clean
+.PHONY: FORCE all filters unit gen deps deps-build test check check-sanitize memcheck fuzz bench bench-serve bench-hourly demo lint install uninstall clean

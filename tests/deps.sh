@@ -8,7 +8,8 @@ build="make gcc libc6-dev libcsv-dev libsqlite3-dev sqlite3 libpq-dev libevent-d
 pkgs="$build clang libclang-rt-14-dev bats
 	mandoc mawk valgrind cppcheck clang-tidy shellcheck postgresql
 	curl jq python3 nginx chromium wrk
-	parallel openssh-server openssh-client iproute2 util-linux"
+	parallel openssh-server openssh-client iproute2 util-linux
+	build-essential dpkg-dev debhelper fakeroot lintian devscripts systemd"
 [ "${1:-}" = build ] && pkgs=$build
 
 missing=""
