@@ -55,6 +55,13 @@ $(UNIT): tests/unit/unit.c $(LIBA) $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/unit/unit.c $(LIBA) $(LDLIBS)
 
+# The fault sweep's LD_PRELOAD shim (tests/faults/README), built without the
+# sanitizers, whose runtime cannot be preloaded beside it.
+SHIM = $(O)/tests/faults/failshim.so
+$(SHIM): tests/faults/failshim.c
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANITIZE),$(CFLAGS)) -fPIC -shared -o $@ tests/faults/failshim.c -ldl
+
 $(GEN): tests/bench/sr-gen.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/bench/sr-gen.c
 
@@ -66,7 +73,7 @@ deps-build:
 	@sh tests/deps.sh build
 
 # The quick suite: unit tests, then the bats files against $(O)/bin.
-test: all
+test: all $(SHIM)
 	@SR_BIN=$(O)/bin SR_UNIT=$(UNIT) sh tests/run.sh
 
 # Everything CI runs: the suite under ASan+UBSan, valgrind, fuzzing, then the
@@ -91,6 +98,11 @@ fuzz:
 
 # Times sr against DuckDB, datamash, mawk, sqlite3 and the textbook's Python on
 # generated logs (installs those peers); BENCH_SIZES="10000000 100000000" for more.
+# The long fault-injection sweep: the n-th call of each kind failing, for every n
+# (up to LONG_CAP), in every tool and sr-hourly; tests/faults.bats runs a short one.
+faults: all $(SHIM)
+	@SR_BIN=$(O)/bin FAILSHIM=$(SHIM) bash tests/faults/sweep.sh --long
+
 BENCH_SIZES =
 bench: all
 	@bash tests/bench/bench.sh $(BENCH_SIZES)
@@ -131,7 +143,7 @@ uninstall:
 	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(DESTDIR)$(MANDIR)/man7/sr.7
 
 clean:
-	rm -rf bin build lib/*.o lib/libsr.a tests/unit/unit $(GEN)
+	rm -rf bin build lib/*.o lib/libsr.a tests/unit/unit $(GEN) tests/faults/failshim.so
 	rm -f sales_rank.db sales_rank.db-wal sales_rank.db-shm
 
-.PHONY: all deps deps-build test check check-sanitize memcheck fuzz bench bench-serve bench-hourly demo lint install uninstall clean
+.PHONY: all deps deps-build test check check-sanitize memcheck fuzz faults bench bench-serve bench-hourly demo lint install uninstall clean
