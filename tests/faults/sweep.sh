@@ -30,8 +30,10 @@
 # Environment: SR_BIN (the tools, default ./bin: a plain build, since an ASan
 # build cannot be preloaded), FAILSHIM (default $SR_BIN/../tests/faults/failshim.so),
 # FAULTS_HOURLY=0 to leave sr-hourly out (it is in by default), FAULTS_HOURLY_N
-# (the n values tried per program, kind and errno of sr-hourly, default 4 short,
-# 12 long), LONG_CAP (default 400), FAULTS_SEED.
+# (the n values tried per program, kind and errno of sr-hourly, default 3 short,
+# 12 long), FAULTS_HOURLY_PROGS (a regex of the programs of sr-hourly whose calls
+# fail: short, the sr tools, sr-hourly itself and sort; long, all of them: awk, mv,
+# sync...), LONG_CAP (default 400), FAULTS_SEED.
 set -u
 export LC_ALL=C TZ=UTC
 
@@ -65,7 +67,9 @@ fi
 hourly=$bin/sr-hourly
 [ -x "$hourly" ] || hourly=$root/cmd/sr-hourly
 LONG_CAP=${LONG_CAP:-400}
-if [ "$mode" = long ]; then hourly_n=${FAULTS_HOURLY_N:-12}; else hourly_n=${FAULTS_HOURLY_N:-4}; fi
+# The programs of sr-hourly (a black box of many) whose calls are failed.
+if [ "$mode" = long ]; then prog_re=${FAULTS_HOURLY_PROGS:-.}; else prog_re=${FAULTS_HOURLY_PROGS:-'^(sr-|sort$)'}; fi
+if [ "$mode" = long ]; then hourly_n=${FAULTS_HOURLY_N:-12}; else hourly_n=${FAULTS_HOURLY_N:-3}; fi
 PATH=$bin:$root/tests/bench:$PATH
 export PATH
 NOW=1795996800 # 2026-11-30T00:00:00Z
@@ -224,7 +228,9 @@ case_load_stdin() {
 # without faults must equal a full recompute of the window, file and database.
 case_hourly() {
 	progs=all argv=("$hourly" --logs logs --state state --db r.db --hours 48 -n 10 --now $NOW)
-	input=/dev/null atomic="state/ranking.tsv" stream="" state="cat state/ranking.tsv; $dbdump"
+	input=/dev/null atomic="state/ranking.tsv" stream="" state=$dbdump
+	oracle="sr-map --since $((NOW - 48 * 3600)) --until $NOW logs/* | sr-sort | sr-reduce | sr-topk -n 10"
+	oracle_file=state/ranking.tsv
 	rerun="$hourly --logs logs --state state --db r.db --hours 48 -n 10 --now $NOW"
 	[ -n "$1" ] || return 0
 	cp -a "$fix/hlogs" "$1/logs"
@@ -339,8 +345,8 @@ one() {
 	rm -rf "$d" "$d".*
 }
 
-# sample COUNT: the n to try: all of 1..COUNT (long, up to LONG_CAP spread
-# evenly, and the last), or 1, 2, 3, the middle and the last two (short).
+# sample COUNT CAP: the n to try: all of 1..COUNT if that is at most CAP
+# values, else 1, 2, 3, the last two and CAP - 5 spread evenly between.
 sample() {
 	local count=$1 cap=$2 i
 	if [ "$count" -le "$cap" ]; then
@@ -349,9 +355,9 @@ sample() {
 	fi
 	{
 		seq 1 3
-		for ((i = 0; i < cap - 5; i++)); do echo $((4 + i * (count - 5) / (cap - 5))); done
+		for ((i = 1; i <= cap - 5; i++)); do echo $((3 + i * (count - 4) / (cap - 4))); done
 		echo $((count - 1)) "$count"
-	} | tr ' ' '\n' | sort -n -u
+	} | sort -n -u
 }
 
 # group CASE PROG KIND ERRNO COUNT: the injections of one program, kind and errno, into results/.
@@ -359,7 +365,7 @@ group() {
 	local c=$1 p=$2 k=$3 e=$4 count=$5 cap n out
 	if [ "$c" = hourly ]; then cap=$hourly_n
 	elif [ "$mode" = long ]; then cap=$LONG_CAP
-	else cap=5; fi
+	else cap=6; fi
 	out=$work/results/$c.$p.$k.$e
 	norm=cat
 	"case_$c" ""   # sets argv and the rest
@@ -379,7 +385,7 @@ groups=$work/groups
 for c in $cases; do
 	[[ $c =~ $case_re ]] || continue
 	mkdir -p "$work/$c.pre"
-	norm=cat
+	norm=cat oracle=""
 	"case_$c" "$work/$c.pre" || continue
 	# The run without faults, twice: its outputs must be the same both times.
 	(cd "$work/$c.pre" && eval "$state") > "$work/$c.pre.state" 2>&1
@@ -396,6 +402,12 @@ for c in $cases; do
 	    { echo "sweep: $c: two runs without faults differ"; exit 1; }
 	cp "$work/$c.good.sig" "$work/$c.sig"
 	$norm < "$work/$c.good.r.out" > "$work/$c.good.norm"
+	# Where there is one, the oracle: the run without faults equals a full recompute.
+	if [ -n "$oracle" ]; then
+		(cd "$work/$c.good" && eval "$oracle") > "$work/$c.oracle" 2>/dev/null
+		cmp -s "$work/$c.oracle" "$work/$c.good/$oracle_file" ||
+		    { echo "sweep: $c: without faults, $oracle_file differs from a full recompute"; exit 1; }
+	fi
 	(cd "$work/$c.good" && eval "$state") > "$work/$c.good.state" 2>&1
 	# The programs, and for each kind the most calls one process of it made.
 	awk -v want="$progs" -v kre="$kind_re" '
@@ -409,6 +421,7 @@ for c in $cases; do
 	    END { for (pk in max) { split(pk, a, " "); if (a[2] ~ kre) print a[1], a[2], max[pk] } }' \
 	    "$work/$c.good.report" | sort > "$work/$c.counts"
 	while read -r p k count; do
+		[[ $p =~ $prog_re ]] || continue
 		for e in $(errnos_of "$k"); do
 			echo "$c $p $k $e $count" >> "$groups"
 		done
