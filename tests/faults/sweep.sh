@@ -252,7 +252,9 @@ norm=cat
 run() {
 	local dir=$1 out=$2 st=0
 	shift 2
-	(cd "$dir" && exec env "$@" LD_PRELOAD="$shim" "${argv[@]}" < "$input" > "$out.out" 2> "$out.err") || st=$?
+	# (The shell's own "Segmentation fault" notices go to /dev/null: the status tells.)
+	{ (cd "$dir" && exec env "$@" LD_PRELOAD="$shim" "${argv[@]}" < "$input" > "$out.out" 2> "$out.err"); } \
+	    2> /dev/null || st=$?
 	echo "$st" > "$out.status"
 }
 
