@@ -36,7 +36,7 @@ preload() {
 	printf 'c\tp1\t3\nc\tp2\t5\n' > in.tsv
 	preload FAIL_REPORT=report -- sr-topk in.tsv
 	[ "$(cat .status)" -eq 0 ]
-	read -r comm pid injected rest < report
+	read -r comm _ injected rest < report
 	[ "$comm" = sr-topk ] && [ "$injected" -eq 0 ]
 	[[ " $rest " == *" open=1 "* && " $rest " == *" write=1 "* && " $rest " == *" rename=0 "* ]]
 	# The first write fails: the tool says so, status 1.
