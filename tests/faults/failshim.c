@@ -26,7 +26,7 @@
  * glibc's own internal calls, as fopen's open, are reached through the stdio
  * wrappers here instead):
  *   open: open openat creat (and 64) fopen fopen64; read: read pread
- *   readv; write: write writev pwrite, and fflush or fclose of a stream with bytes
+ *   readv recv recvfrom; write: write writev pwrite send sendto, and fflush or fclose of a stream with bytes
  *   pending (see fail_stream); rename: rename
  *   renameat renameat2; fsync: fsync fdatasync; close: close fclose (the
  *   descriptor is closed, as Linux does, then the error returned); mmap: mmap;
@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -243,10 +244,24 @@ skipped(int fd)
 	return 0;
 }
 
+/*
+ * A read or write that fails on a socket fails as a lost connection does, for
+ * both ends: a peer left waiting on a live socket (libpq waits for the
+ * server's answer after a failed send) would hang the run instead.
+ */
 static int
 fail_fd(enum kind k, int fd)
 {
-	return skipped(fd) ? 0 : fail(k);
+	struct stat st;
+	int e;
+
+	if (skipped(fd) || !fail(k))
+		return 0;
+	e = errno;
+	if ((k == K_READ || k == K_WRITE) && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+		shutdown(fd, SHUT_RDWR);
+	errno = e;
+	return 1;
 }
 
 /* malloc */
@@ -368,7 +383,35 @@ readv(int fd, const struct iovec *iov, int n)
 	return fail_fd(K_READ, fd) ? -1 : real_readv(fd, iov, n);
 }
 
+ssize_t
+recv(int fd, void *buf, size_t n, int flags)
+{
+	REAL(recv);
+	return fail_fd(K_READ, fd) ? -1 : real_recv(fd, buf, n, flags);
+}
+
+ssize_t
+recvfrom(int fd, void *buf, size_t n, int flags, __SOCKADDR_ARG addr, socklen_t *len)
+{
+	REAL(recvfrom);
+	return fail_fd(K_READ, fd) ? -1 : real_recvfrom(fd, buf, n, flags, addr, len);
+}
+
 /* write */
+
+ssize_t
+send(int fd, const void *buf, size_t n, int flags)
+{
+	REAL(send);
+	return fail_fd(K_WRITE, fd) ? -1 : real_send(fd, buf, n, flags);
+}
+
+ssize_t
+sendto(int fd, const void *buf, size_t n, int flags, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	REAL(sendto);
+	return fail_fd(K_WRITE, fd) ? -1 : real_sendto(fd, buf, n, flags, addr, len);
+}
 
 ssize_t
 write(int fd, const void *buf, size_t n)

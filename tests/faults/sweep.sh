@@ -13,7 +13,8 @@
 # for n = 1 .. the count (--long: every n, up to LONG_CAP values evenly spread;
 # --short: a sample of n) and classifies the outcome:
 #   OK-RETRIED     exit 0 and every output identical to the run without faults
-#   FAILED-CLEAN   exit 1 (or another status below 128), a message on stderr, and
+#   FAILED-CLEAN   exit 1 (or another status below 124), a message on stderr
+#                  (a line that the run without faults did not print), and
 #                  every atomic output (a file renamed into place, the database)
 #                  either as before the run or complete; stream outputs (stdout,
 #                  --rejects, --tee), which the status condemns, may be cut short
@@ -23,6 +24,7 @@
 #                  by a signal; or (cases with state: sr-load, sr-hourly) the next
 #                  run without faults does not give exactly the full recompute
 #   NOT-REACHED    the run made fewer than n calls of the kind (nothing failed)
+# A run that hangs is killed after RUN_TIMEOUT seconds (default 60): SILENTLY-WRONG.
 # It prints the injections tried and the outcomes by kind, then each
 # HALF-WRITTEN and SILENTLY-WRONG case with a one-line reproducer, and exits 1
 # if there is any.
@@ -31,7 +33,8 @@
 # build cannot be preloaded), FAILSHIM (default $SR_BIN/../tests/faults/failshim.so),
 # FAULTS_HOURLY=0 to leave sr-hourly out (it is in by default), FAULTS_HOURLY_N
 # (the n values tried per program, kind and errno of sr-hourly, default 3 short,
-# 12 long), FAULTS_HOURLY_PROGS (a regex of the programs of sr-hourly whose calls
+# 12 long), FAULTS_PG=1 (0) to put sr-load into PostgreSQL in (out of) a short
+# (long) sweep, FAULTS_HOURLY_PROGS (a regex of the programs of sr-hourly whose calls
 # fail: short, the sr tools, sr-hourly itself and sort; long, all of them: awk, mv,
 # sync...), LONG_CAP (default 400), FAULTS_SEED.
 set -u
@@ -67,6 +70,7 @@ fi
 hourly=$bin/sr-hourly
 [ -x "$hourly" ] || hourly=$root/cmd/sr-hourly
 LONG_CAP=${LONG_CAP:-400}
+RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 # The programs of sr-hourly (a black box of many) whose calls are failed.
 if [ "$mode" = long ]; then prog_re=${FAULTS_HOURLY_PROGS:-.}; else prog_re=${FAULTS_HOURLY_PROGS:-'^(sr-|sort$)'}; fi
 if [ "$mode" = long ]; then hourly_n=${FAULTS_HOURLY_N:-12}; else hourly_n=${FAULTS_HOURLY_N:-3}; fi
@@ -75,8 +79,23 @@ export PATH
 NOW=1795996800 # 2026-11-30T00:00:00Z
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sr-faults.XXXXXX")
-if [ "$keep" -eq 0 ]; then
-	trap 'rm -rf "$work"' EXIT
+pg=0
+cleanup() {
+	[ "$pg" -eq 1 ] && "$root/tests/pg.sh" stop "$work/pg.env"
+	[ "$keep" -eq 1 ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+# sr-load into PostgreSQL (--long, or FAULTS_PG=1): a throwaway server, tests/pg.sh.
+if [ "${FAULTS_PG:-$([ "$mode" = long ] && echo 1 || echo 0)}" = 1 ]; then
+	unset "${!PG@}"
+	if "$root/tests/pg.sh" start "$work/pg.env" > "$work/pg.log" 2>&1; then
+		pg=1
+		# shellcheck disable=SC1091
+		. "$work/pg.env"
+	else
+		echo "faults: no PostgreSQL (tests/pg.sh start: $(tr '\n' ' ' < "$work/pg.log")): sr-load into it left out"
+	fi
 fi
 
 # The errnos tried for each kind; a + is a full disk (that call and every later one fail).
@@ -98,15 +117,16 @@ errnos_of() {
 	pipe) echo "EMFILE" ;;
 	esac
 }
-kinds="open read write rename fsync close mmap malloc fork exec ftruncate unlink mkdir pipe"
 
 # ---- fixtures: small generated inputs, made once
 
 fix=$work/fixtures
+# The long sweep's logs are larger: more keys, sort's temporary files, more reads.
+if [ "$mode" = long ]; then rows=40000 products=20000; else rows=4000 products=400; fi
 mkdir -p "$fix"
 (
 	cd "$fix" || exit 1
-	sr-gen -n 4000 --seed "${FAULTS_SEED:-11}" --products 400 --categories 12 --days 9 \
+	sr-gen -n "$rows" --seed "${FAULTS_SEED:-11}" --products "$products" --categories 12 --days 9 \
 	    --end "$NOW" --returns 5 > logs.tsv
 	printf 'not a log line\n2026-11-29T00:00:00Z\t1\tc1\tx\t1.00\t1\t1\n' >> logs.tsv
 	sed 's/\t/,/g' logs.tsv > logs.csv
@@ -138,34 +158,44 @@ mkdir -p "$fix"
 # the status says so), state (a command printing the durable state, or empty),
 # rerun (a command run without faults after a failure, whose state must then be
 # that of the run without faults), norm (a filter that stdout goes through before
-# it is compared: sr-map's order of keys is free), and fills its directory $1
-# (given one).
+# it is compared: sr-map's order of keys is free), prep (a command run before
+# each run, in its directory), and fills its directory $1 (given one).
 
-dbdump='sqlite3 -readonly r.db "select category_id, rank, product_id, total_sold from sales_rank order by 1, 2; select window_since, window_until, row_count, category_count from sales_rank_meta"'
+dbdump='sqlite3 -readonly r.db "pragma integrity_check; select category_id, rank, product_id, total_sold from sales_rank order by 1, 2; select window_since, window_until, row_count, category_count from sales_rank_meta"'
+
+pgdump='psql -AtX -c "select category_id, rank, product_id, total_sold from sales_rank order by 1, 2" -c "select window_since, window_until, row_count, category_count from sales_rank_meta"'
 
 case_filter() {
-	progs=sr-filter-week argv=(sr-filter-week --now $NOW --days 7 --max-rejects 5 --rejects rej.tsv logs.tsv)
+	progs=sr-filter-week argv=(sr-filter-week --now "$NOW" --days 7 --max-rejects 5 --rejects rej.tsv logs.tsv)
 	input=/dev/null atomic="" stream="rej.tsv" state="" rerun=""
 	[ -n "$1" ] || return 0
 	cp "$fix/logs.tsv" "$1/"
 }
 case_map_tsv() {
-	norm=sort
-	progs=sr-map argv=(sr-map --now $NOW --days 7 --max-rejects 5 --rejects rej.tsv logs.tsv)
+	norm="sort"
+	progs=sr-map argv=(sr-map --now "$NOW" --days 7 --max-rejects 5 --rejects rej.tsv logs.tsv)
 	input=/dev/null atomic="" stream="rej.tsv" state="" rerun=""
 	[ -n "$1" ] || return 0
 	cp "$fix/logs.tsv" "$1/"
 }
 case_map_csv() {
-	norm=sort
-	progs=sr-map argv=(sr-map --csv --now $NOW --days 7 --max-rejects 5 --rejects rej.tsv logs.csv)
+	norm="sort"
+	progs=sr-map argv=(sr-map --csv --now "$NOW" --days 7 --max-rejects 5 --rejects rej.tsv logs.csv)
 	input=/dev/null atomic="" stream="rej.tsv" state="" rerun=""
 	[ -n "$1" ] || return 0
 	cp "$fix/logs.csv" "$1/"
 }
+# A lenient --max-rejects: a failure must still not pass for rejected lines.
+case_map_csv_lenient() {
+	norm="sort"
+	progs=sr-map argv=(sr-map --csv --now "$NOW" --days 7 --max-rejects 1000000 logs.csv)
+	input=/dev/null atomic="" stream="" state="" rerun=""
+	[ -n "$1" ] || return 0
+	cp "$fix/logs.csv" "$1/"
+}
 case_map_stdin() {
-	norm=sort
-	progs=sr-map argv=(sr-map --now $NOW --days 7 --max-rejects 5)
+	norm="sort"
+	progs=sr-map argv=(sr-map --now "$NOW" --days 7 --max-rejects 5)
 	input=$fix/logs.tsv atomic="" stream="" state="" rerun=""
 }
 case_sort_small() {
@@ -209,7 +239,7 @@ case_topk() {
 	cp "$fix/reduced.tsv" "$1/"
 }
 case_load() {
-	progs=sr-load argv=(sr-load --db r.db --now $NOW --days 7 ranking.tsv)
+	progs=sr-load argv=(sr-load --db r.db --now "$NOW" --days 7 ranking.tsv)
 	input=/dev/null atomic="" stream="" state=$dbdump
 	rerun="sr-load --db r.db --now $NOW --days 7 ranking.tsv"
 	[ -n "$1" ] || return 0
@@ -217,17 +247,29 @@ case_load() {
 	cp "$fix/old.db" "$1/r.db"
 }
 case_load_stdin() {
-	progs=sr-load argv=(sr-load --db r.db --now $NOW --days 7)
+	progs=sr-load argv=(sr-load --db r.db --now "$NOW" --days 7)
 	input=$fix/ranking.tsv atomic="" stream="" state=$dbdump
 	rerun="sr-load --db r.db --now $NOW --days 7 < $fix/ranking.tsv"
 	[ -n "$1" ] || return 0
 	cp "$fix/old.db" "$1/r.db"
 }
+# The same into PostgreSQL: each run on a copy (a database made from the
+# template sr_old) of a database holding the older ranking.
+case_load_pg() {
+	progs=sr-load argv=(sr-load --db postgresql:// --now "$NOW" --days 7 ranking.tsv)
+	input=/dev/null atomic="" stream="" state=$pgdump
+	rerun="sr-load --db postgresql:// --now $NOW --days 7 ranking.tsv"
+	prep='psql -qX -d postgres -c "drop database if exists $PGDATABASE" -c "create database $PGDATABASE template sr_old"'
+	[ -n "$1" ] || return 0
+	cp "$fix/ranking.tsv" "$1/"
+	psql -qX -d postgres -c "drop database if exists sr_old" -c "create database sr_old" > /dev/null &&
+	    PGDATABASE=sr_old sr-load --db postgresql:// --now $NOW --days 7 "$fix/old-ranking.tsv"
+}
 # sr-hourly, a black box: a state made an hour before, then the run at NOW
 # (one new hour, one hour's log corrected) with the faults; the next run
 # without faults must equal a full recompute of the window, file and database.
 case_hourly() {
-	progs=all argv=("$hourly" --logs logs --state state --db r.db --hours 48 -n 10 --now $NOW)
+	progs=all argv=("$hourly" --logs logs --state state --db r.db --hours 48 -n 10 --now "$NOW")
 	input=/dev/null atomic="state/ranking.tsv" stream="" state=$dbdump
 	oracle="sr-map --since $((NOW - 48 * 3600)) --until $NOW logs/* | sr-sort | sr-reduce | sr-topk -n 10"
 	oracle_file=state/ranking.tsv
@@ -240,12 +282,13 @@ case_hourly() {
 	touch "$1/logs/$(date -u -d @$((NOW - 5 * 3600)) +%Y-%m-%dT%H).tsv"
 }
 
-cases="filter map_tsv map_csv map_stdin sort_small sort_runs sort_merge reduce reduce_m reduce_s
-	reduce_tee topk load load_stdin"
+cases="filter map_tsv map_csv map_csv_lenient map_stdin sort_small sort_runs sort_merge reduce reduce_m
+	reduce_s reduce_tee topk load load_stdin"
+[ "$pg" = 1 ] && cases="$cases load_pg"
 [ "${FAULTS_HOURLY:-1}" = 1 ] && cases="$cases hourly"
 
 # ---- running
-norm=cat
+norm="cat" prep=""
 
 # run DIR OUT [FAIL_* settings...]: run the case in DIR (argv, input), its
 # stdout, stderr and status into OUT.{out,err,status}.
@@ -253,8 +296,8 @@ run() {
 	local dir=$1 out=$2 st=0
 	shift 2
 	# (The shell's own "Segmentation fault" notices go to /dev/null: the status tells.)
-	{ (cd "$dir" && exec env "$@" LD_PRELOAD="$shim" "${argv[@]}" < "$input" > "$out.out" 2> "$out.err"); } \
-	    2> /dev/null || st=$?
+	{ (cd "$dir" && exec timeout -k 5 "$RUN_TIMEOUT" env "$@" LD_PRELOAD="$shim" "${argv[@]}" \
+	    < "$input" > "$out.out" 2> "$out.err"); } 2> /dev/null || st=$?
 	echo "$st" > "$out.status"
 }
 
@@ -302,12 +345,16 @@ one() {
 	case $e in *+) persist=1 err=${e%+} ;; esac
 	rm -rf "$d" "$d.state"
 	cp -a "$work/$c.pre" "$d"
+	export PGDATABASE=f$BASHPID
+	(cd "$d" && eval "$prep") > /dev/null 2>&1
 	run "$d" "$d.r" FAIL_PROG="$p" FAIL_KIND="$k" FAIL_N="$n" FAIL_ERRNO="$err" FAIL_PERSIST=$persist \
 	    FAIL_LOG="$d.log"
 	st=$(cat "$d.r.status")
 	injected=$( [ -f "$d.log" ] && wc -l < "$d.log" || echo 0)
 	rm -f "$d.log"
-	if [ "$st" -ge 128 ]; then
+	if [ "$st" -eq 124 ]; then
+		outcome=SILENTLY-WRONG why="hung: killed after $RUN_TIMEOUT s"
+	elif [ "$st" -ge 128 ]; then
 		outcome=SILENTLY-WRONG why="killed by signal $((st - 128))"
 	elif [ "$st" -eq 0 ]; then
 		signature "$d" > "$d.sig"
@@ -318,8 +365,8 @@ one() {
 		else
 			outcome=OK-RETRIED
 		fi
-	elif [ ! -s "$d.r.err" ]; then
-		outcome=SILENTLY-WRONG why="exit $st with no message"
+	elif ! grep -q -v -x -F -f "$work/$c.good.r.err" "$d.r.err"; then
+		outcome=SILENTLY-WRONG why="exit $st with no message (none but those of the run without faults)"
 	elif ! atomic_ok "$d" "$work/$c.pre" "$work/$c.good"; then
 		outcome=HALF-WRITTEN why="exit $st, but a file or the database is neither old nor complete"
 	elif ! stream_ok "$d" "$work/$c.pre" "$work/$c.good"; then
@@ -369,7 +416,7 @@ group() {
 	elif [ "$mode" = long ]; then cap=$LONG_CAP
 	else cap=6; fi
 	out=$work/results/$c.$p.$k.$e
-	norm=cat
+	norm="cat" prep=""
 	"case_$c" ""   # sets argv and the rest
 	for n in $(sample "$count" "$cap"); do
 		one "$c" "$p" "$k" "$e" "$n"
@@ -387,13 +434,15 @@ groups=$work/groups
 for c in $cases; do
 	[[ $c =~ $case_re ]] || continue
 	mkdir -p "$work/$c.pre"
-	norm=cat oracle=""
+	norm="cat" oracle="" prep=""
 	"case_$c" "$work/$c.pre" || continue
 	# The run without faults, twice: its outputs must be the same both times.
-	(cd "$work/$c.pre" && eval "$state") > "$work/$c.pre.state" 2>&1
+	PGDATABASE=sr_old; (cd "$work/$c.pre" && eval "$state") > "$work/$c.pre.state" 2>&1
 	for g in good good2; do
 		rm -rf "$work/$c.$g"
 		cp -a "$work/$c.pre" "$work/$c.$g"
+		export PGDATABASE=f$g
+		(cd "$work/$c.$g" && eval "$prep") > /dev/null 2>&1
 		rm -f "$work/$c.$g.report"
 		run "$work/$c.$g" "$work/$c.$g.r" FAIL_REPORT="$work/$c.$g.report"
 		[ "$(cat "$work/$c.$g.r.status")" -eq 0 ] ||
@@ -410,7 +459,7 @@ for c in $cases; do
 		cmp -s "$work/$c.oracle" "$work/$c.good/$oracle_file" ||
 		    { echo "sweep: $c: without faults, $oracle_file differs from a full recompute"; exit 1; }
 	fi
-	(cd "$work/$c.good" && eval "$state") > "$work/$c.good.state" 2>&1
+	PGDATABASE=fgood; (cd "$work/$c.good" && eval "$state") > "$work/$c.good.state" 2>&1
 	# The programs, and for each kind the most calls one process of it made.
 	awk -v want="$progs" -v kre="$kind_re" '
 	    BEGIN { n = split(want, w, ","); for (i = 1; i <= n; i++) ok[w[i]] = 1 }
@@ -470,7 +519,6 @@ awk '{ n[$1 " " $6]++ } END { for (k in n) print "  " k, n[k] }' "$work/all" | s
 if [ "$bad" -gt 0 ]; then
 	echo "faults: $bad silently wrong or half-written; reproducers (in a copy of the case directory, kept in $work):"
 	keep=1
-	trap - EXIT
 	while read -r c p k e n outcome why; do
 		persist=0 err=$e
 		case $e in *+) persist=1 err=${e%+} ;; esac
