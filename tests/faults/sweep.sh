@@ -2,6 +2,7 @@
 # sweep: the fault-injection sweep of issue 11: every tool, and sr-hourly, with the n-th call of each kind failing.
 #
 # usage: tests/faults/sweep.sh [--short | --long] [--case REGEX] [--kind REGEX] [--jobs N] [--keep]
+#                              [--known FILE]
 #
 # For each case (a tool and its options, on small generated inputs) the sweep
 # runs the case once without faults, with tests/faults/failshim.so preloaded
@@ -27,7 +28,11 @@
 # A run that hangs is killed after RUN_TIMEOUT seconds (default 60): SILENTLY-WRONG.
 # It prints the injections tried and the outcomes by kind, then each
 # HALF-WRITTEN and SILENTLY-WRONG case with a one-line reproducer, and exits 1
-# if there is any.
+# if there is any. With --known FILE, a wrong outcome whose result line
+# ("CASE PROG KIND ERRNO N OUTCOME why") matches one of FILE's extended regular
+# expressions (one a line, # comments) is a KNOWN-WRONG: listed with its
+# reproducer, but not failing the sweep (make check's way to stay green on a
+# class found and reported but not yet fixed; make faults takes no --known).
 #
 # Environment: SR_BIN (the tools, default ./bin: a plain build, since an ASan
 # build cannot be preloaded), FAILSHIM (default $SR_BIN/../tests/faults/failshim.so),
@@ -46,6 +51,7 @@ case_re=.
 kind_re=.
 jobs=2
 keep=0
+known=/dev/null
 while [ $# -gt 0 ]; do
 	case $1 in
 	--short) mode=short ;;
@@ -54,7 +60,8 @@ while [ $# -gt 0 ]; do
 	--kind) kind_re=$2; shift ;;
 	--jobs) jobs=$2; shift ;;
 	--keep) keep=1 ;;
-	*) echo "usage: sweep.sh [--short | --long] [--case REGEX] [--kind REGEX] [--jobs N] [--keep]" >&2; exit 2 ;;
+	--known) known=$2; shift ;;
+	*) echo "usage: sweep.sh [--short | --long] [--case REGEX] [--kind REGEX] [--jobs N] [--keep] [--known FILE]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -158,7 +165,8 @@ mkdir -p "$fix"
 # the status says so), state (a command printing the durable state, or empty),
 # rerun (a command run without faults after a failure, whose state must then be
 # that of the run without faults), norm (a filter that stdout goes through before
-# it is compared: sr-map's order of keys is free), prep (a command run before
+# it is compared: sr-map's order of keys is free, and so is its summing of
+# repeated keys: a key may come out twice when the table cannot grow), prep (a command run before
 # each run, in its directory), and fills its directory $1 (given one).
 
 dbdump='sqlite3 -readonly r.db "pragma integrity_check; select category_id, rank, product_id, total_sold from sales_rank order by 1, 2; select window_since, window_until, row_count, category_count from sales_rank_meta"'
@@ -172,14 +180,14 @@ case_filter() {
 	cp "$fix/logs.tsv" "$1/"
 }
 case_map_tsv() {
-	norm="sort"
+	norm="sr-sort | sr-reduce"
 	progs=sr-map argv=(sr-map --now "$NOW" --days 7 --max-rejects 5 --rejects rej.tsv logs.tsv)
 	input=/dev/null atomic="" stream="rej.tsv" state="" rerun=""
 	[ -n "$1" ] || return 0
 	cp "$fix/logs.tsv" "$1/"
 }
 case_map_csv() {
-	norm="sort"
+	norm="sr-sort | sr-reduce"
 	progs=sr-map argv=(sr-map --csv --now "$NOW" --days 7 --max-rejects 5 --rejects rej.tsv logs.csv)
 	input=/dev/null atomic="" stream="rej.tsv" state="" rerun=""
 	[ -n "$1" ] || return 0
@@ -187,14 +195,14 @@ case_map_csv() {
 }
 # A lenient --max-rejects: a failure must still not pass for rejected lines.
 case_map_csv_lenient() {
-	norm="sort"
+	norm="sr-sort | sr-reduce"
 	progs=sr-map argv=(sr-map --csv --now "$NOW" --days 7 --max-rejects 1000000 logs.csv)
 	input=/dev/null atomic="" stream="" state="" rerun=""
 	[ -n "$1" ] || return 0
 	cp "$fix/logs.csv" "$1/"
 }
 case_map_stdin() {
-	norm="sort"
+	norm="sr-sort | sr-reduce"
 	progs=sr-map argv=(sr-map --now "$NOW" --days 7 --max-rejects 5)
 	input=$fix/logs.tsv atomic="" stream="" state="" rerun=""
 }
@@ -358,7 +366,7 @@ one() {
 		outcome=SILENTLY-WRONG why="killed by signal $((st - 128))"
 	elif [ "$st" -eq 0 ]; then
 		signature "$d" > "$d.sig"
-		if ! cmp -s "$d.sig" "$work/$c.sig" || ! $norm < "$d.r.out" | cmp -s - "$work/$c.good.norm"; then
+		if ! cmp -s "$d.sig" "$work/$c.sig" || ! eval "$norm" < "$d.r.out" | cmp -s - "$work/$c.good.norm"; then
 			outcome=SILENTLY-WRONG why="exit 0, output differs from the run without faults"
 		elif [ "$injected" -eq 0 ]; then
 			outcome=NOT-REACHED
@@ -414,7 +422,7 @@ group() {
 	local c=$1 p=$2 k=$3 e=$4 count=$5 cap n out
 	if [ "$c" = hourly ]; then cap=$hourly_n
 	elif [ "$mode" = long ]; then cap=$LONG_CAP
-	else cap=6; fi
+	else cap=12; fi
 	out=$work/results/$c.$p.$k.$e
 	norm="cat" prep=""
 	"case_$c" ""   # sets argv and the rest
@@ -452,7 +460,7 @@ for c in $cases; do
 	cmp -s "$work/$c.good.sig" "$work/$c.good2.sig" && cmp -s "$work/$c.good.r.out" "$work/$c.good2.r.out" ||
 	    { echo "sweep: $c: two runs without faults differ"; exit 1; }
 	cp "$work/$c.good.sig" "$work/$c.sig"
-	$norm < "$work/$c.good.r.out" > "$work/$c.good.norm"
+	eval "$norm" < "$work/$c.good.r.out" > "$work/$c.good.norm"
 	# Where there is one, the oracle: the run without faults equals a full recompute.
 	if [ -n "$oracle" ]; then
 		(cd "$work/$c.good" && eval "$oracle") > "$work/$c.oracle" 2>/dev/null
@@ -493,6 +501,15 @@ wait
 
 # ---- the report
 cat "$work"/results/* > "$work/all" 2>/dev/null
+grep -v -E '^[[:space:]]*(#|$)' "$known" > "$work/known" || true
+if [ -s "$work/known" ]; then
+	awk 'NR == FNR { re[++n] = $0; next }
+	    $6 == "SILENTLY-WRONG" || $6 == "HALF-WRITTEN" {
+		for (i = 1; i <= n; i++)
+			if ($0 ~ re[i]) { $6 = "KNOWN-WRONG"; break }
+	    }
+	    { print }' "$work/known" "$work/all" > "$work/all.k" && mv "$work/all.k" "$work/all"
+fi
 awk -v secs=$(($(date +%s) - started)) -v mode=$mode '
 {
 	kind = $3; out = $6
@@ -502,22 +519,25 @@ awk -v secs=$(($(date +%s) - started)) -v mode=$mode '
 }
 END {
 	printf "faults: %s sweep: %d injections tried in %d s\n", mode, tried["total"], secs
-	printf "%-10s %6s %10s %12s %12s %12s %14s\n", "kind", "tried", "OK-RETRIED", "FAILED-CLEAN",
-	    "FAILED-EINTR", "HALF-WRITTEN", "SILENTLY-WRONG"
+	printf "%-10s %6s %10s %12s %12s %12s %14s %11s\n", "kind", "tried", "OK-RETRIED", "FAILED-CLEAN",
+	    "FAILED-EINTR", "HALF-WRITTEN", "SILENTLY-WRONG", "KNOWN-WRONG"
 	n = split("open read write rename fsync close mmap malloc fork exec ftruncate unlink mkdir pipe total", order, " ")
 	for (i = 1; i <= n; i++) {
 		k = order[i]
 		if (!(k in kinds) && k != "total") continue
-		printf "%-10s %6d %10d %12d %12d %12d %14d\n", k, tried[k], t[k, "OK-RETRIED"],
-		    t[k, "FAILED-CLEAN"], t[k, "FAILED-EINTR"], t[k, "HALF-WRITTEN"], t[k, "SILENTLY-WRONG"]
+		printf "%-10s %6d %10d %12d %12d %12d %14d %11d\n", k, tried[k], t[k, "OK-RETRIED"],
+		    t[k, "FAILED-CLEAN"], t[k, "FAILED-EINTR"], t[k, "HALF-WRITTEN"], t[k, "SILENTLY-WRONG"],
+		    t[k, "KNOWN-WRONG"]
 	}
 }' "$work/all"
 
 bad=$(grep -c -E ' (SILENTLY-WRONG|HALF-WRITTEN) ' "$work/all")
+knownbad=$(grep -c -E ' KNOWN-WRONG ' "$work/all")
 echo "faults: by case and outcome:"
 awk '{ n[$1 " " $6]++ } END { for (k in n) print "  " k, n[k] }' "$work/all" | sort
-if [ "$bad" -gt 0 ]; then
-	echo "faults: $bad silently wrong or half-written; reproducers (in a copy of the case directory, kept in $work):"
+if [ "$bad" -gt 0 ] || [ "$knownbad" -gt 0 ]; then
+	echo "faults: $bad silently wrong or half-written, $knownbad known (--known $known);" \
+	    "reproducers (in a copy of the case directory, kept in $work):"
 	keep=1
 	while read -r c p k e n outcome why; do
 		persist=0 err=$e
@@ -526,7 +546,7 @@ if [ "$bad" -gt 0 ]; then
 		printf '  %s %s: %s\n    cp -a %s /tmp/f && cd /tmp/f && FAIL_PROG=%s FAIL_KIND=%s FAIL_N=%s FAIL_ERRNO=%s FAIL_PERSIST=%s LD_PRELOAD=%s %s < %s\n' \
 		    "$c" "$outcome" "$p $k $e n=$n: $why" "$work/$c.pre" "$p" "$k" "$n" "$err" "$persist" "$shim" \
 		    "${argv[*]}" "$input"
-	done < <(grep -E ' (SILENTLY-WRONG|HALF-WRITTEN) ' "$work/all")
-	exit 1
+	done < <(grep -E ' (SILENTLY-WRONG|HALF-WRITTEN|KNOWN-WRONG) ' "$work/all")
+	[ "$bad" -eq 0 ] || exit 1
 fi
 echo "faults: 0 silently wrong, 0 half-written"
