@@ -94,7 +94,7 @@ preload() {
 @test "the short sweep over every tool: no silently wrong outcome, no half-written file" {
 	# With PostgreSQL when tests/pg.sh can start one; classes reported but not yet
 	# fixed are listed in tests/faults/known (and shown, as KNOWN-WRONG).
-	run env SR_BIN="$bin" FAILSHIM="$shim" FAULTS_HOURLY=0 FAULTS_PG=1 timeout 200 \
+	run env SR_BIN="$bin" FAILSHIM="$shim" FAULTS_HOURLY=0 FAULTS_PG=1 RUN_TIMEOUT=20 timeout 200 \
 	    bash "$BATS_TEST_DIRNAME/faults/sweep.sh" --short --known "$BATS_TEST_DIRNAME/faults/known"
 	echo "$output"
 	[ "$status" -eq 0 ]

@@ -205,7 +205,7 @@ report(void)
 	for (int k = 0; k < NKIND && o < sizeof line; k++)
 		o += (size_t)snprintf(line + o, sizeof line - o, " %s=%lu", kindname[k], counts[k]);
 	if (o < sizeof line - 1)
-		strcpy(line + o, "\n");
+		memcpy(line + o, "\n", 2);
 	append("FAIL_REPORT", line);
 	inside--;
 }

@@ -536,9 +536,10 @@ knownbad=$(grep -c -E ' KNOWN-WRONG ' "$work/all")
 echo "faults: by case and outcome:"
 awk '{ n[$1 " " $6]++ } END { for (k in n) print "  " k, n[k] }' "$work/all" | sort
 if [ "$bad" -gt 0 ] || [ "$knownbad" -gt 0 ]; then
+	# The directory stays for the reproducers, unless all are known ones.
+	[ "$bad" -eq 0 ] || keep=1
 	echo "faults: $bad silently wrong or half-written, $knownbad known (--known $known);" \
-	    "reproducers (in a copy of the case directory, kept in $work):"
-	keep=1
+	    "reproducers (in a copy of the case directory$([ "$keep" -eq 1 ] && echo ", kept in $work")):"
 	while read -r c p k e n outcome why; do
 		persist=0 err=$e
 		case $e in *+) persist=1 err=${e%+} ;; esac
