@@ -270,7 +270,7 @@ case_load_pg() {
 	prep='psql -qX -d postgres -c "drop database if exists $PGDATABASE" -c "create database $PGDATABASE template sr_old"'
 	[ -n "$1" ] || return 0
 	cp "$fix/ranking.tsv" "$1/"
-	psql -qX -d postgres -c "drop database if exists sr_old" -c "create database sr_old" > /dev/null &&
+	psql -qX -d postgres -c "drop database if exists sr_old" -c "create database sr_old" > /dev/null 2>&1 &&
 	    PGDATABASE=sr_old sr-load --db postgresql:// --now $NOW --days 7 "$fix/old-ranking.tsv"
 }
 # sr-hourly, a black box: a state made an hour before, then the run at NOW
