@@ -96,13 +96,13 @@ FUZZ_SECONDS = 60
 fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-# Times sr against DuckDB, datamash, mawk, sqlite3 and the textbook's Python on
-# generated logs (installs those peers); BENCH_SIZES="10000000 100000000" for more.
 # The long fault-injection sweep: the n-th call of each kind failing, for every n
 # (up to LONG_CAP), in every tool and sr-hourly; tests/faults.bats runs a short one.
 faults: all $(SHIM)
 	@SR_BIN=$(O)/bin FAILSHIM=$(SHIM) bash tests/faults/sweep.sh --long
 
+# Times sr against DuckDB, datamash, mawk, sqlite3 and the textbook's Python on
+# generated logs (installs those peers); BENCH_SIZES="10000000 100000000" for more.
 BENCH_SIZES =
 bench: all
 	@bash tests/bench/bench.sh $(BENCH_SIZES)
