@@ -83,6 +83,13 @@ $(UNIT): tests/unit/unit.c $(LIBA) $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(SR_CPPFLAGS) $(SR_CFLAGS) $(LDFLAGS) -o $@ tests/unit/unit.c $(LIBA) $(LDLIBS) $(SR_LDLIBS)
 
+# The fault sweep's LD_PRELOAD shim (tests/faults/README), built without the
+# sanitizers, whose runtime cannot be preloaded beside it.
+SHIM = $(O)/tests/faults/failshim.so
+$(SHIM): tests/faults/failshim.c
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SANITIZE),$(CFLAGS)) -fPIC -shared -o $@ tests/faults/failshim.c -ldl
+
 $(GEN): tests/bench/sr-gen.c
 	@mkdir -p $(@D)
 	$(CC) $(SR_CPPFLAGS) $(SR_CFLAGS) $(LDFLAGS) -o $@ tests/bench/sr-gen.c
@@ -105,7 +112,7 @@ deps-build:
 
 # The quick suite: unit tests, then the bats files against $(O)/bin (sr-gen
 # from $(O)/tests/bench when the tree has none of its own).
-test: all $(UNIT) $(GEN)
+test: all $(UNIT) $(GEN) $(SHIM)
 	@PATH="$$PATH:$(abspath $(O)/tests/bench)" SR_BIN=$(O)/bin SR_UNIT=$(UNIT) sh tests/run.sh
 
 # Everything CI runs: the suite under ASan+UBSan, valgrind, fuzzing, then the
@@ -127,6 +134,11 @@ memcheck: all
 FUZZ_SECONDS = 60
 fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The long fault-injection sweep: the n-th call of each kind failing, for every n
+# (up to LONG_CAP), in every tool and sr-hourly; tests/faults.bats runs a short one.
+faults: all $(SHIM)
+	@SR_BIN=$(O)/bin FAILSHIM=$(SHIM) bash tests/faults/sweep.sh --long
 
 # Times sr against DuckDB, datamash, mawk, sqlite3 and the textbook's Python on
 # generated logs (installs those peers); BENCH_SIZES="10000000 100000000" for more.
@@ -153,9 +165,9 @@ demo: deps-build
 TIDY_CHECKS = -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
 lint:
 	mandoc -Tlint -W warning $(MAN1) $(MAN7)
-	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh .ci/run
+	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh tests/faults/*.sh .ci/run
 	cppcheck --error-exitcode=1 --quiet --std=c11 --enable=warning,style,performance,portability \
-	    --suppress=variableScope --inline-suppr $(SR_CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz
+	    --suppress=variableScope --inline-suppr $(SR_CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz tests/faults
 	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(SR_CPPFLAGS) -Icmd/sr-hourly -Icmd/sr-serve $(PGINC:%=-I%) -std=c11
 
 # install(1) with explicit modes, whatever the umask; it removes the old file and
@@ -174,7 +186,7 @@ uninstall:
 	rm -f $(UNITS:$(O)/cmd/systemd/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
 
 clean:
-	rm -rf bin build $(UNITS:$(O)/%=%) lib/*.o lib/libsr.a tests/unit/unit tests/bench/sr-gen
+	rm -rf bin build $(UNITS:$(O)/%=%) lib/*.o lib/libsr.a tests/unit/unit tests/bench/sr-gen tests/faults/failshim.so
 	rm -f sales_rank.db sales_rank.db-wal sales_rank.db-shm
 
-.PHONY: FORCE all filters unit gen deps deps-build test check check-sanitize memcheck fuzz bench bench-serve bench-hourly demo lint install uninstall clean
+.PHONY: FORCE all filters unit gen deps deps-build test check check-sanitize memcheck fuzz faults bench bench-serve bench-hourly demo lint install uninstall clean

@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# faults: the short fault-injection sweep (tests/faults/sweep.sh) over every tool: 0 silently wrong; the shim itself.
+#
+# The sweep preloads tests/faults/failshim.so, which an ASan build cannot take:
+# under make check-sanitize these tests skip, and make test (a plain build) runs
+# them. The long sweep is make faults.
+#
+# sr-hourly's part is off until sr-hourly survives it (issue 11, items 1 and 2:
+# the shell script records a stage's failure on the disk that just filled):
+# SR_FAULTS_HOURLY=1 turns it on; make it the default once it passes.
+# tests/faults/known lists the wrong outcomes found, reported and not yet fixed.
+
+BATS_TEST_TIMEOUT=240
+HOURLY=${SR_FAULTS_HOURLY:-0}
+
+setup() {
+	export LC_ALL=C
+	bin=$(cd "${SR_BIN:-$BATS_TEST_DIRNAME/../bin}" && pwd)
+	PATH="$bin:$BATS_TEST_DIRNAME/bench:$PATH"
+	shim=${FAILSHIM:-$bin/../tests/faults/failshim.so}
+	cd "$BATS_TEST_TMPDIR" || return 1
+	if nm "$bin/sr-topk" 2>/dev/null | grep -q __asan_init; then
+		skip "an ASan build cannot be preloaded: the sweep runs on the plain build"
+	fi
+	[ -f "$shim" ] || { echo "no $shim: make $shim"; return 1; }
+}
+
+# preload ENV... -- COMMAND...: COMMAND with the shim and the FAIL_* settings ENV, status in .status.
+preload() {
+	local -a vars=()
+	while [ "$1" != -- ]; do vars+=("$1"); shift; done
+	shift
+	env "${vars[@]}" LD_PRELOAD="$shim" "$@" > .out 2> .err && echo 0 > .status || echo $? > .status
+}
+
+@test "the shim counts each kind of call, and fails exactly the n-th with the errno asked" {
+	printf 'c\tp1\t3\nc\tp2\t5\n' > in.tsv
+	preload FAIL_REPORT=report -- sr-topk in.tsv
+	[ "$(cat .status)" -eq 0 ]
+	read -r comm _ injected rest < report
+	[ "$comm" = sr-topk ] && [ "$injected" -eq 0 ]
+	[[ " $rest " == *" open=1 "* && " $rest " == *" write=1 "* && " $rest " == *" rename=0 "* ]]
+	# The first write fails: the tool says so, status 1.
+	preload FAIL_KIND=write FAIL_N=1 FAIL_ERRNO=ENOSPC FAIL_LOG=log -- sr-topk in.tsv
+	[ "$(cat .status)" -eq 1 ]
+	[ "$(cat .err)" = "sr-topk: write error: No space left on device" ]
+	[ "$(cat log)" = "sr-topk $(cut -d ' ' -f 2 log) write 1 28" ]
+	# A second write there is not: nothing fails.
+	rm -f log
+	preload FAIL_KIND=write FAIL_N=2 FAIL_ERRNO=ENOSPC FAIL_LOG=log -- sr-topk in.tsv
+	[ "$(cat .status)" -eq 0 ] && [ ! -e log ]
+	# The first open, with EMFILE; malloc, always ENOMEM.
+	preload FAIL_KIND=open FAIL_N=1 FAIL_ERRNO=EMFILE -- sr-topk in.tsv
+	[ "$(cat .status)" -eq 1 ] && [ "$(cat .err)" = "sr-topk: in.tsv: Too many open files" ]
+	preload FAIL_KIND=malloc FAIL_N=1 -- sr-topk in.tsv
+	[ "$(cat .status)" -eq 1 ] && [ "$(cat .err)" = "sr-topk: out of memory" ]
+	# Another program's name: nothing counted, nothing failed.
+	rm -f report
+	preload FAIL_PROG=sr-map FAIL_KIND=open FAIL_N=1 FAIL_REPORT=report -- sr-topk in.tsv
+	[ "$(cat .status)" -eq 0 ] && [ ! -e report ]
+	# The descriptors of FAIL_SKIPFD are spared: here stdout.
+	preload FAIL_KIND=write FAIL_N=1 FAIL_ERRNO=EIO FAIL_SKIPFD=1,2 FAIL_LOG=log -- sr-topk in.tsv
+	[ "$(cat .status)" -eq 0 ] && [ "$(wc -l < .out)" -eq 2 ] && [ ! -e log ]
+}
+
+@test "the shim fails a stream's flush, a rename, an fsync, a fork and a pipe" {
+	printf 'not a log line\n' > bad.tsv
+	preload FAIL_KIND=write FAIL_N=1 FAIL_ERRNO=EIO -- sr-map --max-rejects 1 --rejects rej.tsv bad.tsv
+	[ "$(cat .status)" -eq 1 ] && [[ $(cat .err) == *"rej.tsv: write error: Input/output error" ]]
+	preload FAIL_KIND=rename FAIL_N=1 -- mv bad.tsv b2.tsv
+	[ "$(cat .status)" -ne 0 ] && [ -e bad.tsv ]
+	preload FAIL_KIND=fsync FAIL_N=1 -- sync bad.tsv
+	[ "$(cat .status)" -ne 0 ]
+	seq 100 | awk '{ print "c\tp" $1 "\t1" }' | shuf > runs.tsv
+	preload FAIL_KIND=fork FAIL_N=1 FAIL_ERRNO=EAGAIN -- sr-sort -S 1M runs.tsv
+	[ "$(cat .status)" -eq 1 ] && [[ $(cat .err) == *"Resource temporarily unavailable"* ]]
+	preload FAIL_KIND=pipe FAIL_N=1 FAIL_ERRNO=EMFILE -- sr-sort -S 1M runs.tsv
+	[ "$(cat .status)" -eq 1 ] && [[ $(cat .err) == *"Too many open files"* ]]
+}
+
+@test "the sweep finds a tool that hides its failures" {
+	# sr-topk wrapped so that it exits 0 whatever happens: silently wrong.
+	mkdir fake
+	for t in "$bin"/sr-*; do ln -s "$t" fake/; done
+	rm fake/sr-topk
+	printf '#!/bin/sh\n%s "$@"\nexit 0\n' "$bin/sr-topk" > fake/sr-topk
+	chmod +x fake/sr-topk
+	run env SR_BIN=fake FAILSHIM="$shim" FAULTS_HOURLY=0 bash "$BATS_TEST_DIRNAME/faults/sweep.sh" --short --case '^topk$'
+	[ "$status" -eq 1 ]
+	[[ $output == *"topk SILENTLY-WRONG: sr-topk write ENOSPC n=1: exit 0, output differs"* ]]
+	[[ $output == *"FAIL_PROG=sr-topk FAIL_KIND=write FAIL_N=1 FAIL_ERRNO=ENOSPC FAIL_PERSIST=0 LD_PRELOAD="* ]]
+}
+
+@test "the short sweep over every tool: no silently wrong outcome, no half-written file" {
+	# With PostgreSQL when tests/pg.sh can start one; classes reported but not yet
+	# fixed are listed in tests/faults/known (and shown, as KNOWN-WRONG).
+	run env SR_BIN="$bin" FAILSHIM="$shim" FAULTS_HOURLY=0 FAULTS_PG=1 RUN_TIMEOUT=20 timeout 200 \
+	    bash "$BATS_TEST_DIRNAME/faults/sweep.sh" --short --known "$BATS_TEST_DIRNAME/faults/known"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"faults: 0 silently wrong, 0 half-written"* ]]
+	# Every tool was tried, with hundreds of injections.
+	for c in filter map_tsv map_csv sort_small sort_runs reduce_m reduce_s reduce_tee topk load; do
+		[[ $output == *"  $c FAILED-CLEAN "* ]]
+	done
+	tried=$(sed -n 's/^faults: short sweep: \([0-9]*\) injections tried.*/\1/p' <<< "$output")
+	[ "$tried" -ge 500 ]
+}
+
+@test "the short sweep of sr-hourly: no silently wrong outcome (SR_FAULTS_HOURLY=1)" {
+	[ "$HOURLY" = 1 ] || skip "sr-hourly's part is off until it passes: SR_FAULTS_HOURLY=1"
+	run env SR_BIN="$bin" FAILSHIM="$shim" timeout 220 bash "$BATS_TEST_DIRNAME/faults/sweep.sh" --short \
+	    --case '^hourly$' --known "$BATS_TEST_DIRNAME/faults/known"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"faults: 0 silently wrong, 0 half-written"* ]]
+}
