@@ -347,6 +347,9 @@ csv_parse_record(struct csvstate *cs)
 		failed = csv_parse(&cs->parser, p, n, csv_field, csv_record, cs) != n ||
 		    csv_parse(&cs->parser, "\n", 1, csv_field, csv_record, cs) != 1;
 	}
+	/* libcsv out of memory is no fault of the line: stop, rather than reject good data. */
+	if (failed && csv_error(&cs->parser) == CSV_ENOMEM)
+		fatal(EXIT_DATA, "%s: out of memory", cs->lr->name);
 	if (failed || cs->nrec != 1) {
 		csv_reject(cs, "bad CSV quoting");
 		csv_reset(cs, 1);
