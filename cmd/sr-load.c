@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <limits.h>
+#include <poll.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,14 +23,17 @@
 #define DB_DEFAULT "sales_rank.db"
 #define BUSY_MS 10000
 #define COPY_BUFSIZE 65536
+#define TIMEOUT_DEFAULT 600	/* seconds a PostgreSQL statement may take */
+#define TIMEOUT_MAX 86400
 #define SCHEMA_OBJECTS 16	/* more on sr-load's tables than this: not its schema */
 
-enum { OPT_ALLOW_EMPTY = CHAR_MAX + 1, OPT_DB, OPT_HELP, OPT_VERSION };
+enum { OPT_ALLOW_EMPTY = CHAR_MAX + 1, OPT_DB, OPT_HELP, OPT_TIMEOUT, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	WINDOW_OPTIONS,
 	{ NULL, 0, NULL, 0 }
@@ -37,7 +41,7 @@ static const struct option longopts[] = {
 
 static const char usagetext[] =
     "usage: sr-load [--allow-empty] [--db path | uri] [--now time] [--days n | --since time\n"
-    "               --until time] [file ...]\n";
+    "               --until time] [--timeout seconds] [file ...]\n";
 
 static const char abouttext[] =
     "\nLoad sr-topk output (category_id<TAB>rank<TAB>product_id<TAB>total_sold) into the\n"
@@ -459,6 +463,7 @@ static const struct backend sqlite_backend = { sqlite_begin, sqlite_row, sqlite_
 /* PostgreSQL */
 
 static PGconn *pg;
+static int pg_timeout = TIMEOUT_DEFAULT;
 static char copybuf[COPY_BUFSIZE];
 static size_t copylen;
 
@@ -502,14 +507,48 @@ pgfail(PGresult *res)
 	fatal(EXIT_DATA, "postgresql: %s", msg);
 }
 
+/*
+ * The next result of what was sent, waiting at most --timeout seconds for
+ * the server: libpq alone waits for ever, as when it runs out of memory in
+ * the middle of a message and then waits for more of it.
+ */
+static PGresult *
+pg_result(void)
+{
+	struct pollfd pfd = { PQsocket(pg), POLLIN, 0 };
+	time_t end = time(NULL) + pg_timeout;
+	int n;
+
+	while (PQisBusy(pg)) {
+		if (time(NULL) >= end)
+			fatal(EXIT_DATA, "postgresql: no answer from the server in %d s (--timeout): "
+			    "not loaded", pg_timeout);
+		n = poll(&pfd, 1, (int)(end - time(NULL)) * 1000);
+		if (n < 0 && errno != EINTR)
+			fatal(EXIT_DATA, "postgresql: poll: %s", strerror(errno));
+		if (n > 0 && !PQconsumeInput(pg))
+			pgfail(NULL);
+	}
+	return PQgetResult(pg);
+}
+
+/* Run sql, one statement or several, and check the last result's status. */
 static void
 pg_exec(const char *sql, ExecStatusType want)
 {
-	PGresult *res = PQexec(pg, sql);
+	PGresult *res, *last = NULL;
 
-	if (PQresultStatus(res) != want)
-		pgfail(res);
-	PQclear(res);
+	if (!PQsendQuery(pg, sql))
+		pgfail(NULL);
+	while ((res = pg_result()) != NULL) {
+		PQclear(last);
+		last = res;
+		if (PQresultStatus(res) == PGRES_COPY_IN || PQresultStatus(res) == PGRES_FATAL_ERROR)
+			break;
+	}
+	if (PQresultStatus(last) != want)
+		pgfail(last);
+	PQclear(last);
 }
 
 /*
@@ -540,11 +579,16 @@ pg_check_uri(const char *uri)
 static void
 pg_check_schema(void)
 {
-	PGresult *res = PQexec(pg, pg_objects);
+	PGresult *res, *extra;
 	char why[1024];
 	const char *have;
 	int i, k;
 
+	if (!PQsendQuery(pg, pg_objects))
+		pgfail(NULL);
+	res = pg_result();
+	while ((extra = pg_result()) != NULL)
+		PQclear(extra);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 2 || PQnfields(res) != PG_PARTS + 2)
 		pgfail(res);
 	if (strcmp(PQgetvalue(res, 0, 1), "f") == 0 && strcmp(PQgetvalue(res, 1, 1), "f") == 0) {
@@ -659,15 +703,15 @@ pg_commit(const struct window *w, const struct rankstate *st)
 {
 	char times[3][TS_BUFSIZE], rows[24], cats[24];
 	const char *params[5];
-	PGresult *res;
+	PGresult *res, *extra;
 
 	pg_flush();
 	if (PQputCopyEnd(pg, NULL) != 1)
 		pgfail(NULL);
-	if (PQresultStatus(res = PQgetResult(pg)) != PGRES_COMMAND_OK)
+	if (PQresultStatus(res = pg_result()) != PGRES_COMMAND_OK)
 		pgfail(res);
 	PQclear(res);
-	while ((res = PQgetResult(pg)) != NULL)
+	while ((res = pg_result()) != NULL)
 		PQclear(res);
 	params[0] = ts_format(times[0], instant_now());
 	params[1] = w->set ? ts_format(times[1], w->from) : NULL;
@@ -676,13 +720,19 @@ pg_commit(const struct window *w, const struct rankstate *st)
 	snprintf(cats, sizeof cats, "%" PRId64, st->categories);
 	params[3] = rows;
 	params[4] = cats;
-	res = PQexecParams(pg, pg_meta, 5, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (!PQsendQueryParams(pg, pg_meta, 5, NULL, params, NULL, NULL, 0))
+		pgfail(NULL);
+	if (PQresultStatus(res = pg_result()) != PGRES_COMMAND_OK)
 		pgfail(res);
 	PQclear(res);
-	res = PQexec(pg, "COMMIT");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	while ((res = pg_result()) != NULL)
+		PQclear(res);
+	if (!PQsendQuery(pg, "COMMIT"))
+		pgfail(NULL);
+	if (PQresultStatus(res = pg_result()) != PGRES_COMMAND_OK)
 		pgfail(res);
+	while ((extra = pg_result()) != NULL)
+		PQclear(extra);
 	/* COMMIT of a transaction that failed succeeds, saying ROLLBACK. */
 	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		PQclear(res);
@@ -700,7 +750,7 @@ pg_abandon(void)
 	PGresult *res;
 
 	if (PQputCopyEnd(pg, "sr-load: the ranking was refused") == 1)
-		while ((res = PQgetResult(pg)) != NULL)
+		while ((res = pg_result()) != NULL)
 			PQclear(res);
 	PQfinish(pg);
 }
@@ -1000,6 +1050,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_HELP:
 			help(usagetext, abouttext);
+		case OPT_TIMEOUT:
+			pg_timeout = (int)arg_count("--timeout", optarg, 1, TIMEOUT_MAX);
+			break;
 		case OPT_VERSION:
 			version();
 		default:

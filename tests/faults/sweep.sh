@@ -264,7 +264,7 @@ case_load_stdin() {
 # The same into PostgreSQL: each run on a copy (a database made from the
 # template sr_old) of a database holding the older ranking.
 case_load_pg() {
-	progs=sr-load argv=(sr-load --db postgresql:// --now "$NOW" --days 7 ranking.tsv)
+	progs=sr-load argv=(sr-load --db postgresql:// --timeout 10 --now "$NOW" --days 7 ranking.tsv)
 	input=/dev/null atomic="" stream="" state=$pgdump
 	rerun="sr-load --db postgresql:// --now $NOW --days 7 ranking.tsv"
 	prep='psql -qX -d postgres -c "drop database if exists $PGDATABASE" -c "create database $PGDATABASE template sr_old"'
