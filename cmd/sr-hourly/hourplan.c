@@ -1,6 +1,7 @@
 /* hourplan: which hours of sr-hourly's window must be mapped again, from their log files and partials. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -29,7 +29,7 @@ static struct kept kept[] = {
 	{ "sr_hourly_ranking_rows", 0 },
 	{ "sr_hourly_runs_total", 0 },
 	{ "sr_hourly_failed_runs_total", 0 },
-	{ "sr_hourly_hours_mapped_total", 0 },
+	{ "sr_hourly_partials_mapped_total", 0 },
 	{ "sr_hourly_lines_read_total", 0 },
 	{ "sr_hourly_lines_rejected_total", 0 },
 };
@@ -145,7 +145,7 @@ metrics_write(const char *file, int status, double start, double end, const char
 	n = metric(buf, n, kept[K_RUNS].name, "counter", "Runs of sr-hourly.", kept[K_RUNS].value);
 	n = metric(buf, n, kept[K_FAILED].name, "counter", "Runs of sr-hourly that failed.",
 	    kept[K_FAILED].value);
-	n = metric(buf, n, kept[K_HOURS].name, "counter", "Hours of sales mapped into partials.",
+	n = metric(buf, n, kept[K_HOURS].name, "counter", "Hours of sales mapped into partials (sr-map | sr-sort | sr-reduce).",
 	    kept[K_HOURS].value);
 	n = metric(buf, n, kept[K_READ].name, "counter",
 	    "Log lines read by sr-map (a file read for two hours counts twice).", kept[K_READ].value);
