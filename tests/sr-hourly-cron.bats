@@ -70,8 +70,8 @@ hourly() {
 		# shellcheck disable=SC2086
 		hourly --now $NOW $opts > out 2> err || status=$?
 		[ "$status" -eq 1 ] && [ ! -s out ] || { echo "$opts: status $status"; return 1; }
-		grep -q '^sr-hourly: [^ ]*: hour 2026-11-29T10: sr-map: logs/2026-11-29T10.tsv:[0-9]*: too few fields' err
-		grep -q '^sr-hourly: [^ ]*: hour 2026-11-29T10: sr-map exited with status 1$' err
+		grep -q '^sr-hourly: [^ ]*: hour 2026-11-29T[01][09]: sr-map: logs/2026-11-29T10.tsv:[0-9]*: too few fields' err
+		grep -q '^sr-hourly: [^ ]*: hour 2026-11-29T[01][09]: sr-map exited with status 1$' err
 		[ "$(tail -n "$([[ $opts == *--log* ]] && echo 2 || echo 1)" err | head -1 | cut -d' ' -f3-)" = \
 		    "hours failed 2: the ranking is not refreshed" ] || { echo "$opts"; cat err; return 1; }
 		if [[ $opts == *--log* ]]; then
@@ -100,7 +100,7 @@ hourly() {
 }
 
 @test "the stages' messages: each line said with its hour, none lost or cut, however many and however long, with --jobs 3" {
-	local real pid hour n
+	local pid hour n i
 	logs
 	# Copies of the tools, with an sr-sort that writes 3000 numbered lines (beyond a pipe's
 	# 64 KiB), one of 10000 bytes and an unterminated one to stderr before sorting.
@@ -124,14 +124,19 @@ hourly() {
 	for pid in $(sed -n 's/.*: fake-sort \([0-9]*\) line 1 of.*/\1/p' run.log); do
 		hour=$(grep -m1 "fake-sort $pid line 1 of" run.log | sed 's/^sr-hourly: [^ ]* hour \([^:]*\): .*/\1/')
 		[[ $hour == 2026-11-2[89]T[0-9][0-9] ]] || { echo "no hour: $hour"; return 1; }
-		grep "fake-sort $pid " run.log > mine
-		# Every line of this process under its hour, none of another's in them.
-		[ "$(grep -vc "^sr-hourly: [^ ]*: hour $hour: fake-sort $pid " mine)" -eq 0 ]
-		sed -n "s/.*fake-sort $pid line \([0-9]*\) of 3000 padding-padding-padding\$/\1/p" mine |
-		    cmp - <(seq 3000) || { echo "lines of $pid lost or cut"; return 1; }
-		# The long line in pieces, each labelled, the bytes all there.
-		[ "$(grep -o 'x*$' mine | tr -d '\n' | wc -c)" -eq 10000 ]
-		grep -qx "sr-hourly: [^ ]*: hour $hour: fake-sort $pid unterminated" mine
+		# This hour's lines, in order, are exactly what its stages wrote: no byte lost, none of another hour.
+		grep "^sr-hourly: [^ ]*: hour $hour: " run.log | grep -v "^[^ ]* [^ ]* hour $hour: new: mapped " |
+		    sed 's/^sr-hourly: [^ ]*: hour [^:]*: //' > mine
+		{
+			for ((i = 1; i <= 3000; i++)); do echo "fake-sort $pid line $i of 3000 padding-padding-padding"; done
+			printf 'fake-sort %s long %s\n' "$pid" "$(head -c 10000 /dev/zero | tr '\0' x)"
+			printf 'fake-sort %s unterminated\n' "$pid"
+		} > want
+		# The long line in three pieces of at most 4096 bytes, each with its hour.
+		[ "$(wc -l < mine)" -eq 3004 ] || { echo "$hour: $(wc -l < mine) lines"; return 1; }
+		cmp <(tr -d '\n' < want) <(tr -d '\n' < mine) || { echo "$hour: lines lost or cut"; return 1; }
+		head -3000 mine | cmp - <(head -3000 want)
+		[ "$(awk 'length($0) > 4096' mine | wc -l)" -eq 0 ]
 		n=$((n + 1))
 	done
 	[ "$n" -eq 24 ]
@@ -148,7 +153,7 @@ hourly() {
 	timeout 120 env -i PATH=/usr/bin:/bin "$d/sr-hourly" --logs logs --state state --hours 24 -n 20 --now $NOW \
 	    2> err || { cat err; rm -rf "$d"; return 1; }
 	full $NOW | cmp - state/ranking.tsv
-	[ "$(grep -c 'mapped' err)" -eq 24 ]
+	[ "$(grep -c ': mapped ' err)" -eq 24 ]
 	# Through a symbolic link elsewhere, as /usr/local/bin/sr-hourly -> /opt/sr/bin/sr-hourly.
 	mkdir linkdir
 	ln -s "$d/sr-hourly" linkdir/sr-hourly
@@ -198,7 +203,7 @@ hourly() {
 	chown root rw/state4/lock
 	chmod 644 rw/state4/lock
 	touch ro/run.log
-	while read -r st msg; do
+	while IFS=$'\t' read -r st msg; do
 		tried=$((tried + 1))
 		run as $st
 		[ "$status" -eq 1 ] || { echo "$st: status $status: $output"; return 1; }
@@ -284,7 +289,8 @@ hourly() {
 	# Back to r.db: the record is of r2.db, so loaded.
 	hourly --now $NOW --db r.db 2> err
 	[ "$(gen)" -eq 4 ]
-	# A failed load (the database made unreadable): the next run loads again.
+	# A failed load (the database made unreadable) of a change: the next run loads again.
+	printf '%s\tpnew2\t2\t999999\t1\t1\t1\n' $((NOW - 5000)) >> logs/2026-11-29T22.tsv
 	mv r.db r.db.away
 	mkdir r.db
 	hourly --now $NOW --db r.db 2> err && return 1
@@ -388,7 +394,8 @@ hourly() {
 		[ -n "$until" ] || { cat err; return 1; }
 		# The hour of sr-filter-week's now: the instant 1 ns before until passes, 1 ns before the next hour does not.
 		u=$(date -u -d "$until" +%s)
-		line=$(printf '%s.999999999\tp\tc\t1\t1\t1\t1\n%s.999999999\tq\tc\t1\t1\t1\t1\n' $((u - 1)) $((u + 3599)))
+		line=$(printf '%s.999999999Z\tp\tc\t1\t1\t1\t1\n%s.999999999Z\tq\tc\t1\t1\t1\t1\n' \
+		    "$(date -u -d @$((u - 1)) +%Y-%m-%dT%H:%M:%S)" "$(date -u -d @$((u + 3599)) +%Y-%m-%dT%H:%M:%S)")
 		[ "$(printf '%s\n' "$line" | sr-filter-week --now "$t" --days 1 | cut -f2 | tr -d '\n')" = p ] ||
 		    { echo "--now '$t': sr-hourly's window ends at $until, sr-filter-week's now is in another hour"; return 1; }
 		accepted=$((accepted + 1))
@@ -443,7 +450,7 @@ hourly() {
 	local o
 	run sr-hourly --help
 	[ "$status" -eq 0 ]
-	for o in $(grep -o '{ "[a-z-]*"' "$BATS_TEST_DIRNAME/../cmd/sr-hourly.c" | cut -d'"' -f2); do
+	for o in $(grep '_argument, NULL' "$BATS_TEST_DIRNAME/../cmd/sr-hourly.c" | cut -d'"' -f2); do
 		[[ $output == *"--$o"* ]] || { echo "--help lacks --$o"; return 1; }
 		grep -q "^\.It Fl -$o\|^\.It Fl q , Fl -$o" "$BATS_TEST_DIRNAME/../man/sr-hourly.1" ||
 		    { echo "the man page lacks --$o"; return 1; }
