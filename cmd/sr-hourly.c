@@ -230,7 +230,7 @@ finish(int status)
 
 	if (run.rundir != NULL && rm_tree(run.rundir) < 0)
 		complain("%s: cannot remove: %s", run.rundir, strerror(errno));
-	if (metrics != NULL && status != EXIT_LOCKED) {
+	if (metrics != NULL && status != EXIT_LOCKED && status != EXIT_USAGE) {
 		end = instant_now();
 		if (metrics_write(metrics, status, (double)started.sec + started.nsec / 1e9,
 		    (double)end.sec + end.nsec / 1e9, &op) < 0)

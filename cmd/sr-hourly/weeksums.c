@@ -250,6 +250,8 @@ start_group(struct week *w, const struct input *in, size_t from, size_t to)
 	int *keep = xmalloc((to - from + 1) * sizeof *keep), fd[2];
 	size_t i, n = 0, k = 0;
 
+	memset(p, 0, sizeof *p);	/* no channel until started */
+
 	argv[n++] = "sr-reduce";
 	argv[n++] = "-m";
 	argv[n++] = "--";
@@ -380,6 +382,8 @@ top_merge(const struct hourly *h, struct week *w)
 	int *keep = xmalloc((w->sub.n + w->add.n + 1) * sizeof *keep);
 	char **topk = xmalloc(4 * sizeof *topk);
 	size_t i, n = 0, k = 0;
+
+	memset(p, 0, sizeof *p);	/* no channel until started */
 
 	argv[n++] = "sr-reduce";
 	argv[n++] = "-m";
