@@ -115,6 +115,14 @@ hourly() {
 	exec "$(dirname "$0")/sr-sort.real" "$@"
 	EOF
 	chmod +x tools/sr-sort
+	# And an sr-topk, in the last merge, that writes 5000 lines: labelled "ranking".
+	mv tools/sr-topk tools/sr-topk.real
+	cat > tools/sr-topk <<-'EOF'
+	#!/bin/bash
+	for ((i = 1; i <= 5000; i++)); do echo "fake-topk $$ line $i"; done >&2
+	exec "$(dirname "$0")/sr-topk.real" "$@"
+	EOF
+	chmod +x tools/sr-topk
 	timeout 300 tools/sr-hourly --logs logs --state state --hours 24 -n 20 --now $NOW --jobs 3 --log run.log ||
 	    { tail run.log; return 1; }
 	full $NOW | cmp - state/ranking.tsv
@@ -140,6 +148,12 @@ hourly() {
 		n=$((n + 1))
 	done
 	[ "$n" -eq 24 ]
+	for pid in $(sed -n 's/.*: ranking: fake-topk \([0-9]*\) line 1$/\1/p' run.log); do
+		sed -n "s/^sr-hourly: [^ ]*: ranking: fake-topk $pid line \([0-9]*\)\$/\1/p" run.log | cmp - <(seq 5000)
+		n=$((n + 1))
+	done
+	[ "$n" -ge 25 ]
+	[ "$(grep -c 'fake-topk' run.log)" -eq $(((n - 24) * 5000)) ]
 }
 
 @test "cron's environment: env -i PATH=/usr/bin:/bin with the tools only in a directory of their own, or reached by a link" {
