@@ -95,6 +95,8 @@ static const char *metrics;
 static struct instant started;
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void finish(int status) __attribute__((noreturn));
+static void die(const char *what, const char *why) __attribute__((noreturn));
 
 /* A usage error: what is wrong, then the synopsis; status 2. */
 static void

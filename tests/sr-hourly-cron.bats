@@ -20,9 +20,9 @@ teardown() {
 	fi
 }
 
-# logs [HOURS]: sales of the last HOURS hours (default 30) before NOW + 1 hour, a file per hour; every 10th in the next hour's file.
+# logs: sales of the last 30 hours before NOW + 1 hour, a file per hour; every 10th in the next hour's file.
 logs() {
-	local e n=${1:-30}
+	local e n=30
 	mkdir -p logs
 	sr-gen -n 6000 --seed 3 --products 500 --categories 4 --days 2 --end $((NOW + 3600)) --returns 5 \
 	    --format epoch | awk -F '\t' -v s=$((NOW - n * 3600)) '$1 >= s' > all.tsv
@@ -273,7 +273,6 @@ hourly() {
 }
 
 @test "no reload when nothing changed: same window and the same ranking; every change, a new window, --full or a failed load reloads" {
-	local gen=1
 	logs
 	gen() { sqlite3 r.db 'SELECT generation FROM sales_rank_meta'; }
 	hourly --now $NOW --db r.db 2> err || { cat err; return 1; }
