@@ -33,7 +33,7 @@
 
 enum {
 	OPT_CSV = CHAR_MAX + 1, OPT_DB, OPT_FULL, OPT_HELP, OPT_HOUR, OPT_HOURS, OPT_JOBS,
-	OPT_LATE, OPT_LOG, OPT_LOGS, OPT_MAXREJ, OPT_NOW, OPT_STATE, OPT_VERSION
+	OPT_LATE, OPT_LOG, OPT_LOGS, OPT_MAXREJ, OPT_METRICS, OPT_NOW, OPT_STATE, OPT_VERSION
 };
 
 static const struct option longopts[] = {
@@ -48,28 +48,55 @@ static const struct option longopts[] = {
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "logs", required_argument, NULL, OPT_LOGS },
 	{ "max-rejects", required_argument, NULL, OPT_MAXREJ },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "now", required_argument, NULL, OPT_NOW },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
 
 static const char usagetext[] =
-    "usage: sr-hourly --logs dir --state dir [--csv] [--db path | uri] [--full] [--hour hour ...]\n"
-    "       [--hours n] [--jobs n] [--late n] [--log file] [--max-rejects n] [-n count]\n"
-    "       [--now time]\n";
+    "usage: sr-hourly --logs dir --state dir [-q] [--csv] [--db path | uri] [--full]\n"
+    "       [--hour hour ...] [--hours n] [--jobs n] [--late n] [--log file]\n"
+    "       [--max-rejects n] [--metrics file] [-n count] [--now time]\n";
 
 static const char abouttext[] =
     "\nMap each hour of sales whose partial is missing or older than its log files,\n"
     "rank the window of the last --hours complete hours (default 168) from running\n"
     "sums of the partials (sr-reduce -m | sr-topk), and load it with sr-load.\n"
     "Log files are named for the UTC hour they were written in: LOGS/HOUR*,\n"
-    "HOUR as YYYY-MM-DDTHH. Exit 0 on success, 1 on a failure, 2 on a usage\n"
-    "error, 75 when another run holds the lock. See sr-hourly(1).\n";
+    "HOUR as YYYY-MM-DDTHH.\n"
+    "\n"
+    "  --csv            the log files are CSV, as sr-map --csv reads them\n"
+    "  --db path|uri    load the ranking into this SQLite file or PostgreSQL URI\n"
+    "  --full           make the running sums afresh from all the partials\n"
+    "  --hour hour      map this hour (YYYY-MM-DDTHH) again; may be repeated\n"
+    "  --hours n        the window: the last n complete hours (default 168)\n"
+    "  --jobs n         map up to n hours at once (default: the processors)\n"
+    "  --late n         a sale may be in the files of n hours after its own (default 1)\n"
+    "  --log file       append every message to file; a failure still says why on stderr\n"
+    "  --logs dir       the directory of the log files (required)\n"
+    "  --max-rejects n  an hour may have up to n rejected lines (default 0)\n"
+    "  --metrics file   write a node_exporter textfile-collector file of the run\n"
+    "  -n count         rank the best count products of each category (default 100)\n"
+    "  --now time       the window ends at the hour of time (RFC 3339 or epoch seconds)\n"
+    "  -q, --quiet      nothing on stderr when the run succeeds\n"
+    "  --state dir      the directory of the partials, the ranking and the lock (required)\n"
+    "  --help, --version\n"
+    "\n"
+    "Exit 0 on success, 1 on a failure, 2 on a usage error, 75 when another run\n"
+    "holds the lock. See sr-hourly(1).\n";
 
 static struct hourly run;
 
+/* What main hands to the end of the run. */
+static const char *metrics;
+static struct instant started;
+
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void finish(int status) __attribute__((noreturn));
+static void die(const char *what, const char *why) __attribute__((noreturn));
 
 /* A usage error: what is wrong, then the synopsis; status 2. */
 static void
@@ -119,7 +146,7 @@ add_hour_option(const char *s)
 }
 
 static void
-set_option(int c, const char *arg, const char **now, const char **logfile)
+set_option(int c, const char *arg, const char **now, const char **logfile, int *quiet)
 {
 	switch (c) {
 	case OPT_CSV: run.csv = 1; break;
@@ -133,8 +160,10 @@ set_option(int c, const char *arg, const char **now, const char **logfile)
 	case OPT_LOG: *logfile = arg; break;
 	case OPT_LOGS: run.logs = arg; break;
 	case OPT_MAXREJ: run.maxrej = count("--max-rejects", arg, 0, REJECTS_MAX); break;
+	case OPT_METRICS: metrics = arg; break;
 	case 'n': run.topk = count("-n", arg, 1, TOPK_MAX); break;
 	case OPT_NOW: *now = arg; break;
+	case 'q': *quiet = 1; break;
 	case OPT_STATE: run.state = arg; break;
 	case OPT_VERSION: version();
 	default: usage_exit(usagetext);
@@ -170,7 +199,7 @@ set_window(const char *now)
 }
 
 static const char *
-parse_options(int argc, char *argv[])
+parse_options(int argc, char *argv[], int *quiet)
 {
 	const char *now = NULL, *logfile = NULL;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -180,8 +209,8 @@ parse_options(int argc, char *argv[])
 	run.late = LATE_DEFAULT;
 	run.topk = TOPK_DEFAULT;
 	run.jobs = cpus < 1 ? 1 : cpus > JOBS_MAX ? JOBS_MAX : cpus;
-	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1)
-		set_option(c, optarg, &now, &logfile);
+	while ((c = getopt_long(argc, argv, "n:q", longopts, NULL)) != -1)
+		set_option(c, optarg, &now, &logfile, quiet);
 	if (optind < argc)
 		usage_error("unexpected operand '%s'", argv[optind]);
 	if (run.logs == NULL || run.state == NULL)
@@ -190,37 +219,36 @@ parse_options(int argc, char *argv[])
 	return logfile;
 }
 
-/* Every message to file from now on, the children's too. */
-static void
-open_log(const char *file)
-{
-	int fd;
-
-	if (file == NULL)
-		return;
-	if ((fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666)) < 0)
-		fatal(EXIT_DATA, "%s: %s", file, strerror(errno));
-	if (dup2(fd, 2) < 0)
-		fatal(EXIT_DATA, "%s: %s", file, strerror(errno));
-	close(fd);
-}
-
-/* End the run: this run's temporary files go. */
+/*
+ * The end of the run with status: its temporary files removed, the metrics
+ * written (with --metrics), the summary of a failure said. A metrics file
+ * that cannot be written is said on the standard error, the status kept.
+ */
 static void
 finish(int status)
 {
+	struct instant end;
+	const char *op;
+
 	if (run.rundir != NULL && rm_tree(run.rundir) < 0)
-		say("%s: cannot remove: %s", run.rundir, strerror(errno));
-	exit(status);
+		complain("%s: cannot remove: %s", run.rundir, strerror(errno));
+	if (metrics != NULL && status != EXIT_LOCKED && status != EXIT_USAGE) {
+		end = instant_now();
+		if (metrics_write(metrics, status, (double)started.sec + started.nsec / 1e9,
+		    (double)end.sec + end.nsec / 1e9, &op) < 0)
+			alert("%s: cannot %s the metrics: %s%s", metrics, op, strerror(errno),
+			    status == 0 ? " (the run itself succeeded)" : "");
+	}
+	exit(runlog_end(status));
 }
 
 static void
 die(const char *what, const char *why)
 {
 	if (why != NULL)
-		say("%s: %s", what, why);
+		complain("%s: %s", what, why);
 	else
-		say("%s", what);
+		complain("%s", what);
 	finish(EXIT_DATA);
 }
 
@@ -240,7 +268,7 @@ remove_leftovers(const char *dir, const char *prefix, const char *keep)
 			continue;
 		p = pathf("%s/%s", dir, e->d_name);
 		if (rm_tree(p) < 0)
-			say("%s: cannot remove: %s", p, strerror(errno));
+			complain("%s: cannot remove: %s", p, strerror(errno));
 		free(p);
 	}
 	closedir(d);
@@ -260,10 +288,10 @@ take_lock(void)
 	int fd;
 
 	if ((fd = open(lock, O_WRONLY | O_APPEND | O_CREAT, 0666)) < 0)
-		die(lock, "cannot open the lock file");
+		die(lock, pathf("cannot open the lock file: %s", strerror(errno)));
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		say("another run holds %s; nothing done", lock);
-		exit(EXIT_LOCKED);
+		complain("another run holds %s; nothing done", lock);
+		finish(EXIT_LOCKED);
 	}
 	remove_leftovers(run.state, ".tmp.", NULL);
 	remove_leftovers(run.hours, ".tmp.", NULL);
@@ -282,16 +310,16 @@ open_state(void)
 	size_t n;
 
 	if (mkdir(run.state, 0777) < 0 && errno != EEXIST)
-		die(run.state, "cannot make the state directory");
+		die(run.state, pathf("cannot make the state directory: %s", strerror(errno)));
 	run.hours = pathf("%s/hours", run.state);
 	if (mkdir(run.hours, 0777) < 0 && errno != EEXIST)
-		die(run.state, "cannot make the state directory");
+		die(run.hours, pathf("cannot make the directory of the partials: %s", strerror(errno)));
 	take_lock();
-	run.started = (int64_t)time(NULL);
+	run.started = started.sec;
 	run.rundir = pathf("%s/.tmp.%ld", run.state, (long)getpid());
 	if (mkdir(run.rundir, 0777) < 0) {
 		run.rundir = NULL;
-		die(run.state, "cannot write in the state directory");
+		die(run.state, pathf("cannot write in the state directory: %s", strerror(errno)));
 	}
 	if ((boot = read_whole("/proc/sys/kernel/random/boot_id", &n)) != NULL) {
 		n = strcspn(boot, "\n");
@@ -313,7 +341,7 @@ prune_hour(const char *name)
 	if (unlink(tsv) < 0 && errno != ENOENT)
 		die(tsv, "cannot remove");
 	if ((unlink(src) < 0 && errno != ENOENT) || (unlink(rej) < 0 && errno != ENOENT))
-		say("%s: cannot remove: %s", errno == ENOENT ? rej : src, strerror(errno));
+		complain("%s: cannot remove: %s", errno == ENOENT ? rej : src, strerror(errno));
 	free(tsv);
 	free(src);
 	free(rej);
@@ -349,15 +377,57 @@ prune(void)
 	return n;
 }
 
-/* The ranking into the database, with its window, by sr-load. */
+/* What STATE/loaded says of the last load: the window and the database, a line. */
+static char *
+load_record(void)
+{
+	return pathf("%lld %lld %s\n", (long long)run.since, (long long)run.until, run.db);
+}
+
+/*
+ * Whether the database already holds this ranking: the new ranking is byte
+ * for byte the previous one, and STATE/loaded says the last run loaded it
+ * with the same window into the same database (a run in the same hour with
+ * no new sales). --full loads all the same.
+ */
+static int
+loaded_already(const char *loaded)
+{
+	char *want = load_record(), *got;
+	size_t n;
+	int same = 0;
+
+	if (run.same && !run.full && (got = read_whole(loaded, &n)) != NULL) {
+		same = n == strlen(want) && memcmp(got, want, n) == 0;
+		free(got);
+	}
+	free(want);
+	return same;
+}
+
+/*
+ * The ranking into the database, with its window, by sr-load, unless it is
+ * there already; STATE/loaded is removed before and written after a load
+ * that succeeded, so that a failed load is made again by the next run.
+ */
 static void
 load(void)
 {
 	char *argv[] = { "sr-load", "--db", (char *)run.db, "--since", NULL, "--until", NULL,
 	    NULL, NULL };
+	char *loaded = pathf("%s/loaded", run.state), *tmp = pathf("%s/loaded", run.rundir), *rec;
+	const char *op;
+	struct errchan err;
 	struct stage st;
 	struct pipeline p;
 
+	if (loaded_already(loaded)) {
+		say("the ranking and its window are those the last run loaded into %s: not loaded again",
+		    run.db);
+		return;
+	}
+	if (unlink(loaded) < 0 && errno != ENOENT)
+		die(loaded, pathf("cannot remove: %s", strerror(errno)));
 	argv[4] = pathf("%lld", (long long)run.since);
 	argv[6] = pathf("%lld", (long long)run.until);
 	argv[7] = pathf("%s/ranking.tsv", run.state);
@@ -365,49 +435,71 @@ load(void)
 	st.argv = argv;
 	p.stage = &st;
 	p.n = 1;
-	if (pipeline_start(&p, run.devnull, -1) < 0 || pipeline_wait(&p) < 0) {
-		pipeline_report(&p, "load", say);
-		say("sr-load failed: the previous ranking stays in %s", run.db);
+	if (pipeline_start(&p, run.devnull, -1, errchan_open(&err, "load") == 0 ? &err : NULL) < 0 ||
+	    (errchan_started(&err), pipeline_wait(&p) < 0)) {
+		errchan_close(&err);
+		pipeline_report(&p, "load", complain);
+		complain("sr-load failed: the previous ranking stays in %s", run.db);
 		finish(EXIT_DATA);
 	}
+	errchan_close(&err);
+	rec = load_record();
+	if (write_whole(tmp, loaded, rec, strlen(rec), 1, &op) < 0)
+		complain("%s: cannot %s: %s (the next run loads again)", loaded, op, strerror(errno));
 	say("loaded into %s", run.db);
+	free(rec);
+	free(loaded);
+	free(tmp);
+	free(argv[4]);
+	free(argv[6]);
+	free(argv[7]);
 }
 
 int
 main(int argc, char *argv[])
 {
+	char since[TS_BUFSIZE], until[TS_BUFSIZE];
+	struct instant t = { 0, 0 };
+	const char *logfile;
 	struct stat st;
 	int64_t failed = 0, mapped, pruned;
-	int status;
+	int status, quiet = 0;
 
 	prog_init(argv);
-	spawn_init();
-	open_log(parse_options(argc, argv));
+	started = instant_now();
+	spawn_init(stage_line);
+	logfile = parse_options(argc, argv, &quiet);
+	if (runlog_open(logfile, quiet) < 0)
+		die(logfile, pathf("cannot open the log: %s", strerror(errno)));
 	if (stat(run.logs, &st) < 0 || !S_ISDIR(st.st_mode))
 		die(run.logs, "not a directory of log files");
 	if ((run.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 		die("/dev/null", strerror(errno));
 	spawn_catch();
 	open_state();
-	say("window %s to %s (%lld hours, since %lld until %lld), logs in %s", run.name[0],
-	    run.name[run.span - 1], (long long)run.span, (long long)run.since,
-	    (long long)run.until, run.logs);
+	t.sec = run.since;
+	ts_format(since, t);
+	t.sec = run.until;
+	say("window %s to %s (%lld hours), logs in %s", since, ts_format(until, t),
+	    (long long)run.span, run.logs);
 	if ((status = plan_hours(&run)) != 0)
 		finish(status);
 	mapped = map_hours(&run, &failed);
+	metrics_mapped(mapped);
 	pruned = prune();
 	if (spawn_stopped())
 		die("stopped by a signal: the ranking is not refreshed", NULL);
 	if (failed > 0) {
-		say("hours failed %lld: the ranking is not refreshed", (long long)failed);
+		complain("hours failed %lld: the ranking is not refreshed", (long long)failed);
 		finish(EXIT_DATA);
 	}
 	if (rank_window(&run) < 0)
 		die("ranking failed: the previous ranking stays", NULL);
+	metrics_rows(run.rows);
 	if (run.db != NULL)
 		load();
 	say("done in %lld s: hours mapped %lld, up to date %lld, pruned %lld",
-	    (long long)time(NULL) - run.started, (long long)mapped,
+	    (long long)(instant_now().sec - started.sec), (long long)mapped,
 	    (long long)(run.span - mapped - failed), (long long)pruned);
 	finish(0);
 }

@@ -74,8 +74,10 @@ mapped() {
 	sqlite3 -separator "$(printf '\t')" r.db \
 	    'SELECT category_id, rank, product_id, total_sold FROM sales_rank ORDER BY category_id, rank' > db
 	cmp db first
+	# Nothing changed, the same window: not loaded again.
+	grep -q 'the ranking and its window are those the last run loaded into r.db: not loaded again' .err
 	[ "$(sqlite3 r.db 'SELECT generation, window_since, window_until FROM sales_rank_meta')" = \
-	    "2|2026-11-23T00:00:00Z|2026-11-30T00:00:00Z" ]
+	    "1|2026-11-23T00:00:00Z|2026-11-30T00:00:00Z" ]
 }
 
 @test "the next hour maps only the new hour, prunes the oldest, and equals a full recompute" {
@@ -294,7 +296,9 @@ mapped() {
 	printf 'garbage\n' >> logs/2026-11-26T10.tsv
 	run hourly --now $NOW --db r.db
 	[ "$status" -eq 1 ]
-	grep -q '^sr-map: logs/2026-11-26T10.tsv:[0-9]*: ' .err
+	# The stage's message, with the hour it was mapping.
+	grep -q '^sr-hourly: [^ ]*: hour 2026-11-26T10: sr-map: logs/2026-11-26T10.tsv:[0-9]*: ' .err
+	grep -q '^sr-hourly: [^ ]*: hour 2026-11-26T09: sr-map: logs/2026-11-26T10.tsv:[0-9]*: ' .err
 	grep -q 'hour 2026-11-26T10: sr-map exited with status 1' .err
 	grep -q 'hours failed 2: the ranking is not refreshed' .err
 	[ "$(cat state/rejects/2026-11-26T09.tsv)" = garbage ]
@@ -498,15 +502,17 @@ mapped() {
 
 @test "--now: RFC 3339 with an offset or a fraction, epoch with a fraction; a window outside the years 0000 to 9999 is a usage error" {
 	local t
+	# A file for each window tried: a logs directory without one fails.
 	mkdir logs
+	touch logs/2026-11-29T23.tsv logs/0000-01-01T01.tsv logs/9999-12-31T22.tsv
 	for t in 2026-11-30T00:59:59Z 2026-11-30T01:30:00+01:00 2026-11-29T19:00:00.5-05:00 1795996800.999 \
 	    1795999199; do
 		hourly --now "$t" --hours 2 || { cat .err; return 1; }
-		grep -q 'window 2026-11-29T22 to 2026-11-29T23 (2 hours, since 1795989600 until 1795996800)' .err ||
+		grep -q 'window 2026-11-29T22:00:00Z to 2026-11-30T00:00:00Z (2 hours)' .err ||
 		    { echo "--now $t"; cat .err; return 1; }
 	done
-	hourly --now 0000-01-01T02:00:00Z --hours 2
-	hourly --now 9999-12-31T23:59:59Z --hours 2 --late 1
+	hourly --now 0000-01-01T02:00:00Z --hours 2 || { cat .err; return 1; }
+	hourly --now 9999-12-31T23:59:59Z --hours 2 --late 1 || { cat .err; return 1; }
 	for t in "0000-01-01T01:59:59Z --hours 2" "0000-01-01T02:00:00Z --hours 3" \
 	    "9999-12-31T23:59:59Z --late 2" "-62167219201" "10000-01-01T00:00:00Z"; do
 		# shellcheck disable=SC2086

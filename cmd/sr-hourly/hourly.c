@@ -1,4 +1,4 @@
-/* hourly: what sr-hourly's driver and its ranking share: the run, its log lines, its paths. */
+/* hourly: what sr-hourly's driver and its ranking share: memory, paths, the hours of the run. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,32 +9,6 @@
 #include "hourly.h"
 #include "msg.h"
 #include "timestamp.h"
-
-#define SAY_MAX 4096
-
-/*
- * A line of what the run did, "sr-hourly: TIME: message", in one write, so
- * that the children's messages on the same standard error never cut it.
- */
-void
-say(const char *fmt, ...)
-{
-	char line[SAY_MAX], t[TS_BUFSIZE];
-	struct instant now = instant_now();
-	va_list ap;
-	int n, m;
-
-	now.nsec = 0;
-	n = snprintf(line, sizeof line, "%s: %s: ", progname, ts_format(t, now));
-	va_start(ap, fmt);
-	/* ap was started just above; the analyzer does not follow it. */
-	m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
-	va_end(ap);
-	if (m > 0)
-		n = n + m > SAY_MAX - 2 ? SAY_MAX - 2 : n + m;
-	line[n++] = '\n';
-	(void)write_all(2, line, (size_t)n);
-}
 
 void *
 xmalloc(size_t n)

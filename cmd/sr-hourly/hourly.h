@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "spawn.h"
+
 #define HOUR_LEN 13		/* YYYY-MM-DDTHH */
 #define HOUR_SECONDS 3600
 #define BOOT_MAX 64
@@ -35,9 +37,24 @@ struct hourly {
 	char *hours;		/* STATE/hours */
 	char *rundir;		/* STATE/.tmp.PID: this run's temporary files */
 	char boot[BOOT_MAX];	/* the boot the running sums are written in */
+	int same;		/* the new ranking is byte for byte the previous one */
+	int64_t rows;		/* of the new ranking */
 };
 
+/* runlog.c */
+int runlog_open(const char *file, int quiet);
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void alert(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void stage_line(const char *label, const char *s, size_t n);
+int runlog_end(int status);
+
+/* metrics.c */
+int metrics_counter(const char *s, size_t n);
+void metrics_mapped(int64_t hours);
+void metrics_rows(int64_t rows);
+int metrics_write(const char *file, int status, double start, double end, const char **op);
+
 char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xmalloc(size_t n);
 int64_t hour_index(const struct hourly *h, const char *name, size_t n);

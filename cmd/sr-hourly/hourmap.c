@@ -16,6 +16,8 @@
 struct job {
 	struct pipeline p;
 	struct stage st[3];
+	struct errchan err;	/* the stages' messages, labelled with the hour */
+	char label[HOUR_LEN + 8];
 	char **mapargv;
 	int64_t hour;
 	int out;
@@ -45,6 +47,7 @@ map_argv(struct hourly *h, const struct job *jb)
 	a[n++] = pathf("%lld", (long long)h->since + (long long)(i + 1) * HOUR_SECONDS);
 	a[n++] = "--rejects";
 	a[n++] = jb->rej;
+	a[n++] = "--counters";
 	a[n++] = "--";
 	for (j = i; j <= i + h->late; j++)
 		for (k = 0; k < h->hour[j].nfiles; k++)
@@ -63,14 +66,16 @@ start_job(struct hourly *h, struct job *jb, int64_t i)
 {
 	static char *sortargv[] = { "sr-sort", NULL }, *reduceargv[] = { "sr-reduce", NULL };
 	struct stat st;
+	int r;
 
 	memset(jb, 0, sizeof *jb);
+	jb->err.rfd = jb->err.wfd = -1;
 	jb->hour = i;
 	jb->tmp = pathf("%s/%s.tsv", h->rundir, h->name[i]);
 	jb->rej = pathf("%s/%s.rej", h->rundir, h->name[i]);
 	jb->out = open(jb->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (jb->out < 0 || fstat(jb->out, &st) < 0) {
-		say("%s: %s", jb->tmp, strerror(errno));
+		complain("%s: %s", jb->tmp, strerror(errno));
 		return -1;
 	}
 	jb->stamp = st.st_mtim;
@@ -82,7 +87,11 @@ start_job(struct hourly *h, struct job *jb, int64_t i)
 	jb->st[2].argv = reduceargv;
 	jb->p.stage = jb->st;
 	jb->p.n = 3;
-	return pipeline_start(&jb->p, h->devnull, jb->out);
+	snprintf(jb->label, sizeof jb->label, "hour %s", h->name[i]);
+	r = pipeline_start(&jb->p, h->devnull, jb->out,
+	    errchan_open(&jb->err, jb->label) == 0 ? &jb->err : NULL);
+	errchan_started(&jb->err);
+	return r;
 }
 
 /* The lines of the file open as fd; -1 if it cannot be read. */
@@ -124,17 +133,17 @@ keep_rejects(struct hourly *h, const struct job *jb, int ok)
 			close(fd);
 		unlink(jb->rej);
 		if (ok && unlink(path) < 0 && errno != ENOENT)
-			say("%s: cannot remove: %s", path, strerror(errno));
+			complain("%s: cannot remove: %s", path, strerror(errno));
 	} else if ((mkdir(dir, 0777) < 0 && errno != EEXIST) ||
 	    commit_fd(fd, jb->rej, path, 1, &op) < 0) {
-		say("hour %s: cannot keep the rejected lines in %s: %s: %s", h->name[jb->hour],
+		complain("hour %s: cannot keep the rejected lines in %s: %s: %s", h->name[jb->hour],
 		    path, op, strerror(errno));
 		r = -1;
 	} else if (ok)
 		say("hour %s: %lld rejected lines (within --max-rejects %lld) are in %s",
 		    h->name[jb->hour], n, (long long)h->maxrej, path);
 	else
-		say("hour %s: rejected lines are in %s", h->name[jb->hour], path);
+		complain("hour %s: rejected lines are in %s", h->name[jb->hour], path);
 	free(dir);
 	free(path);
 	return r;
@@ -172,7 +181,7 @@ commit_partial(struct hourly *h, struct job *jb, long long *keys)
 		}
 	}
 	if (r < 0)
-		say("%s: cannot %s: %s", bad, op, strerror(errno));
+		complain("%s: cannot %s: %s", bad, op, strerror(errno));
 	free(list);
 	free(path);
 	free(src);
@@ -194,7 +203,7 @@ free_job(const struct hourly *h, struct job *jb)
 		free(a[base + 2]);
 		free(a[base + 4]);
 		free(a[base + 6]);
-		for (i = base + 10; a[i] != NULL; i++)
+		for (i = base + 11; a[i] != NULL; i++)
 			free(a[i]);
 		free(a);
 	}
@@ -214,8 +223,10 @@ end_job(struct hourly *h, struct job *jb, const char *why)
 	int ok = !jb->p.failed && !spawn_stopped();
 
 	snprintf(what, sizeof what, "hour %s", name);
-	if (jb->p.n > 0 && pipeline_report(&jb->p, what, say) == 0 && jb->p.failed)
-		say("%s: a stage could not be started", what);
+	if (jb->p.n > 0)
+		errchan_close(&jb->err);
+	if (jb->p.n > 0 && pipeline_report(&jb->p, what, complain) == 0 && jb->p.failed)
+		complain("%s: a stage could not be started", what);
 	if (keep_rejects(h, jb, ok) < 0)
 		ok = 0;
 	if (ok && commit_partial(h, jb, &keys) < 0)
@@ -228,7 +239,7 @@ end_job(struct hourly *h, struct job *jb, const char *why)
 		say("hour %s: %s: mapped %zu log files into %lld keys", name, why,
 		    nsources(h, jb->hour), keys);
 	else
-		say("hour %s: failed, its previous partial is kept", name);
+		complain("hour %s: failed, its previous partial is kept", name);
 	free_job(h, jb);
 	return ok ? 0 : -1;
 }

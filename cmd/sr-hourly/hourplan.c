@@ -1,6 +1,7 @@
 /* hourplan: which hours of sr-hourly's window must be mapped again, from their log files and partials. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,10 +32,35 @@ add_file(struct hour *ho, const char *name, const struct stat *st)
 		ho->newest = st->st_mtim;
 }
 
+/*
+ * No log file of the window's hours: a log directory of other names
+ * (sales-2026112914.tsv), or logs that stopped coming. Said with an example
+ * of a name not read, before anything is done.
+ */
+static int
+no_logs(const struct hourly *h, size_t others, const char *other)
+{
+	int64_t i;
+
+	for (i = 0; i < h->span + h->late; i++)
+		if (h->hour[i].nfiles > 0)
+			return 0;
+	if (others > 0)
+		complain("%s: no log file named for an hour of the window (YYYY-MM-DDTHH, %s to %s): "
+		    "%zu files of other names or hours, such as '%s', are not read; nothing done",
+		    h->logs, h->name[0], h->name[h->span + h->late - 1], others, other);
+	else
+		complain("%s: no log file named for an hour of the window (YYYY-MM-DDTHH, %s to %s); "
+		    "nothing done", h->logs, h->name[0], h->name[h->span + h->late - 1]);
+	return -1;
+}
+
 /* The log files of each hour of the run: regular files (or links to them) named for it. */
 static int
 list_logs(struct hourly *h)
 {
+	char other[256] = "";
+	size_t others = 0;
 	struct dirent *e;
 	struct stat st;
 	int64_t i;
@@ -45,12 +71,15 @@ list_logs(struct hourly *h)
 	if (h->hour == NULL)
 		fatal(EXIT_DATA, "out of memory");
 	if ((d = opendir(h->logs)) == NULL) {
-		say("%s: cannot list the log files: %s", h->logs, strerror(errno));
+		complain("%s: cannot list the log files: %s", h->logs, strerror(errno));
 		return -1;
 	}
 	while ((e = readdir(d)) != NULL) {
-		if ((i = hour_index(h, e->d_name, strlen(e->d_name))) < 0)
+		if ((i = hour_index(h, e->d_name, strlen(e->d_name))) < 0) {
+			if (e->d_name[0] != '.' && others++ == 0)
+				snprintf(other, sizeof other, "%s", e->d_name);
 			continue;
+		}
 		p = pathf("%s/%s", h->logs, e->d_name);
 		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
 			add_file(&h->hour[i], e->d_name, &st);
@@ -60,7 +89,7 @@ list_logs(struct hourly *h)
 	for (i = 0; i < h->span + h->late; i++)
 		if (h->hour[i].nfiles > 1)
 			qsort(h->hour[i].files, h->hour[i].nfiles, sizeof *h->hour[i].files, name_cmp);
-	return 0;
+	return no_logs(h, others, other);
 }
 
 /* Append the path, a backslash and a newline in it escaped, and a newline, to buf. */
@@ -168,7 +197,7 @@ mark_asked(struct hourly *h)
 	for (k = 0; k < h->nasked; k++) {
 		i = hour_index(h, h->asked[k], HOUR_LEN);
 		if (i < 0 || i >= h->span) {
-			say("--hour %s is not in the window; nothing done", h->asked[k]);
+			complain("--hour %s is not in the window; nothing done", h->asked[k]);
 			return -1;
 		}
 		h->hour[i].forced = 1;
@@ -193,8 +222,8 @@ nsources(const struct hourly *h, int64_t i)
 
 /*
  * The log files of every hour, and why each hour of the window must be
- * mapped again: 0, EXIT_DATA if the logs cannot be listed, EXIT_USAGE for
- * an --hour outside the window.
+ * mapped again: 0, EXIT_DATA if the logs cannot be listed or none is of an
+ * hour of the window, EXIT_USAGE for an --hour outside the window.
  */
 int
 plan_hours(struct hourly *h)

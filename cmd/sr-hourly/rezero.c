@@ -75,7 +75,7 @@ feed_partials(const struct hourly *h, const struct cat *cats, size_t ncats, int 
 		path = pathf("%s/week/in/%s.tsv", h->rundir, h->name[i]);
 		buf = read_whole(path, &len);
 		if (buf == NULL)
-			say("%s: %s", path, strerror(errno));
+			complain("%s: %s", path, strerror(errno));
 		free(path);
 		if (buf == NULL)
 			return -1;
@@ -92,39 +92,48 @@ feed_partials(const struct hourly *h, const struct cat *cats, size_t ncats, int 
 	return 0;
 }
 
-/* Rank those categories again from the partials: sr-sort | sr-reduce | sr-topk into exact. */
+/*
+ * Rank those categories again from the partials: their lines first into a
+ * file (so that no stage waits on this program while it writes), then
+ * sr-sort | sr-reduce | sr-topk from it into exact.
+ */
 static int
 rank_exactly(const struct hourly *h, const struct cat *cats, size_t ncats, const char *exact)
 {
 	static char *sortargv[] = { "sr-sort", NULL }, *reduceargv[] = { "sr-reduce", NULL };
 	char *topkargv[] = { "sr-topk", "-n", NULL, NULL };
+	char *lines = pathf("%s/zero-lines.tsv", h->rundir);
+	struct errchan err;
 	struct stage st[3];
 	struct pipeline p;
-	int fd[2], out, r;
+	int in = -1, out = -1, r = -1;
 
-	topkargv[2] = pathf("%lld", (long long)h->topk);
 	memset(st, 0, sizeof st);
 	st[0].argv = sortargv;
 	st[1].argv = reduceargv;
 	st[2].argv = topkargv;
 	p.stage = st;
 	p.n = 3;
-	if ((out = open(exact, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0 || pipe(fd) < 0 ||
-	    fcntl(fd[1], F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd[0], F_SETFD, FD_CLOEXEC) < 0) {
-		say("%s: %s", exact, strerror(errno));
-		return -1;
+	if ((in = open(lines, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0 ||
+	    feed_partials(h, cats, ncats, in) < 0 || lseek(in, 0, SEEK_SET) < 0)
+		complain("%s: %s", lines, strerror(errno));
+	else if ((out = open(exact, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0)
+		complain("%s: %s", exact, strerror(errno));
+	else {
+		topkargv[2] = pathf("%lld", (long long)h->topk);
+		pipeline_start(&p, in, out, errchan_open(&err, "ranking") == 0 ? &err : NULL);
+		errchan_started(&err);
+		r = pipeline_wait(&p);
+		errchan_close(&err);
+		if (r < 0 && pipeline_report(&p, "ranking categories with totals of 0 again", complain) == 0)
+			complain("ranking categories with totals of 0 again: failed");
+		free(topkargv[2]);
 	}
-	pipeline_start(&p, fd[0], out);
-	close(fd[0]);
-	close(out);
-	r = feed_partials(h, cats, ncats, fd[1]);
-	close(fd[1]);
-	if (pipeline_wait(&p) < 0 || r < 0) {
-		if (pipeline_report(&p, "ranking categories with totals of 0 again", say) == 0)
-			say("ranking categories with totals of 0 again: failed");
-		r = -1;
-	}
-	free(topkargv[2]);
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	free(lines);
 	return r;
 }
 
@@ -180,7 +189,7 @@ rezero(const struct hourly *h, const char *ranking)
 	int ret = -1;
 
 	if ((r = read_whole(ranking, &rlen)) == NULL)
-		say("%s: %s", ranking, strerror(errno));
+		complain("%s: %s", ranking, strerror(errno));
 	else if ((ncats = zero_categories(r, rlen, &cats)) == 0)
 		ret = 0;
 	else if (rank_exactly(h, cats, ncats, exact) == 0) {
@@ -190,7 +199,7 @@ rezero(const struct hourly *h, const char *ranking)
 			ret = write_whole(tmp, ranking, out, n, 0, &op);
 		}
 		if (ret < 0)
-			say("%s: cannot %s: %s", ranking, op, strerror(errno));
+			complain("%s: cannot %s: %s", ranking, op, strerror(errno));
 		else
 			say("ranked %zu categories with totals of 0 again from the partials", ncats);
 	}

@@ -48,6 +48,8 @@ struct week {
 	int afresh;		/* made from all the partials */
 	struct pipeline **ps;	/* the merges started */
 	size_t nps;
+	struct errchan err;	/* their messages, labelled "ranking" */
+	struct errchan *errp;	/* &err if open, else NULL */
 };
 
 static void
@@ -114,14 +116,14 @@ link_partials(const struct hourly *h, struct week *w)
 	int r = 0;
 
 	if (mkdir(w->new, 0777) < 0 || mkdir(in, 0777) < 0) {
-		say("%s: cannot make: %s", w->new, strerror(errno));
+		complain("%s: cannot make: %s", w->new, strerror(errno));
 		r = -1;
 	}
 	for (i = 0; r == 0 && i < h->span; i++) {
 		from = pathf("%s/%s.tsv", h->hours, h->name[i]);
 		to = pathf("%s/%s.tsv", in, h->name[i]);
 		if (link(from, to) < 0) {
-			say("%s: cannot link to %s: %s", from, to, strerror(errno));
+			complain("%s: cannot link to %s: %s", from, to, strerror(errno));
 			r = -1;
 		}
 		free(from);
@@ -248,6 +250,8 @@ start_group(struct week *w, const struct input *in, size_t from, size_t to)
 	int *keep = xmalloc((to - from + 1) * sizeof *keep), fd[2];
 	size_t i, n = 0, k = 0;
 
+	memset(p, 0, sizeof *p);	/* no channel until started */
+
 	argv[n++] = "sr-reduce";
 	argv[n++] = "-m";
 	argv[n++] = "--";
@@ -265,12 +269,12 @@ start_group(struct week *w, const struct input *in, size_t from, size_t to)
 	p->n = 1;
 	w->ps[w->nps++] = p;
 	if (pipe(fd) < 0 || fcntl(fd[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd[1], F_SETFD, FD_CLOEXEC) < 0) {
-		say("cannot make a pipe: %s", strerror(errno));
+		complain("cannot make a pipe: %s", strerror(errno));
 		p->failed = 1;
 		p->running = 0;
 		return -1;
 	}
-	pipeline_start(p, -1, fd[1]);
+	pipeline_start(p, -1, fd[1], w->errp);
 	close(fd[1]);
 	return fd[0];
 }
@@ -360,7 +364,7 @@ write_week_files(const struct hourly *h, const struct week *w)
 	if (r == 0)
 		r = write_whole(tmp, bpath, buf, strlen(buf), 0, &op);
 	if (r < 0)
-		say("%s: cannot %s: %s", w->new, op, strerror(errno));
+		complain("%s: cannot %s: %s", w->new, op, strerror(errno));
 	free(mpath);
 	free(bpath);
 	free(tmp);
@@ -378,6 +382,8 @@ top_merge(const struct hourly *h, struct week *w)
 	int *keep = xmalloc((w->sub.n + w->add.n + 1) * sizeof *keep);
 	char **topk = xmalloc(4 * sizeof *topk);
 	size_t i, n = 0, k = 0;
+
+	memset(p, 0, sizeof *p);	/* no channel until started */
 
 	argv[n++] = "sr-reduce";
 	argv[n++] = "-m";
@@ -419,10 +425,12 @@ wait_merges(struct week *w)
 
 	while (pipeline_reap(w->ps, w->nps) != NULL)
 		;
+	if (w->errp != NULL)
+		errchan_close(w->errp);
 	for (i = 0; i < w->nps; i++)
 		if (w->ps[i]->failed || w->ps[i]->running > 0) {
-			if (pipeline_report(w->ps[i], "ranking", say) == 0)
-				say("ranking: a stage could not be started");
+			if (pipeline_report(w->ps[i], "ranking", complain) == 0)
+				complain("ranking: a stage could not be started");
 			r = -1;
 		}
 	return r;
@@ -448,6 +456,7 @@ merge_week(const struct hourly *h, struct week *w, const char *ranking)
 		maxadd = 2;
 	ntree = 2 * (w->add.n + w->sub.n) + 4;
 	w->ps = xmalloc(ntree * sizeof(struct pipeline *));
+	w->errp = errchan_open(&w->err, "ranking") == 0 ? &w->err : NULL;
 	if (group_inputs(w, &w->add, maxadd, per) < 0 || group_inputs(w, &w->sub, maxsub, per) < 0)
 		r = -1;
 	top = top_merge(h, w);
@@ -455,9 +464,10 @@ merge_week(const struct hourly *h, struct week *w, const char *ranking)
 	top->running = 0;
 	top->failed = 1;
 	if ((out = open(ranking, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0)
-		say("%s: %s", ranking, strerror(errno));
+		complain("%s: %s", ranking, strerror(errno));
 	else if (r == 0)
-		pipeline_start(top, h->devnull, out);
+		pipeline_start(top, h->devnull, out, w->errp);
+	errchan_started(w->errp);
 	if (out >= 0)
 		close(out);
 	close_inputs(&w->add);
@@ -497,7 +507,7 @@ switch_week(const struct hourly *h, const struct week *w)
 	    rename(tmplink, link) == 0)
 		r = 0;
 	else
-		say("%s: cannot switch the running sums to %s: %s", link, name, strerror(errno));
+		complain("%s: cannot switch the running sums to %s: %s", link, name, strerror(errno));
 	free(next);
 	free(name);
 	free(tmplink);
@@ -517,14 +527,14 @@ replace_ranking(const struct hourly *h, const char *ranking)
 	int had = link(final, keep) == 0, r = -1, err;
 
 	if (!had && errno != ENOENT)
-		say("%s: cannot link to %s: %s", final, keep, strerror(errno));
+		complain("%s: cannot link to %s: %s", final, keep, strerror(errno));
 	else if (rename(ranking, final) < 0)
-		say("%s: cannot rename to %s: %s", ranking, final, strerror(errno));
+		complain("%s: cannot rename to %s: %s", ranking, final, strerror(errno));
 	else if (sync_dir(h->state) < 0) {
 		err = errno;
 		if (had ? rename(keep, final) < 0 : unlink(final) < 0)
-			say("%s: cannot put the previous ranking back: %s", final, strerror(errno));
-		say("%s: cannot sync: %s", h->state, strerror(err));
+			complain("%s: cannot put the previous ranking back: %s", final, strerror(errno));
+		complain("%s: cannot sync: %s", h->state, strerror(err));
 	} else
 		r = 0;
 	free(final);
@@ -544,11 +554,11 @@ commit_week(const struct hourly *h, const struct week *w, const char *ranking)
 	int r = -1;
 
 	if (sync_file(ranking) < 0)
-		say("%s: cannot sync: %s", ranking, strerror(errno));
+		complain("%s: cannot sync: %s", ranking, strerror(errno));
 	else if (switch_week(h, w) == 0 && replace_ranking(h, ranking) == 0)
 		r = 0;
 	if (r == 0 && w->n > 0 && rm_tree(old) < 0)
-		say("%s: cannot remove: %s", old, strerror(errno));
+		complain("%s: cannot remove: %s", old, strerror(errno));
 	free(old);
 	return r;
 }
@@ -564,6 +574,19 @@ count_rows(const char *path)
 		rows += buf[i] == '\n';
 	free(buf);
 	return rows;
+}
+
+/* Whether the files a and b hold the same bytes; 0 if either cannot be read. */
+static int
+same_bytes(const char *a, const char *b)
+{
+	size_t na, nb;
+	char *x = read_whole(a, &na), *y = read_whole(b, &nb);
+	int same = x != NULL && y != NULL && na == nb && memcmp(x, y, na) == 0;
+
+	free(x);
+	free(y);
+	return same;
 }
 
 static void
@@ -605,6 +628,7 @@ rank_window(struct hourly *h)
 {
 	struct week w;
 	char *ranking = pathf("%s/ranking.tsv", h->rundir), *how = NULL;
+	char *previous = pathf("%s/ranking.tsv", h->state);
 	long long rows;
 	int r = -1;
 
@@ -616,6 +640,8 @@ rank_window(struct hourly *h)
 		if (write_week_files(h, &w) == 0 && merge_week(h, &w, ranking) == 0 &&
 		    rezero(h, ranking) == 0) {
 			rows = count_rows(ranking);
+			h->rows = rows;
+			h->same = same_bytes(ranking, previous);
 			if (commit_week(h, &w, ranking) == 0) {
 				say("ranked the window %s: %lld rows in %s/ranking.tsv", how, rows, h->state);
 				r = 0;
@@ -625,5 +651,6 @@ rank_window(struct hourly *h)
 	free_week(&w);
 	free(how);
 	free(ranking);
+	free(previous);
 	return r;
 }
