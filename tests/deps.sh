@@ -9,7 +9,8 @@ pkgs="$build clang libclang-rt-14-dev bats
 	mandoc mawk valgrind cppcheck clang-tidy shellcheck postgresql
 	curl jq python3 nginx chromium wrk
 	parallel openssh-server openssh-client iproute2 util-linux
-	build-essential dpkg-dev debhelper fakeroot lintian devscripts systemd"
+	build-essential dpkg-dev debhelper fakeroot lintian devscripts systemd
+	fiu-utils prometheus"
 [ "${1:-}" = build ] && pkgs=$build
 
 missing=""
