@@ -136,9 +136,11 @@ fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # The long fault-injection sweep: the n-th call of each kind failing, for every n
-# (up to LONG_CAP), in every tool and sr-hourly; tests/faults.bats runs a short one.
+# (up to LONG_CAP), in every tool and sr-hourly; then sr-hourly on a small tmpfs
+# filled to every level (as root). tests/faults.bats and sr-hourly.bats run short ones.
 faults: all $(SHIM)
 	@SR_BIN=$(O)/bin FAILSHIM=$(SHIM) bash tests/faults/sweep.sh --long
+	@SR_BIN=$(O)/bin bash tests/faults/hourly-disk.sh
 
 # Times sr against DuckDB, datamash, mawk, sqlite3 and the textbook's Python on
 # generated logs (installs those peers); BENCH_SIZES="10000000 100000000" for more.
