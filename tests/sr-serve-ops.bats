@@ -138,13 +138,16 @@ hammer() {
 	EOF
 }
 
-# reload_under_reader DIRMODE: A loads into DATA (mode DIRMODE) while B serves it; see the test below.
+# reload_under_reader DIRMODE: A loads into DATA (mode DIRMODE) while B serves it; see the tests below.
+# With 2750, as sr-serve(1) has it, DATA and the database are of B's group and closed to others.
 reload_under_reader() {
 	local mode=$1 db i r worst=0 n=0
 	two_users
+	[ "$mode" != 2750 ] || chgrp "$(id -g "$B")" "$DATA"
 	chmod "$mode" "$DATA"
 	db=$DATA/rank.db
 	as "$A" sr-load --db "$db" --now "$NOW" "$RANK_A"
+	[ "$mode" != 2750 ] || chmod 640 "$db"
 	serve as "$B" "$db"
 	served 1 "$RANK_A"
 	# B can read but not write anything there.
@@ -178,6 +181,10 @@ reload_under_reader() {
 
 @test "sr-serve-ops: another user's sr-serve on a read-only directory: 40 loads under it, none fails, each served" {
 	reload_under_reader 755
+}
+
+@test "sr-serve-ops: another user's sr-serve reading through its group only, as sr-serve(1) sets it up (directory 2750, database 640)" {
+	reload_under_reader 2750
 }
 
 @test "sr-serve-ops: another user's sr-serve in a shared writable directory (1777 and 0777): 40 loads, none fails, no file of its own" {
