@@ -21,7 +21,7 @@ setup_file() {
 	sr-filter-week --now "$NOW" --days 2 "$td/sales.tsv" | sr-map | sr-sort | sr-reduce |
 	    sr-topk -n 3 > "$RANK_B"
 	chmod 644 "$RANK_A" "$RANK_B"
-	! cmp -s "$RANK_A" "$RANK_B"
+	! cmp -s "$RANK_A" "$RANK_B" || false
 }
 
 teardown_file() {
@@ -151,8 +151,8 @@ reload_under_reader() {
 	serve as "$B" "$db"
 	served 1 "$RANK_A"
 	# B can read but not write anything there.
-	! as "$B" sh -c ": >> '$db'" 2> /dev/null
-	! as "$B" sh -c ": >> '$db-shm'" 2> /dev/null
+	! as "$B" sh -c ": >> '$db'" 2> /dev/null || false
+	! as "$B" sh -c ": >> '$db-shm'" 2> /dev/null || false
 	hammer "$URL/api/v1/popular?category_id=1" 15 > hammer.out &
 	HAMMER_PID=$!
 	# Each load waited for, then loads back to back: every load succeeds, each one waited for is served.
@@ -500,7 +500,7 @@ set_loaded() {
 	serve r.db --max-age 30
 	get /metrics
 	promtool check metrics < .body
-	! grep -q '^sr_serve_ranking_age_seconds' .body
+	! grep -q '^sr_serve_ranking_age_seconds' .body || false
 	grep -qx 'sr_serve_healthy 0' .body
 	sr-load --db r.db --now "$NOW" "$RANK_A"
 	served 1 "$RANK_A"

@@ -7,8 +7,8 @@
 
 #include "timestamp.h"
 
-#define HEALTH_MAX_AGE_DEFAULT (2 * 3600)	/* two of sr-hourly's refreshes */
-#define HEALTH_MAX_AGE_MAX (366 * 86400)
+#define HEALTH_MAX_AGE_DEFAULT ((int64_t)2 * 3600)	/* two of sr-hourly's refreshes */
+#define HEALTH_MAX_AGE_MAX ((int64_t)366 * 86400)
 #define HEALTH_MAX_FAILED_DEFAULT 3
 #define HEALTH_MAX_FAILED_MAX 1000000
 

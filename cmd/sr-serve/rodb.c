@@ -46,8 +46,8 @@ static char *
 uri_of(const char *path, const char *q)
 {
 	static const char keep[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._~-";
-	size_t n = strlen(path), o;
-	char *u = malloc(sizeof "file://" + 3 * n + strlen(q) + 1);
+	size_t n = strlen(path), size = sizeof "file://" + 3 * n + strlen(q), o;
+	char *u = malloc(size);
 
 	if (u == NULL)
 		return NULL;
@@ -57,7 +57,7 @@ uri_of(const char *path, const char *q)
 			u[o++] = *path;
 		else
 			o += (size_t)sprintf(u + o, "%%%02X", (unsigned char)*path);
-	strcpy(u + o, q);
+	snprintf(u + o, size - o, "%s", q);
 	return u;
 }
 
