@@ -390,9 +390,18 @@ sqlite_has_schema(void)
 static void
 sqlite_begin(void)
 {
+	int keep = 1;
+
 	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
 		dbfail("open");
 	sqlite3_busy_timeout(db, BUSY_MS);
+	/*
+	 * The -wal and -shm files stay when the load ends (emptied): sr-serve
+	 * run as another user reads them read-only but may not make them.
+	 */
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &keep) != SQLITE_OK)
+		dbfail("keep the WAL files");
+	exec_sql("PRAGMA journal_size_limit = 0", "set journal_size_limit");
 	sqlite_has_schema();
 	set_wal();
 	exec_sql("PRAGMA synchronous = FULL", "set synchronous");

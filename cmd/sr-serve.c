@@ -27,41 +27,52 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "health.h"
 #include "httpconn.h"
 #include "httphead.h"
 #include "ident.h"
 #include "msg.h"
 #include "number.h"
+#include "rodb.h"
+#include "timestamp.h"
 
 #define DB_DEFAULT "sales_rank.db"
 #define LISTEN_DEFAULT "127.0.0.1:8080"
 #define CONN_DEFAULT 2048
 #define CONN_MAX 1000000
 #define POLL_MS 250		/* how often the generation is polled */
-#define BUSY_MS 1000		/* how long a reload waits for a lock */
 #define TIMEOUT_S 10		/* without progress in reading a request or writing a reply; idle */
 #define LIMIT_MAX 1000000
 #define ACCEPT_PAUSE_MS 100	/* no accept() for this long once the connections are all taken */
 
-enum { OPT_DB = CHAR_MAX + 1, OPT_HELP, OPT_LISTEN, OPT_MAX_CONNECTIONS, OPT_VERSION };
+enum {
+	OPT_DB = CHAR_MAX + 1, OPT_HELP, OPT_LISTEN, OPT_MAX_AGE, OPT_MAX_CONNECTIONS, OPT_MAX_FAILED_RELOADS,
+	OPT_VERSION
+};
 
 static const struct option longopts[] = {
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "max-failed-reloads", required_argument, NULL, OPT_MAX_FAILED_RELOADS },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
 
 static const char usagetext[] =
-    "usage: sr-serve [--db path] [--listen address:port] [--max-connections n]\n";
+    "usage: sr-serve [--db path] [--listen address:port] [--max-age duration]\n"
+    "                [--max-connections n] [--max-failed-reloads n]\n";
 
 static const char abouttext[] =
     "\nServe the ranking in the sales_rank table of a SQLite database (default\n"
     "sales_rank.db, opened read-only) over HTTP on 127.0.0.1:8080: GET\n"
     "/api/v1/popular?category_id=ID[&limit=N], /api/v1/categories, /healthz,\n"
-    "/metrics, and a page at /. Reloads within a second of a new load. See sr-serve(1).\n";
+    "/metrics, and a page at /. Reloads within a second of a new load, and at once\n"
+    "on SIGHUP. /healthz answers 503 when the ranking is older than --max-age\n"
+    "(default 2h; s, m, h, d) or the last --max-failed-reloads (default 3) failed;\n"
+    "0 turns either check off. See sr-serve(1).\n";
 
 /* The page at /: self-contained, it reads the API as any client would. */
 static const char page[] =
@@ -198,7 +209,9 @@ struct cache {
 	size_t ncats, capcats;
 	size_t meta, metalen;	/* "generation":...,"window":{...} */
 	size_t list, listlen;	/* the /api/v1/categories reply */
-	size_t health, healthlen;	/* the /healthz reply */
+	size_t health, healthlen;	/* what the /healthz reply says of the ranking */
+	struct instant loaded;	/* its loaded_at, if has_loaded */
+	int has_loaded;
 	const char *why;	/* why it could not be read, if SQLite does not say */
 	char whybuf[96];
 	size_t rows;
@@ -507,6 +520,9 @@ cache_read_meta(struct cache *c)
 		c->meta = c->text.len;
 		text_printf(&c->text, "\"generation\":%" PRId64 ",\"loaded_at\":", c->generation);
 		text_json_column(&c->text, st, 1);
+		c->has_loaded = sqlite3_column_type(st, 1) == SQLITE_TEXT &&
+		    ts_parse((const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+		    &c->loaded) == NULL;
 		text_str(&c->text, ",\"window\":{\"since\":");
 		text_json_column(&c->text, st, 2);
 		text_str(&c->text, ",\"until\":");
@@ -552,9 +568,8 @@ cache_finish(struct cache *c)
 	text_str(&c->text, "]}\n");
 	c->listlen = c->text.len - c->list;
 	c->health = c->text.len;
-	text_str(&c->text, "{\"status\":\"ok\",");
 	text_repeat(&c->text, c->meta, c->metalen);
-	text_printf(&c->text, ",\"categories\":%zu,\"products\":%zu}\n", c->ncats, c->nends);
+	text_printf(&c->text, ",\"categories\":%zu,\"products\":%zu", c->ncats, c->nends);
 	c->healthlen = c->text.len - c->health;
 }
 
@@ -631,19 +646,7 @@ db_generation(char *loaded, size_t loadsize, char *err, size_t errsize)
 static int
 db_open(struct stat *st, char *err, size_t errsize)
 {
-	if (stat(dbpath, st) < 0) {
-		snprintf(err, errsize, "%s", errno == ENOENT ? sqlite3_errstr(SQLITE_CANTOPEN) : strerror(errno));
-		return -1;
-	}
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(db, BUSY_MS) != SQLITE_OK ||
-	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, errsize, "%s", sqlite3_errmsg(db));
-		sqlite3_close(db);
-		db = NULL;
-		return -1;
-	}
-	return 0;
+	return rodb_open(dbpath, &db, st, err, errsize);
 }
 
 static void
@@ -656,11 +659,12 @@ db_close(void)
 /*
  * Read a new cache if the database holds a generation other than the one
  * read last, or is another file (removed and made again, or renamed over),
- * and hand it to the event loop. A failure keeps the old one served; it is
- * counted, and reported when it is not the same as the last.
+ * or if forced (SIGHUP), and hand it to the event loop. A failure keeps the
+ * old one served; it is counted, and reported when it is not the same as
+ * the last. What happened on SIGHUP is always reported.
  */
 static void
-refresh(void)
+refresh(int forced)
 {
 	static char lasterr[256];
 	static dev_t loaded_dev;
@@ -676,8 +680,11 @@ refresh(void)
 		gen = db_generation(at, sizeof at, err, sizeof err);
 		same = loaded_generation > 0 && st.st_dev == loaded_dev && st.st_ino == loaded_ino &&
 		    strcmp(at, loaded_at) == 0;
-		if (gen == 0 || (same && gen == loaded_generation)) {
+		if (gen == 0 || (!forced && same && gen == loaded_generation)) {
 			db_close();
+			health_polled();
+			if (forced)
+				warnmsg("%s: SIGHUP: no ranking loaded yet", dbpath);
 			return;
 		}
 		if (gen > 0)
@@ -686,33 +693,75 @@ refresh(void)
 	}
 	if (c != NULL) {
 		if (loaded_generation > 0 && c->generation <= loaded_generation)
-			db_epoch++;	/* another file: its generations start again */
+			db_epoch++;	/* another file, or the same read again: tags must differ */
 		loaded_generation = c->generation;
 		loaded_dev = st.st_dev;
 		loaded_ino = st.st_ino;
 		snprintf(loaded_at, sizeof loaded_at, "%s", at);
 		c->epoch = db_epoch;
+		if (forced)
+			warnmsg("%s: SIGHUP: read generation %" PRId64, dbpath, c->generation);
 		cache_free(atomic_exchange(&fresh, c));
 		atomic_fetch_add(&reloads, 1);
+		health_reloaded();
 		lasterr[0] = '\0';
 		return;
 	}
 	atomic_fetch_add(&reload_errors, 1);
-	if (strcmp(err, lasterr) != 0)
-		warnmsg("%s: reload: %s", dbpath, err);
+	health_failed();
+	if (forced || strcmp(err, lasterr) != 0)
+		warnmsg("%s: %s: %s", dbpath, forced ? "SIGHUP: reload" : "reload", err);
 	snprintf(lasterr, sizeof lasterr, "%s", err);
 }
 
-/* The loader thread: poll the generation, reload on a change, until told to stop. */
+/* The loader waits here between polls; SIGHUP (hup set) or the end (stopping set) wakes it at once. */
+static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake;
+static int hup;
+
+static void
+loader_wake(int sighup)
+{
+	pthread_mutex_lock(&wake_lock);
+	if (sighup)
+		hup = 1;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&wake_lock);
+}
+
+/* Whether to read now on SIGHUP (1), or poll (0), after waiting at most a poll's time for one. */
+static int
+loader_wait(void)
+{
+	struct timespec until;
+	int forced;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += POLL_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&wake_lock);
+	while (!hup && !atomic_load(&stopping) && pthread_cond_timedwait(&wake, &wake_lock, &until) == 0)
+		;
+	forced = hup;
+	hup = 0;
+	pthread_mutex_unlock(&wake_lock);
+	return forced;
+}
+
+/* The loader thread: poll the generation, reload on a change or SIGHUP, until told to stop. */
 static void *
 loader(void *arg)
 {
-	struct timespec pause = { 0, POLL_MS * 1000000L };
+	int forced;
 
 	(void)arg;
 	while (!atomic_load(&stopping)) {
-		nanosleep(&pause, NULL);
-		refresh();
+		forced = loader_wait();
+		if (!atomic_load(&stopping))
+			refresh(forced);
 	}
 	return NULL;
 }
@@ -1025,28 +1074,60 @@ serve_popular(struct evhttp_request *req)
 	}
 }
 
-/* /api/v1/categories and /healthz: replies of the whole generation. */
+/* /api/v1/categories: the reply of the whole generation. */
 static void
-serve_whole(struct evhttp_request *req, enum endpoint ep)
+serve_categories(struct evhttp_request *req)
 {
 	char etag[64];
 	struct reply r = { 200, "application/json", "public, max-age=1", etag, NULL, NULL, 0, NULL };
 
 	if (current == NULL) {
-		send_error(req, ep, 503, "no ranking loaded yet");
+		send_error(req, EP_CATEGORIES, 503, "no ranking loaded yet");
 		return;
 	}
-	snprintf(etag, sizeof etag, "\"%" PRId64 ".%s%s\"", current->generation, epnames[ep],
+	snprintf(etag, sizeof etag, "\"%" PRId64 ".%s%s\"", current->generation, epnames[EP_CATEGORIES],
 	    epoch_tag(current));
-	r.body = current->text.p + (ep == EP_HEALTHZ ? current->health : current->list);
-	r.len = ep == EP_HEALTHZ ? current->healthlen : current->listlen;
+	r.body = current->text.p + current->list;
+	r.len = current->listlen;
 	r.from = current;
-	if (ep == EP_HEALTHZ) {
-		r.cache = "no-store";
-		r.etag = NULL;
-		send_reply(req, ep, &r);
+	send_cached(req, EP_CATEGORIES, &r);
+}
+
+/* GET /healthz: the ranking served, its age and the failed reloads: 200, or 503 saying why. Never cached. */
+static void
+serve_health(struct evhttp_request *req)
+{
+	struct instant now = instant_now();
+	struct text t = { 0 };
+	char why[256];
+	const char *bad;
+	struct reply r = { 200, "application/json", "no-store", NULL, NULL, NULL, 0, NULL };
+
+	if (current == NULL) {
+		send_error(req, EP_HEALTHZ, 503, "no ranking loaded yet");
+		return;
+	}
+	if ((bad = health_verdict(current->has_loaded ? &current->loaded : NULL, now, why, sizeof why)) != NULL) {
+		r.status = 503;
+		text_str(&t, "{\"status\":\"unhealthy\",\"error\":");
+		text_json_string(&t, bad, strlen(bad));
+		text_add(&t, ",", 1);
 	} else
-		send_cached(req, ep, &r);
+		text_str(&t, "{\"status\":\"ok\",");
+	text_add(&t, current->text.p + current->health, current->healthlen);
+	if (current->has_loaded)
+		text_printf(&t, ",\"age_seconds\":%" PRId64, health_age(current->loaded, now));
+	else
+		text_str(&t, ",\"age_seconds\":null");
+	text_printf(&t, ",\"failed_reloads\":%lu}\n", health_failed_in_a_row());
+	if (t.failed)
+		send_error(req, EP_HEALTHZ, 503, "out of memory");
+	else {
+		r.body = t.p;
+		r.len = t.len;
+		send_reply(req, EP_HEALTHZ, &r);
+	}
+	free(t.p);
 }
 
 /* The request counters, by endpoint and status, and those answered with an error. */
@@ -1068,6 +1149,50 @@ metrics_requests(struct evbuffer *b)
 		}
 	evbuffer_add_printf(b, "# HELP sr_serve_request_errors_total Requests answered with a 4xx or 5xx status.\n"
 	    "# TYPE sr_serve_request_errors_total counter\nsr_serve_request_errors_total %lu\n", errors);
+}
+
+/* A gauge of seconds: t as seconds since the epoch, with milliseconds. */
+static void
+metric_seconds(struct evbuffer *b, const char *name, const char *help, int64_t ns)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %s%" PRId64 ".%03" PRId64 "\n", name, help,
+	    name, name, ns < 0 ? "-" : "", (ns < 0 ? -ns : ns) / 1000000000, (ns < 0 ? -ns : ns) / 1000000 % 1000);
+}
+
+static int64_t
+ns_of(struct instant t)
+{
+	return t.sec * 1000000000 + t.nsec;
+}
+
+/* The ranking's age, the reloads' times and health, and the build. */
+static void
+metrics_health(struct evbuffer *b)
+{
+	struct instant now = instant_now();
+	char why[256];
+	int fit = current != NULL &&
+	    health_verdict(current->has_loaded ? &current->loaded : NULL, now, why, sizeof why) == NULL;
+
+	if (current != NULL && current->has_loaded) {
+		metric_seconds(b, "sr_serve_ranking_loaded_timestamp_seconds",
+		    "When the ranking served was loaded (its loaded_at).", ns_of(current->loaded));
+		metric_seconds(b, "sr_serve_ranking_age_seconds", "How long ago the ranking served was loaded.",
+		    ns_of(now) - ns_of(current->loaded));
+	}
+	metric_seconds(b, "sr_serve_reload_last_success_timestamp_seconds",
+	    "When a new ranking was last read, 0 if never.", ns_of(health_last_reload()));
+	metric_seconds(b, "sr_serve_reload_last_failure_timestamp_seconds",
+	    "When a reload last failed, 0 if never.", ns_of(health_last_failure()));
+	evbuffer_add_printf(b, "# HELP sr_serve_reload_failures_in_a_row Reloads failed since the last good one.\n"
+	    "# TYPE sr_serve_reload_failures_in_a_row gauge\nsr_serve_reload_failures_in_a_row %lu\n"
+	    "# HELP sr_serve_healthy 1 when /healthz answers 200, else 0.\n"
+	    "# TYPE sr_serve_healthy gauge\nsr_serve_healthy %d\n"
+	    "# HELP sr_serve_max_age_seconds --max-age, 0 if off.\n"
+	    "# TYPE sr_serve_max_age_seconds gauge\nsr_serve_max_age_seconds %" PRId64 "\n"
+	    "# HELP sr_build_info The version of sr, and of the SQLite and libevent it runs with.\n"
+	    "# TYPE sr_build_info gauge\nsr_build_info{version=\"%s\",sqlite=\"%s\",libevent=\"%s\"} 1\n",
+	    health_failed_in_a_row(), fit, health_max_age, SR_VERSION, sqlite3_libversion(), event_get_version());
 }
 
 /* GET /metrics, in the Prometheus text format. */
@@ -1096,6 +1221,7 @@ serve_metrics(struct evhttp_request *req)
 	    "# TYPE sr_serve_requests_late_total counter\nsr_serve_requests_late_total %lu\n",
 	    current != NULL ? current->generation : 0, atomic_load(&reloads),
 	    atomic_load(&reload_errors), accept_pauses, httpconn_dropped(), httpconn_late());
+	metrics_health(b);
 	r.len = evbuffer_get_length(b);
 	r.body = (const char *)evbuffer_pullup(b, -1);
 	send_reply(req, EP_METRICS, &r);
@@ -1134,8 +1260,10 @@ on_request(struct evhttp_request *req, void *arg)
 		send_error(req, ep, 405, "method not allowed (want GET or HEAD)");
 	else if (ep == EP_POPULAR)
 		serve_popular(req);
-	else if (ep == EP_CATEGORIES || ep == EP_HEALTHZ)
-		serve_whole(req, ep);
+	else if (ep == EP_CATEGORIES)
+		serve_categories(req);
+	else if (ep == EP_HEALTHZ)
+		serve_health(req);
 	else if (ep == EP_METRICS)
 		serve_metrics(req);
 	else if (ep == EP_PAGE)
@@ -1171,12 +1299,43 @@ on_resume_accept(evutil_socket_t fd, short what, void *lev)
 	evconnlistener_enable(lev);
 }
 
+/* SIGTERM and SIGINT end the loop; SIGHUP has the loader read the database now. */
 static void
 on_signal(evutil_socket_t sig, short what, void *base)
 {
-	(void)sig;
 	(void)what;
-	event_base_loopexit(base, NULL);
+	if (sig == SIGHUP)
+		loader_wake(1);
+	else
+		event_base_loopexit(base, NULL);
+}
+
+#define NSIGNALS 3
+
+/* Before anything is read: a SIGHUP from then on is a reload, never the end. */
+static void
+signals_watch(struct event_base *base, struct event *ev[NSIGNALS])
+{
+	static const int sigs[NSIGNALS] = { SIGTERM, SIGINT, SIGHUP };
+	size_t i;
+
+	for (i = 0; i < NSIGNALS; i++)
+		if ((ev[i] = evsignal_new(base, sigs[i], on_signal, base)) == NULL || evsignal_add(ev[i], NULL) < 0)
+			fatal(EXIT_DATA, "cannot set up the event loop");
+}
+
+/* The loader thread, its wake-up timed by the monotonic clock. */
+static void
+loader_start(pthread_t *thread)
+{
+	pthread_condattr_t attr;
+
+	if (pthread_condattr_init(&attr) != 0 || pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&wake, &attr) != 0)
+		fatal(EXIT_DATA, "cannot set up the loader thread");
+	pthread_condattr_destroy(&attr);
+	if ((errno = pthread_create(thread, NULL, loader, NULL)) != 0)
+		fatal(EXIT_DATA, "cannot start the loader thread: %s", strerror(errno));
 }
 
 /* address:port, the address numeric, IPv6 in brackets, port 0 for any; exits 2 if it is not. */
@@ -1279,7 +1438,7 @@ open_db(void)
 	if (db_open(&st, err, sizeof err) < 0)
 		fatal(EXIT_DATA, "%s: open: %s", dbpath, err);
 	db_close();
-	refresh();
+	refresh(0);
 	take_fresh();
 }
 
@@ -1312,10 +1471,11 @@ serve(const char *addr, long maxconn)
 {
 	struct event_config *cfg = event_config_new();
 	struct event_base *base;
-	struct event *term, *intr;
+	struct event *sigs[NSIGNALS];
 	struct evconnlistener *lev;
 	struct evhttp *http;
 	pthread_t thread;
+	size_t i;
 
 	/*
 	 * The changelist merges the epoll_ctl calls a request makes (reading
@@ -1325,25 +1485,22 @@ serve(const char *addr, long maxconn)
 	    (base = event_base_new_with_config(cfg)) == NULL)
 		fatal(EXIT_DATA, "cannot set up the event loop");
 	event_config_free(cfg);
+	signals_watch(base, sigs);
 	open_db();
 	lev = listen_on(base, addr);
 	http = http_new(base, lev, maxconn);
-	resume_accept = evtimer_new(base, on_resume_accept, lev);
-	term = evsignal_new(base, SIGTERM, on_signal, base);
-	intr = evsignal_new(base, SIGINT, on_signal, base);
-	if (resume_accept == NULL || term == NULL || intr == NULL ||
-	    evsignal_add(term, NULL) < 0 || evsignal_add(intr, NULL) < 0)
+	if ((resume_accept = evtimer_new(base, on_resume_accept, lev)) == NULL)
 		fatal(EXIT_DATA, "cannot set up the event loop");
 	limit_connections(maxconn);
-	if ((errno = pthread_create(&thread, NULL, loader, NULL)) != 0)
-		fatal(EXIT_DATA, "cannot start the loader thread: %s", strerror(errno));
+	loader_start(&thread);
 	event_base_dispatch(base);
 	atomic_store(&stopping, 1);
+	loader_wake(0);
 	pthread_join(thread, NULL);
 	httpconn_free();
 	evhttp_free(http);
-	event_free(term);
-	event_free(intr);
+	for (i = 0; i < NSIGNALS; i++)
+		event_free(sigs[i]);
 	event_free(resume_accept);
 	event_base_free(base);
 	if (current != NULL)
@@ -1369,8 +1526,14 @@ main(int argc, char *argv[])
 		case OPT_LISTEN:
 			addr = optarg;
 			break;
+		case OPT_MAX_AGE:
+			health_max_age = health_parse_duration("--max-age", optarg, HEALTH_MAX_AGE_MAX);
+			break;
 		case OPT_MAX_CONNECTIONS:
 			maxconn = (long)arg_count("--max-connections", optarg, 1, CONN_MAX);
+			break;
+		case OPT_MAX_FAILED_RELOADS:
+			health_max_failed = arg_count("--max-failed-reloads", optarg, 0, HEALTH_MAX_FAILED_MAX);
 			break;
 		case OPT_HELP:
 			help(usagetext, abouttext);
