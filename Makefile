@@ -8,7 +8,7 @@ MANDIR = $(PREFIX)/share/man
 CC = cc
 CFLAGS = -O2 -g -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
 CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DSR_VERSION=\"$(VERSION)\" -Ilib
-LDLIBS = -lcsv -lsqlite3
+LDLIBS = -lcsv -lsqlite3 -lz -lzstd
 
 # O: where objects and binaries go; another O keeps a sanitizer build apart.
 O = .

@@ -30,6 +30,10 @@ struct lineread {
 	/* lr_part: the lines that start in blocks blk, blk + nparts, ... of the file */
 	uint64_t nparts, blk, limit, fsize;
 	uint64_t nlbefore, nloff;	/* newlines counted before nloff, for lr_lineno */
+	struct unpack *unpack;	/* a compressed input, decompressed as read; or NULL */
+	int probed;		/* the first bytes were looked at for a compression's magic */
+	int growing;		/* may still be appended to: an unterminated last line is not read */
+	size_t unfinished;	/* bytes of that line left unread at the end */
 };
 
 /*
