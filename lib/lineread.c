@@ -102,8 +102,7 @@ probe(struct lineread *lr)
 	lr->end = 0;
 	lr->eof = 0;
 	lr->bytes = lr->off = 0;
-	if (getenv("SR_UNPACK_INLINE") == NULL)
-		unpack_fork(lr);
+	unpack_fork(lr);
 	return 0;
 }
 
