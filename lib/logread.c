@@ -69,6 +69,8 @@ parse_part(const char *arg)
 int
 logread_option(int opt, const char *arg)
 {
+	const char **more;
+
 	switch (opt) {
 	case OPT_LOG_COUNTERS:
 		ropts.counters = 1;
@@ -92,8 +94,9 @@ logread_option(int opt, const char *arg)
 		parse_part(arg);
 		break;
 	case OPT_LOG_GROWING:
-		if ((growing = realloc(growing, (ngrowing + 1) * sizeof *growing)) == NULL)
+		if ((more = realloc(growing, (ngrowing + 1) * sizeof *growing)) == NULL)
 			fatal(EXIT_DATA, "out of memory");
+		growing = more;
 		growing[ngrowing++] = arg;
 		break;
 	default:
@@ -118,11 +121,12 @@ logread_start(char *const operands[])
 		fatal(EXIT_USAGE, "--part does not work with --growing: a part has no last line");
 	if (ropts.strict && ropts.max > 0)
 		fatal(EXIT_USAGE, "--strict and --max-rejects conflict: --strict stops at the first");
-	while (operands[n] != NULL)
+	while (operands != NULL && operands[n] != NULL)
 		n++;
 	if ((inputs = calloc(n + ngrowing + 1, sizeof *inputs)) == NULL)
 		fatal(EXIT_DATA, "out of memory");
-	memcpy(inputs, operands, n * sizeof *inputs);
+	if (n > 0)
+		memcpy(inputs, operands, n * sizeof *inputs);
 	for (i = 0; i < ngrowing; i++)
 		inputs[n + i] = (char *)growing[i];
 	reject_init(&ropts, inputs);
