@@ -1,6 +1,5 @@
 /* lineread: lines from a file or stdin through a large buffer, counted, with a cap on line length. */
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -51,7 +50,7 @@ lr_close(struct lineread *lr)
 	if (lr->fd != STDIN_FILENO)
 		close(lr->fd);
 	if (lr->child > 0)
-		waitpid(lr->child, NULL, 0);
+		(void)unpack_wait(lr->child, NULL);
 	lr->child = 0;
 	free(lr->buf);
 	lr->buf = NULL;
@@ -79,13 +78,12 @@ read_more(struct lineread *lr, size_t want)
  * pipe may give fewer at a time): if it is, they go to the decompressor, and
  * the lines are read from what it makes of the input.
  */
-static void unpack_fork(struct lineread *lr);
-
 static int
 probe(struct lineread *lr)
 {
 	enum unpack_kind kind;
 	ssize_t n;
+	int fd;
 
 	lr->probed = 1;
 	while (lr->end < UNPACK_MAGIC_MAX && !lr->eof) {
@@ -102,65 +100,15 @@ probe(struct lineread *lr)
 	lr->end = 0;
 	lr->eof = 0;
 	lr->bytes = lr->off = 0;
-	unpack_fork(lr);
+	/* In a child process if one can be had: then the lines come through a pipe. */
+	if ((fd = unpack_child(lr->unpack, lr->buf, lr->size, &lr->child)) >= 0) {
+		unpack_end(lr->unpack);
+		lr->unpack = NULL;
+		if (lr->fd != STDIN_FILENO)
+			close(lr->fd);
+		lr->fd = fd;
+	}
 	return 0;
-}
-
-/*
- * Decompress in a child process, which writes to a pipe that the lines are
- * then read from: with two cores, the parsing overlaps the decompressing,
- * as in `zcat file | tool`. If no child can be had, it is done in this one.
- */
-static void
-unpack_fork(struct lineread *lr)
-{
-	int fds[2];
-	pid_t pid;
-	ssize_t n, w;
-	size_t done;
-
-	if (pipe(fds) < 0)
-		return;
-	if ((pid = fork()) < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return;
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		while ((n = unpack_read(lr->unpack, lr->buf, lr->size)) > 0)
-			for (done = 0; done < (size_t)n; done += (size_t)w)
-				if ((w = write(fds[1], lr->buf + done, (size_t)n - done)) < 0 && errno != EINTR)
-					_exit(EXIT_DATA);
-				else if (w < 0)
-					w = 0;
-		_exit(n < 0 ? EXIT_DATA : 0);
-	}
-	close(fds[1]);
-	unpack_end(lr->unpack);
-	lr->unpack = NULL;
-	if (lr->fd != STDIN_FILENO)
-		close(lr->fd);
-	lr->fd = fds[0];
-	lr->child = pid;
-}
-
-/* The decompressing child's end: -1 if it failed (it said why) or was killed. */
-static int
-unpack_wait(struct lineread *lr)
-{
-	int status;
-	pid_t pid = lr->child;
-
-	lr->child = 0;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			warnmsg("%s: decompressing: %s", lr->name, strerror(errno));
-			return -1;
-		}
-	if (WIFSIGNALED(status))
-		warnmsg("%s: decompressing: killed by signal %d", lr->name, WTERMSIG(status));
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 /* Refill after the unread tail; -1 on a read error (reported here). */
@@ -191,8 +139,12 @@ fill(struct lineread *lr)
 	}
 	if ((n = read_more(lr, want)) < 0)
 		return -1;
-	if (n == 0 && lr->child > 0 && unpack_wait(lr) < 0)
-		return -1;
+	if (n == 0 && lr->child > 0) {
+		n = unpack_wait(lr->child, lr->name);
+		lr->child = 0;
+		if (n < 0)
+			return -1;
+	}
 	if (n == 0)
 		lr->eof = 1;
 	lr->end += (size_t)n;

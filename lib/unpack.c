@@ -1,4 +1,5 @@
 /* unpack: gzip and zstd input decompressed as it is read, told by its magic bytes, not by its name. */
+#include <sys/wait.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,4 +182,70 @@ unpack_end(struct unpack *u)
 		ZSTD_freeDCtx(u->zd);
 	free(u->in);
 	free(u);
+}
+
+/* All of p[0..n) to fd; -1 on an error (the reader has gone: nothing to say). */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0 && errno != EINTR)
+			return -1;
+		if (w > 0)
+			p += w, n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Decompress in a child process, which writes into a pipe, buf[0..size) its
+ * buffer: with two cores the reader's parsing then overlaps the
+ * decompressing, as in `zcat file | tool`. Returns the pipe's end to read,
+ * with *pid set; or -1 if no child could be had, and the caller decompresses
+ * with u itself. The child reports its errors and exits 1 after them.
+ */
+int
+unpack_child(struct unpack *u, char *buf, size_t size, pid_t *pid)
+{
+	int fds[2];
+	ssize_t n;
+
+	if (pipe(fds) < 0)
+		return -1;
+	if ((*pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (*pid == 0) {
+		close(fds[0]);
+		while ((n = unpack_read(u, buf, size)) > 0)
+			if (write_all(fds[1], buf, (size_t)n) < 0)
+				_exit(EXIT_DATA);
+		_exit(n < 0 ? EXIT_DATA : 0);
+	}
+	close(fds[1]);
+	return fds[0];
+}
+
+/*
+ * The end of unpack_child's child: 0, or -1 if it failed (it said why) or
+ * was killed (said here, if name is not NULL: the reader still wanted it).
+ */
+int
+unpack_wait(pid_t pid, const char *name)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			if (name != NULL)
+				warnmsg("%s: decompressing: %s", name, strerror(errno));
+			return -1;
+		}
+	if (WIFSIGNALED(status) && name != NULL)
+		warnmsg("%s: decompressing: killed by signal %d", name, WTERMSIG(status));
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }

@@ -18,5 +18,7 @@ struct unpack *unpack_start(enum unpack_kind kind, int fd, const char *name,
     const char *head, size_t headlen);
 ssize_t unpack_read(struct unpack *u, char *buf, size_t want);
 void unpack_end(struct unpack *u);
+int unpack_child(struct unpack *u, char *buf, size_t size, pid_t *pid);
+int unpack_wait(pid_t pid, const char *name);
 
 #endif

@@ -550,3 +550,19 @@ truncations() {
 	echo "# $runs reads while written" >&3
 	[ "$runs" -ge 5 ]
 }
+
+@test "sr-map: with no process to spare (fork fails), a .gz or .zst is decompressed in sr-map itself" {
+	command -v fiu-run > /dev/null || skip "fiu-run (fiu-utils) is not installed"
+	small_log 3000 > log
+	gzip -c log > log.gz
+	zstd -q -c log > log.zst
+	head -c 2000 log.gz > cut.gz
+	local f
+	for f in log.gz log.zst; do
+		fiu-run -x -c "enable name=posix/proc/fork" sr-map "$f" > out
+		[ "$(cat out)" = "$(printf 'c\tp\t%d' $((3000 * 3001 / 2)))" ]
+	done
+	run fiu-run -x -c "enable name=posix/proc/fork" sr-map cut.gz
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"sr-map: cut.gz: gzip data truncated: the file ends inside a compressed member"* ]]
+}
