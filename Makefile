@@ -17,7 +17,7 @@ SR_CPPFLAGS = -Ilib -D_POSIX_C_SOURCE=200809L -DSR_VERSION='"$(VERSION)"' $(CPPF
 SR_CFLAGS = -std=c11 $(WARNFLAGS) $(CFLAGS)
 # A tool's own libraries: $(O)/bin/TOOL: private SR_LDLIBS += -lfoo (a variable of
 # the Makefile's, so that CPPFLAGS or LDLIBS given on the command line cannot drop them).
-SR_LDLIBS = -lcsv -lsqlite3
+SR_LDLIBS = -lcsv -lsqlite3 -lz -lzstd
 
 # O: where objects and binaries go; another O keeps a sanitizer build apart.
 O = .

@@ -20,8 +20,8 @@ static const struct option longopts[] = {
 };
 
 static const char usagetext[] =
-    "usage: sr-filter-week [--counters] [--csv] [--max-rejects n] [--part k/n] [--progress]\n"
-    "                      [--rejects file] [--strict] [--now time]\n"
+    "usage: sr-filter-week [--counters] [--csv] [--growing file] [--max-rejects n]\n"
+    "                      [--part k/n] [--progress] [--rejects file] [--strict] [--now time]\n"
     "                      [--days n | --since time --until time] [file ...]\n";
 
 static struct window window;
@@ -95,15 +95,12 @@ main(int argc, char *argv[])
 			usage_exit(usagetext);
 		}
 	}
-	argc -= optind, argv += optind;
+	argv += optind;
 	window_finish(&window);
 	logread_start(argv);
 	logread_hold(release);
-	if (argc == 0 && logread(NULL, pass, NULL) < 0)
+	if (logread_all(argv, pass, NULL) < 0)
 		status = EXIT_DATA;
-	for (; *argv != NULL; argv++)
-		if (logread(*argv, pass, NULL) < 0)
-			status = EXIT_DATA;
 	if (logread_finish())
 		status = EXIT_DATA;
 	release();

@@ -29,8 +29,8 @@ static const struct option longopts[] = {
 };
 
 static const char usagetext[] =
-    "usage: sr-map [--counters] [--csv] [-m size] [--max-rejects n] [--part k/n] [--progress]\n"
-    "              [--rejects file] [--strict] [--now time]\n"
+    "usage: sr-map [--counters] [--csv] [--growing file] [-m size] [--max-rejects n]\n"
+    "              [--part k/n] [--progress] [--rejects file] [--strict] [--now time]\n"
     "              [--days n | --since time --until time] [file ...]\n";
 
 static const char abouttext[] =
@@ -176,16 +176,13 @@ main(int argc, char *argv[])
 			usage_exit(usagetext);
 		}
 	}
-	argc -= optind, argv += optind;
+	argv += optind;
 	if (window.set)
 		window_finish(&window);
 	logread_start(argv);
 	keytab_init(&table, (size_t)memory);
-	if (argc == 0 && logread(NULL, map, NULL) < 0)
+	if (logread_all(argv, map, NULL) < 0)
 		status = EXIT_DATA;
-	for (; *argv != NULL; argv++)
-		if (logread(*argv, map, NULL) < 0)
-			status = EXIT_DATA;
 	drain();
 	flush();
 	if (logread_finish())

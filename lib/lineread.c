@@ -9,6 +9,7 @@
 #include "lineread.h"
 #include "fileid.h"
 #include "msg.h"
+#include "unpack.h"
 
 #define READ_SIZE ((size_t)1024 * 1024)
 
@@ -44,10 +45,70 @@ lr_open(struct lineread *lr, const char *path)
 void
 lr_close(struct lineread *lr)
 {
+	unpack_end(lr->unpack);
+	lr->unpack = NULL;
 	if (lr->fd != STDIN_FILENO)
 		close(lr->fd);
+	if (lr->child > 0)
+		(void)unpack_wait(lr->child, NULL);
+	lr->child = 0;
 	free(lr->buf);
 	lr->buf = NULL;
+}
+
+/* Read into the buffer after its end: the file's bytes, or those decompressed from them. */
+static ssize_t
+read_more(struct lineread *lr, size_t want)
+{
+	ssize_t n;
+
+	if (lr->unpack != NULL)
+		return unpack_read(lr->unpack, lr->buf + lr->end, want);
+	do
+		n = lr->nparts > 0 ? pread(lr->fd, lr->buf + lr->end, want, (off_t)lr->off) :
+		    read(lr->fd, lr->buf + lr->end, want);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		warnmsg("%s: %s", lr->name, strerror(errno));
+	return n;
+}
+
+/*
+ * The input's first bytes, enough to tell a compressed one by its magic (a
+ * pipe may give fewer at a time): if it is, they go to the decompressor, and
+ * the lines are read from what it makes of the input.
+ */
+static int
+probe(struct lineread *lr)
+{
+	enum unpack_kind kind;
+	ssize_t n;
+	int fd;
+
+	lr->probed = 1;
+	while (lr->end < UNPACK_MAGIC_MAX && !lr->eof) {
+		if ((n = read_more(lr, lr->size - lr->end)) < 0)
+			return -1;
+		lr->eof = n == 0;
+		lr->end += (size_t)n;
+		lr->bytes += (uint64_t)n;
+		lr->off += (uint64_t)n;
+	}
+	if ((kind = unpack_kind(lr->buf, lr->end)) == UNPACK_NONE)
+		return 0;
+	lr->unpack = unpack_start(kind, lr->fd, lr->name, lr->buf, lr->end);
+	lr->end = 0;
+	lr->eof = 0;
+	lr->bytes = lr->off = 0;
+	/* In a child process if one can be had: then the lines come through a pipe. */
+	if ((fd = unpack_child(lr->unpack, lr->buf, lr->size, &lr->child)) >= 0) {
+		unpack_end(lr->unpack);
+		lr->unpack = NULL;
+		if (lr->fd != STDIN_FILENO)
+			close(lr->fd);
+		lr->fd = fd;
+	}
+	return 0;
 }
 
 /* Refill after the unread tail; -1 on a read error (reported here). */
@@ -63,6 +124,12 @@ fill(struct lineread *lr)
 		lr->end -= lr->start;
 		lr->start = 0;
 	}
+	if (!lr->probed && lr->nparts == 0) {
+		if (probe(lr) < 0)
+			return -1;
+		if (lr->end > 0 || lr->eof)
+			return 0;
+	}
 	want = lr->size - lr->end;
 	/* A part reads up to its block's end, then only what finishes the last line. */
 	if (lr->nparts > 0) {
@@ -70,13 +137,13 @@ fill(struct lineread *lr)
 		if (want > left)
 			want = (size_t)left;
 	}
-	do
-		n = lr->nparts > 0 ? pread(lr->fd, lr->buf + lr->end, want, (off_t)lr->off) :
-		    read(lr->fd, lr->buf + lr->end, want);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		warnmsg("%s: %s", lr->name, strerror(errno));
+	if ((n = read_more(lr, want)) < 0)
 		return -1;
+	if (n == 0 && lr->child > 0) {
+		n = unpack_wait(lr->child, lr->name);
+		lr->child = 0;
+		if (n < 0)
+			return -1;
 	}
 	if (n == 0)
 		lr->eof = 1;
@@ -141,9 +208,18 @@ int
 lr_part(struct lineread *lr, uint64_t part, uint64_t nparts)
 {
 	struct stat st;
+	char magic[UNPACK_MAGIC_MAX];
+	ssize_t n;
+	enum unpack_kind kind;
 
 	if (fstat(lr->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		warnmsg("%s: --part needs a regular file", lr->name);
+		return -1;
+	}
+	n = pread(lr->fd, magic, sizeof magic, 0);
+	if ((kind = unpack_kind(magic, n > 0 ? (size_t)n : 0)) != UNPACK_NONE) {
+		warnmsg("%s: --part needs an uncompressed file: this one is %s data", lr->name,
+		    unpack_name(kind));
 		return -1;
 	}
 	lr->fsize = (uint64_t)st.st_size;
@@ -210,6 +286,12 @@ lr_next(struct lineread *lr, struct line *l)
 		}
 		nl = memchr(lr->buf + lr->start, '\n', have);
 		len = nl != NULL ? (size_t)(nl - (lr->buf + lr->start)) : have;
+		if (nl == NULL && lr->eof && lr->growing && have < LINE_MAX_BYTES) {
+			/* An unterminated last line may be one still being written. */
+			lr->unfinished = have;
+			lr->start = lr->end;
+			return 0;
+		}
 		if (nl != NULL || have >= LINE_MAX_BYTES || (lr->eof && (have > 0 || lr->inlong))) {
 			if (!lr->inlong)
 				lr->lineno++;

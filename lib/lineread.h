@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -30,6 +31,11 @@ struct lineread {
 	/* lr_part: the lines that start in blocks blk, blk + nparts, ... of the file */
 	uint64_t nparts, blk, limit, fsize;
 	uint64_t nlbefore, nloff;	/* newlines counted before nloff, for lr_lineno */
+	struct unpack *unpack;	/* a compressed input, decompressed as read; or NULL */
+	pid_t child;		/* or a process that decompresses it into fd, a pipe; or 0 */
+	int probed;		/* the first bytes were looked at for a compression's magic */
+	int growing;		/* may still be appended to: an unterminated last line is not read */
+	size_t unfinished;	/* bytes of that line left unread at the end */
 };
 
 /*

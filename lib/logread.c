@@ -47,6 +47,8 @@ static void (*release)(void);	/* logread_hold */
 static uint64_t nlines, nbytes;
 static uint64_t part, nparts;	/* --part part/nparts; nparts 0: all of each file */
 static struct rejectopts ropts;
+static const char **growing;	/* --growing: files that may still be appended to */
+static size_t ngrowing;
 
 /* --part K/N: 1 <= K <= N <= 1024. */
 static void
@@ -67,6 +69,8 @@ parse_part(const char *arg)
 int
 logread_option(int opt, const char *arg)
 {
+	const char **more;
+
 	switch (opt) {
 	case OPT_LOG_COUNTERS:
 		ropts.counters = 1;
@@ -89,21 +93,44 @@ logread_option(int opt, const char *arg)
 	case OPT_LOG_PART:
 		parse_part(arg);
 		break;
+	case OPT_LOG_GROWING:
+		if ((more = realloc(growing, (ngrowing + 1) * sizeof *growing)) == NULL)
+			fatal(EXIT_DATA, "out of memory");
+		growing = more;
+		growing[ngrowing++] = arg;
+		break;
 	default:
 		return 0;
 	}
 	return 1;
 }
 
-/* After option parsing: opens the rejects file, which must not be one of the operands (NULL-terminated). */
+/*
+ * After option parsing: opens the rejects file, which must not be one of the
+ * inputs: the operands (NULL-terminated) and the --growing files.
+ */
 void
 logread_start(char *const operands[])
 {
+	char **inputs;
+	size_t n = 0, i;
+
 	if (nparts > 0 && csvmode)
 		fatal(EXIT_USAGE, "--part does not work with --csv: a quoted field may hold a newline");
+	if (nparts > 0 && ngrowing > 0)
+		fatal(EXIT_USAGE, "--part does not work with --growing: a part has no last line");
 	if (ropts.strict && ropts.max > 0)
 		fatal(EXIT_USAGE, "--strict and --max-rejects conflict: --strict stops at the first");
-	reject_init(&ropts, operands);
+	while (operands != NULL && operands[n] != NULL)
+		n++;
+	if ((inputs = calloc(n + ngrowing + 1, sizeof *inputs)) == NULL)
+		fatal(EXIT_DATA, "out of memory");
+	if (n > 0)
+		memcpy(inputs, operands, n * sizeof *inputs);
+	for (i = 0; i < ngrowing; i++)
+		inputs[n + i] = (char *)growing[i];
+	reject_init(&ropts, inputs);
+	free(inputs);
 }
 
 static void
@@ -134,8 +161,9 @@ dispatch(struct logrec *r, size_t nf, struct lineread *lr, uint64_t lineno,
 		rj.why = why;
 		if (nf == 1 && r->f[0].len == 0)
 			rj.why = "empty line";
-	} else if (fields_are_header(r->f, nf))
-		rj.why = "header line in the middle of the input";
+	} else if (r->f[F_TIMESTAMP].len == strlen(field_names[F_TIMESTAMP]) &&
+	    memcmp(r->f[F_TIMESTAMP].p, field_names[F_TIMESTAMP], r->f[F_TIMESTAMP].len) == 0)
+		rj.why = "a header line, but not the log's: want its seven field names in order";
 	else if ((rj.why = logrec_check(r, &rj.field)) != NULL) {
 		rj.value = r->f[rj.field].p;
 		rj.vlen = r->f[rj.field].len;
@@ -160,7 +188,8 @@ tsv_line(struct lineread *lr, struct line *l, logrec_fn *fn, void *arg)
 		return;
 	}
 	nf = logrec_split(&r, l->p, l->len);
-	if (lr->lineoff == 0 && fields_are_header(r.f, nf)) {
+	/* The header, first or again where files with one were joined (cat, zcat). */
+	if (fields_are_header(r.f, nf)) {
 		nlines--;
 		return;
 	}
@@ -364,7 +393,7 @@ csv_parse_record(struct csvstate *cs)
 		r.f[0].len = 0;
 		cs->nf = 1;
 	}
-	if (cs->startline == 1 && fields_are_header(r.f, cs->nf))
+	if (fields_are_header(r.f, cs->nf))
 		nlines--;
 	else
 		dispatch(&r, cs->nf, cs->lr, cs->startline, &raw, cs->fn, cs->arg);
@@ -435,9 +464,13 @@ logread_hold(void (*fn)(void))
 	release = fn;
 }
 
-/* One operand; returns 0, or -1 if it could not be opened or read (reported). */
-int
-logread(const char *path, logrec_fn *fn, void *arg)
+/*
+ * One input; returns 0, or -1 if it could not be opened or read (reported).
+ * One that may grow has its unterminated last line, and a CSV record it
+ * leaves open, left for a later read: neither read nor counted.
+ */
+static int
+read_log(const char *path, int maygrow, logrec_fn *fn, void *arg)
 {
 	struct lineread lr;
 	struct line l;
@@ -447,6 +480,7 @@ logread(const char *path, logrec_fn *fn, void *arg)
 
 	if (lr_open(&lr, path) < 0)
 		return -1;
+	lr.growing = maygrow;
 	if (nparts > 0 && lr_part(&lr, part, nparts) < 0) {
 		lr_close(&lr);
 		return -1;
@@ -479,13 +513,47 @@ logread(const char *path, logrec_fn *fn, void *arg)
 			tsv_line(&lr, &l, fn, arg);
 		reject_progress(nbytes + lr.bytes, nlines);
 	}
-	if (csvmode)
+	if (csvmode && maygrow && rc == 0 && (cs.rawlen > 0 || cs.toolong)) {
+		lr.unfinished += cs.rawlen;
+		csv_free(&cs.parser);
+	} else if (csvmode)
 		csv_end(&cs);
+	if (ropts.progress && lr.unfinished > 0)
+		warnmsg("%s: an unfinished last line (%zu bytes) left for a later read (--growing)",
+		    lr.name, lr.unfinished);
 	free(cs.raw);
 	free(cs.fbuf);
 	nbytes += lr.bytes;
 	lr_close(&lr);
 	return rc < 0 ? -1 : 0;
+}
+
+int
+logread(const char *path, logrec_fn *fn, void *arg)
+{
+	return read_log(path, 0, fn, arg);
+}
+
+/*
+ * Every input in turn: the operands (none: the standard input, unless there
+ * are --growing files), then the --growing files. Returns 0, or -1 if any
+ * could not be opened or read.
+ */
+int
+logread_all(char *const operands[], logrec_fn *fn, void *arg)
+{
+	int status = 0;
+	size_t i;
+
+	if (operands[0] == NULL && ngrowing == 0)
+		return logread(NULL, fn, arg);
+	for (; *operands != NULL; operands++)
+		if (logread(*operands, fn, arg) < 0)
+			status = -1;
+	for (i = 0; i < ngrowing; i++)
+		if (read_log(growing[i], 1, fn, arg) < 0)
+			status = -1;
+	return status;
 }
 
 /* After the last operand: the summary; returns 1 if any line was rejected. */

@@ -16,13 +16,14 @@ typedef void logrec_fn(const struct logrec *r, const struct line *raw, void *arg
 
 /* Long-option numbers of the options every log reader takes. */
 enum {
-	OPT_LOG_COUNTERS = 0x1100, OPT_LOG_CSV, OPT_LOG_MAX_REJECTS, OPT_LOG_PART, OPT_LOG_PROGRESS,
+	OPT_LOG_COUNTERS = 0x1100, OPT_LOG_CSV, OPT_LOG_GROWING, OPT_LOG_MAX_REJECTS, OPT_LOG_PART, OPT_LOG_PROGRESS,
 	OPT_LOG_REJECTS, OPT_LOG_STRICT
 };
 
 #define LOGREAD_OPTIONS \
 	{ "counters", no_argument, NULL, OPT_LOG_COUNTERS }, \
 	{ "csv", no_argument, NULL, OPT_LOG_CSV }, \
+	{ "growing", required_argument, NULL, OPT_LOG_GROWING }, \
 	{ "max-rejects", required_argument, NULL, OPT_LOG_MAX_REJECTS }, \
 	{ "part", required_argument, NULL, OPT_LOG_PART }, \
 	{ "progress", no_argument, NULL, OPT_LOG_PROGRESS }, \
@@ -33,6 +34,7 @@ int logread_option(int opt, const char *arg);
 void logread_start(char *const operands[]);
 void logread_hold(void (*release)(void));
 int logread(const char *path, logrec_fn *fn, void *arg);
+int logread_all(char *const operands[], logrec_fn *fn, void *arg);
 int logread_finish(void);
 
 #endif

@@ -57,8 +57,8 @@ accepted() {
 	rejected "empty category" '2026-11-25T10:00:00Z\tp1\t\t2\t20.00\ts1\tb1' "field 3 (category_id): empty: ''"
 	rejected "empty qty" '2026-11-25T10:00:00Z\tp1\tc1\t\t20.00\ts1\tb1' "field 4 (qty): empty: ''"
 	rejected "empty buyer" '2026-11-25T10:00:00Z\tp1\tc1\t2\t20.00\ts1\t' "field 7 (buyer_id): empty: ''"
-	rejected "header in the middle" 'timestamp\tproduct_id\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id' \
-	    "header line in the middle of the input"
+	rejected "a header unlike the log's" 'timestamp\tproduct\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id' \
+	    "a header line, but not the log's: want its seven field names in order"
 }
 
 @test "bad timestamps" {
@@ -124,6 +124,8 @@ accepted() {
 	cmp "$T/rej" <(head -n 1 "$T/in")
 }
 
+H='timestamp\tproduct_id\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id'
+
 @test "accepted as documented: CRLF, no final newline, leap second, UTF-8 and other bytes, returns" {
 	accepted "CRLF" "$GOOD\r\n$GOOD\r\n" 'c1\tp1\t4'
 	accepted "no final newline" "$GOOD\n$GOOD" 'c1\tp1\t4'
@@ -132,6 +134,7 @@ accepted() {
 	accepted "invalid UTF-8 ids are bytes" '1795600000\tp\377\tc\t1\t1.00\ts\tb\n' 'c\tp\377\t1'
 	accepted "a return subtracts" "$GOOD\n"'2026-11-25T11:00:00Z\tp1\tc1\t-5\t-50.00\ts1\tb1\n' 'c1\tp1\t-3'
 	accepted "header first" 'timestamp\tproduct_id\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id\n'"$GOOD\n" 'c1\tp1\t2'
+	accepted "header again, as cat of two files gives" "$H\n$GOOD\n$H\r\n$GOOD\n$H" 'c1\tp1\t4'
 	accepted "only a header" 'timestamp\tproduct_id\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id\n' ''
 	accepted "empty input" '' ''
 	accepted "quotes are data in TSV" '1795600000\t"p"\tc\t1\t1.00\ts\tb\n' 'c\t"p"\t1'

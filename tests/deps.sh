@@ -4,9 +4,9 @@
 # usage: tests/deps.sh [build]    (build: only what building and running the tools needs)
 set -eu
 
-build="make gcc libc6-dev libcsv-dev libsqlite3-dev sqlite3 libpq-dev libevent-dev coreutils"
+build="make gcc libc6-dev libcsv-dev libsqlite3-dev sqlite3 libpq-dev libevent-dev zlib1g-dev libzstd-dev coreutils"
 pkgs="$build clang libclang-rt-14-dev bats
-	mandoc mawk valgrind cppcheck clang-tidy shellcheck postgresql
+	mandoc mawk gzip zstd valgrind cppcheck clang-tidy shellcheck postgresql
 	curl jq python3 nginx chromium wrk
 	parallel openssh-server openssh-client iproute2 util-linux
 	build-essential dpkg-dev debhelper fakeroot lintian devscripts systemd

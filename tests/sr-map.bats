@@ -8,8 +8,8 @@ TOOL=sr-map
 NOW='--now 2026-11-30T00:00:00Z'		# the window [2026-11-23T00:00:00Z, 2026-11-30T00:00:00Z)
 T=2026-11-25T10:00:00Z				# a time inside it
 H='timestamp\tproduct_id\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id'
-USAGE='usage: sr-map [--counters] [--csv] [-m size] [--max-rejects n] [--part k/n] [--progress]
-              [--rejects file] [--strict] [--now time]
+USAGE='usage: sr-map [--counters] [--csv] [--growing file] [-m size] [--max-rejects n]
+              [--part k/n] [--progress] [--rejects file] [--strict] [--now time]
               [--days n | --since time --until time] [file ...]\n'
 
 # A log line (printf %b form): sale TIME PRODUCT CATEGORY QTY
@@ -63,12 +63,23 @@ forever() {
 	check 0 "b.tsv b.tsv" "" "c\tp\t4\n"
 }
 
-@test "sr-map: the header is skipped on line 1 only" {
+@test "sr-map: the header is skipped wherever it is, as cat of files with headers gives it" {
 	check 0 "" "$H\n$(sale $T p c 1)" "c\tp\t1\n"
 	check 0 "" "$H\r\n$(sale $T p c 1)" "c\tp\t1\n"
 	check 0 "" "$H\n" ""
-	check 1 "" "$(sale $T p c 1)$H\n" "c\tp\t1\n" \
-	    "$TOOL: stdin:2: header line in the middle of the input\n$TOOL: 1 of 2 lines rejected\n"
+	check 0 "" "$(sale $T p c 1)$H\n" "c\tp\t1\n"
+	check 0 "" "$H\n$(sale $T p c 1)$H\r\n$(sale $T p c 2)$H" "c\tp\t3\n"
+	check 0 "" "$H\n$H\n$H\r\n$H" ""
+	# another header-like line is still an error
+	check 1 "" "$H\n$(sale $T p c 1)${H/qty/QTY}\n" "c\tp\t1\n" \
+	    "$TOOL: stdin:3: a header line, but not the log's: want its seven field names in order\n$TOOL: 1 of 2 lines rejected\n"
+	check 1 "" "$H\tx\n" "" "$TOOL: stdin:1: too many fields: 8 (want 7)\n$TOOL: 1 of 1 lines rejected\n"
+	printf "$H\n$(sale $T p c 1)" > a.tsv
+	printf "$H\r\n$(sale $T p c 2)" > b.tsv
+	cat a.tsv b.tsv a.tsv > ab.tsv
+	check 0 "ab.tsv" "" "c\tp\t4\n"
+	# --csv: the header quoted or not, anywhere
+	check 0 "--csv" "timestamp,product_id,category_id,qty,total_price,seller_id,buyer_id\n$T,p,c,1,9.99,s,b\n\"timestamp\",product_id,\"category_id\",qty,total_price,seller_id,buyer_id\r\n$T,p,c,2,9.99,s,b\n" "c\tp\t3\n"
 }
 
 @test "sr-map: sums per key (category, product)" {
@@ -371,4 +382,187 @@ best_of() {
 		echo "# $1 keys: crafted $crafted ms, random $random ms" >&3
 		[ "$crafted" -le $((2 * random + 50)) ]
 	done
+}
+
+# N log lines of one key, qty 1 to N, each with a header first when asked.
+small_log() {
+	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++)
+	    printf "2026-11-25T10:00:%02dZ\tp\tc\t%d\t9.99\ts%d\tb%d\n", i % 60, i, i, i }'
+}
+
+@test "sr-map: .gz and .zst logs, told by their magic bytes, from files and stdin" {
+	{ printf "$H\n"; small_log 100; } > log
+	gzip -c log > log.gz
+	zstd -q -c log > log.zst
+	cp log.gz plain-name.tsv
+	want="c\tp\t5050\n"
+	check 0 "log.gz" "" "$want"
+	check 0 "log.zst" "" "$want"
+	check 0 "plain-name.tsv" "" "$want"
+	check 0 "log log.gz log.zst -" "$(cat log.zst | od -An -tx1 -v | tr -d '\n' | sed 's/ /\\x/g')" "c\tp\t20200\n"
+	# several members or frames, each file with its header, as cat a.gz b.gz gives
+	cat log.gz log.gz log.gz > three.gz
+	cat log.zst log.zst > two.zst
+	check 0 "three.gz two.zst" "" "c\tp\t25250\n"
+	# members of nothing and an empty frame are fine
+	: | gzip -c > empty.gz
+	: | zstd -q -c > empty.zst
+	cat empty.gz log.gz empty.gz > e.gz
+	cat empty.zst log.zst empty.zst > e.zst
+	check 0 "empty.gz empty.zst e.gz e.zst" "" "c\tp\t10100\n"
+	# line numbers count the decompressed lines
+	{ small_log 2; printf 'bad\n'; } | gzip -c > bad.gz
+	check 1 "bad.gz" "" "c\tp\t3\n" "$TOOL: bad.gz:3: too few fields: 1 (want 7)\n$TOOL: 1 of 3 lines rejected\n"
+	# a file too short for a magic is read as it is
+	printf '\x1f' > short
+	check 1 "short" "" "" "$TOOL: short:1: too few fields: 1 (want 7)\n$TOOL: 1 of 1 lines rejected\n"
+}
+
+@test "sr-map: .gz and .zst: --part refuses them; data after the last member is an error" {
+	small_log 10 | gzip -c > log.gz
+	small_log 10 | zstd -q -c > log.zst
+	check 1 "--part 1/2 log.gz" "" "" "$TOOL: log.gz: --part needs an uncompressed file: this one is gzip data\n$TOOL: 0 of 0 lines rejected\n" ||
+	    check 1 "--part 1/2 log.gz" "" "" "$TOOL: log.gz: --part needs an uncompressed file: this one is gzip data\n"
+	check 1 "--part 2/2 log.zst" "" "" "$TOOL: log.zst: --part needs an uncompressed file: this one is zstd data\n"
+	{ cat log.gz; printf 'trailing junk\n'; } > junk.gz
+	run sr-map junk.gz
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"sr-map: junk.gz: gzip data corrupt: "* ]]
+}
+
+# truncations FILE [BOUNDARY]: every truncation of FILE (1 to size-1 bytes) must fail
+# with status 1 and a message naming the file, but at BOUNDARY, where a whole
+# member ends; prints the count of cases.
+truncations() {
+	local f=$1 boundary=${2:-0} size i n=0 s
+	size=$(wc -c < "$f")
+	for ((i = 1; i < size; i++)); do
+		head -c "$i" "$f" > cut
+		[ "$i" -ne "$boundary" ] || continue
+		s=0
+		sr-map cut > /dev/null 2> err || s=$?
+		if [ "$s" -ne 1 ] || ! grep -q '^sr-map: cut\(:[0-9]*\)\?: ' err; then
+			echo "truncated at $i of $size: status $s, stderr: $(cat err)"
+			return 1
+		fi
+		n=$((n + 1))
+	done
+	echo "$n"
+}
+
+@test "sr-map: a .gz or .zst cut short at every byte is an error naming the file" {
+	small_log 40 > log
+	gzip -c log > log.gz
+	zstd -q -c log > log.zst
+	zstd -q -c --no-check log > nocheck.zst
+	cat log.gz log.gz > two.gz
+	local total=0 f n
+	for f in log.gz log.zst nocheck.zst two.gz; do
+		n=$(truncations "$f" "$([ "$f" != two.gz ] || wc -c < log.gz)") || { echo "$n"; return 1; }
+		total=$((total + n))
+	done
+	echo "# $total truncations tried" >&3
+	[ "$total" -gt 1000 ]
+}
+
+@test "sr-map: a .gz or .zst with a byte corrupted: an error naming the file, or the same sums" {
+	small_log 200 > log
+	gzip -c log > log.gz
+	zstd -q -c log > log.zst
+	sr-map log > want
+	local f i size pos s err=0 same=0
+	for f in log.gz log.zst; do
+		size=$(wc -c < "$f")
+		for ((i = 0; i < 300; i++)); do
+			pos=$(( (i * 7919 + 13) % size ))
+			cp "$f" bad
+			printf "\\x$(printf %02x $(( (i * 37 + 1) % 255 + 1 )))" |
+			    dd of=bad bs=1 seek="$pos" conv=notrunc status=none
+			s=0
+			sr-map bad > out 2> errs || s=$?
+			if [ "$s" -eq 0 ] && cmp -s out want && [ ! -s errs ]; then
+				same=$((same + 1))
+			elif [ "$s" -eq 1 ] && grep -q '^sr-map: bad\(:[0-9]*\)\?: ' errs; then
+				err=$((err + 1))
+			else
+				echo "$f byte $pos: status $s, stderr: $(cat errs)"
+				return 1
+			fi
+		done
+	done
+	echo "# 600 corruptions: $err errors, $same harmless (header bytes)" >&3
+	[ "$err" -gt 500 ]
+}
+
+@test "sr-map: --growing: an unterminated last line is left unread, cut at every byte" {
+	local line len k want
+	small_log 3 > head
+	line=$(small_log 4 | tail -1)
+	len=${#line}
+	for ((k = 0; k <= len; k++)); do
+		{ cat head; printf '%s' "${line:0:k}"; } > grow
+		check 0 "--growing grow" "" "c\tp\t6\n"
+		# the writer finishes the line: it is read when its newline comes
+		printf '%s\n' "${line:k}" >> grow
+		check 0 "--growing grow" "" "c\tp\t10\n"
+	done
+	# as an operand, the same line is read (or rejected) as always
+	{ cat head; printf '%s' "${line:0:20}"; } > grow
+	check 1 "grow" "" "c\tp\t6\n" \
+	    "$TOOL: grow:4: too few fields: 1 (want 7)\n$TOOL: 1 of 4 lines rejected\n"
+	run sh -c 'sr-map --progress --growing grow > /dev/null'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$TOOL: grow: an unfinished last line (20 bytes) left for a later read (--growing)" ]
+	[[ "${lines[1]}" == "$TOOL: progress: 0.0 MB, 3 lines, "* ]]
+	# with operands too: those are read first, then the growing files
+	check 0 "head --growing grow head" "" "c\tp\t18\n"
+	# with none, stdin is not read
+	check 0 "--growing grow" "$(small_log 1)" "c\tp\t6\n"
+	check 0 "--growing -" "$(small_log 2)x" "c\tp\t1\n"
+	# a CSV record still open in its quotes is left too
+	check 0 "--csv --growing -" "2026-11-25T10:00:00Z,p,c,1,9.99,s,b\n2026-11-25T10:00:00Z,p,c,2,9.99,\"s\n" "c\tp\t1\n"
+	check 2 "--part 1/2 --growing grow" "" "" "$TOOL: --part does not work with --growing: a part has no last line\n"
+}
+
+@test "sr-map: --growing while a writer appends in blocks: every read succeeds, the last has every sale" {
+	small_log 3000 > full
+	: > grow
+	(
+		exec 3>> grow
+		for ((i = 0; i < 120; i++)); do
+			tail -c +$((i * 997 + 1)) full | head -c 997 >&3
+			sleep 0.01
+		done
+		tail -c +$((120 * 997 + 1)) full >&3
+	) &
+	local writer=$! runs=0 s
+	while kill -0 "$writer" 2> /dev/null; do
+		s=0
+		sr-map --growing grow > out 2> err || s=$?
+		if [ "$s" -ne 0 ] || [ -s err ]; then
+			echo "run $runs: status $s, stderr: $(cat err)"
+			return 1
+		fi
+		runs=$((runs + 1))
+	done
+	wait "$writer"
+	check 0 "--growing grow" "" "c\tp\t$((3000 * 3001 / 2))\n"
+	echo "# $runs reads while written" >&3
+	[ "$runs" -ge 5 ]
+}
+
+@test "sr-map: with no process to spare (fork fails), a .gz or .zst is decompressed in sr-map itself" {
+	command -v fiu-run > /dev/null || skip "fiu-run (fiu-utils) is not installed"
+	small_log 3000 > log
+	gzip -c log > log.gz
+	zstd -q -c log > log.zst
+	head -c 2000 log.gz > cut.gz
+	local f
+	for f in log.gz log.zst; do
+		fiu-run -x -c "enable name=posix/proc/fork" sr-map "$f" > out
+		[ "$(cat out)" = "$(printf 'c\tp\t%d' $((3000 * 3001 / 2)))" ]
+	done
+	run fiu-run -x -c "enable name=posix/proc/fork" sr-map cut.gz
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"sr-map: cut.gz: gzip data truncated: the file ends inside a compressed member"* ]]
 }

@@ -48,7 +48,7 @@ for src in tests/fuzz/fuzz-*.c; do
 	bin="$build/$t"
 	log="$build/$t.log"
 	# shellcheck disable=SC2086
-	if ! "$cc" $flags "$src" lib/*.c -lcsv -lsqlite3 -o "$bin" > "$build/$t.build.log" 2>&1; then
+	if ! "$cc" $flags "$src" lib/*.c -lcsv -lsqlite3 -lz -lzstd -o "$bin" > "$build/$t.build.log" 2>&1; then
 		cat "$build/$t.build.log" >&2
 		echo "$t: build failed"
 		failed=1
