@@ -611,3 +611,32 @@ mapped() {
 	[ "$wrong" -eq 0 ]
 	[ "$failed" -gt 0 ]
 }
+
+@test "the hour being written: its file cut mid-line at every third byte of a line, gzip'd hours beside it: exact, status 0" {
+	local cur last full_line cut n=0 gz=0
+	logs
+	cur=logs/2026-11-30T00.tsv
+	# Earlier hours compressed as logrotate leaves them; the current hour's file as it grows.
+	for f in logs/2026-11-2[89]T*.tsv; do gzip "$f"; gz=$((gz + 1)); done
+	cp "$cur" whole
+	last=$(tail -n 1 whole)
+	head -n -1 whole > base
+	# The recompute counts what a writer has finished: the lines ending in a newline.
+	for ((cut = 0; cut <= ${#last}; cut += 3)); do
+		{ cat base; printf '%s' "${last:0:cut}"; } > "$cur"
+		hourly --now $NOW || { echo "cut $cut"; cat .err; return 1; }
+		mv "$cur" hold && cp base "$cur"
+		full $NOW > want
+		mv hold "$cur"
+		cmp want state/ranking.tsv || { echo "cut $cut"; return 1; }
+		! grep -q 'rejected' .err
+		n=$((n + 1))
+	done
+	# The line once finished counts.
+	cp whole "$cur"
+	touch -d "@$(( $(date +%s) + 5 ))" "$cur"
+	hourly --now $NOW || { cat .err; return 1; }
+	full $NOW > want
+	cmp want state/ranking.tsv
+	echo "# $n cuts of the current hour's last line, $gz hours gzip'd" >&3
+}

@@ -25,7 +25,7 @@ struct job {
 	struct timespec stamp;	/* when the mapping started, as the file system tells it */
 };
 
-/* sr-map's arguments for hour i: its files and those of its late hours, its sales only. */
+/* sr-map's arguments for hour i, each allocated: its files and those of its late hours, its sales only. */
 static char **
 map_argv(struct hourly *h, const struct job *jb)
 {
@@ -34,22 +34,31 @@ map_argv(struct hourly *h, const struct job *jb)
 	char **a;
 
 	for (j = i; j <= i + h->late; j++)
-		cap += h->hour[j].nfiles;
+		cap += 3 * h->hour[j].nfiles;	/* a file, and "--growing FILE" */
 	a = xmalloc(cap * sizeof *a);
-	a[n++] = "sr-map";
+	a[n++] = pathf("%s", "sr-map");
 	if (h->csv)
-		a[n++] = "--csv";
-	a[n++] = "--max-rejects";
+		a[n++] = pathf("%s", "--csv");
+	a[n++] = pathf("%s", "--max-rejects");
 	a[n++] = pathf("%lld", (long long)h->maxrej);
-	a[n++] = "--since";
+	a[n++] = pathf("%s", "--since");
 	a[n++] = pathf("%lld", (long long)h->since + (long long)i * HOUR_SECONDS);
-	a[n++] = "--until";
+	a[n++] = pathf("%s", "--until");
 	a[n++] = pathf("%lld", (long long)h->since + (long long)(i + 1) * HOUR_SECONDS);
-	a[n++] = "--rejects";
-	a[n++] = jb->rej;
-	a[n++] = "--counters";
-	a[n++] = "--";
+	a[n++] = pathf("%s", "--rejects");
+	a[n++] = pathf("%s", jb->rej);
+	a[n++] = pathf("%s", "--counters");
+	/*
+	 * The files of the hour now being written, and of later ones, may end
+	 * mid-line: sr-map reads them (after the others) without that line.
+	 */
 	for (j = i; j <= i + h->late; j++)
+		for (k = 0; j >= h->span && k < h->hour[j].nfiles; k++) {
+			a[n++] = pathf("%s", "--growing");
+			a[n++] = pathf("%s/%s", h->logs, h->hour[j].files[k]);
+		}
+	a[n++] = pathf("%s", "--");
+	for (j = i; j <= i + h->late && j < h->span; j++)
 		for (k = 0; k < h->hour[j].nfiles; k++)
 			a[n++] = pathf("%s/%s", h->logs, h->hour[j].files[k]);
 	a[n] = NULL;
@@ -189,21 +198,15 @@ commit_partial(struct hourly *h, struct job *jb, long long *keys)
 	return r;
 }
 
-/*
- * What a job allocated: its paths, and sr-map's arguments made for it: the
- * values of --max-rejects, --since and --until, and the files after "--".
- */
+/* What a job allocated: its paths, and sr-map's arguments. */
 static void
-free_job(const struct hourly *h, struct job *jb)
+free_job(struct job *jb)
 {
 	char **a = jb->mapargv;
-	size_t i, base = h->csv ? 1 : 0;
+	size_t i;
 
 	if (a != NULL) {
-		free(a[base + 2]);
-		free(a[base + 4]);
-		free(a[base + 6]);
-		for (i = base + 11; a[i] != NULL; i++)
+		for (i = 0; a[i] != NULL; i++)
 			free(a[i]);
 		free(a);
 	}
@@ -240,7 +243,7 @@ end_job(struct hourly *h, struct job *jb, const char *why)
 		    nsources(h, jb->hour), keys);
 	else
 		complain("hour %s: failed, its previous partial is kept", name);
-	free_job(h, jb);
+	free_job(jb);
 	return ok ? 0 : -1;
 }
 
