@@ -90,45 +90,47 @@ format(char line[SAY_MAX], const char *label, const char *fmt, va_list ap)
 	return n;
 }
 
-/* A line of what the run did, "sr-hourly: TIME: message", in one write. */
+/* A line "sr-hourly: TIME: [LABEL: ]message", in one write; kept for the summary of a failure. */
+static void
+vsay(const char *label, int kept, const char *fmt, va_list ap)
+{
+	char line[SAY_MAX];
+	int n;
+
+	n = format(line, label, fmt, ap);
+	put(line, (size_t)n, kept);
+}
+
+/* A line of what the run did. */
 void
 say(const char *fmt, ...)
 {
-	char line[SAY_MAX];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = format(line, NULL, fmt, ap);
+	vsay(NULL, 0, fmt, ap);
 	va_end(ap);
-	put(line, (size_t)n, 0);
 }
 
 /* A line that says what went wrong: as say, and kept for the summary of a failure. */
 void
 complain(const char *fmt, ...)
 {
-	char line[SAY_MAX];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = format(line, NULL, fmt, ap);
+	vsay(NULL, 1, fmt, ap);
 	va_end(ap);
-	put(line, (size_t)n, 1);
 }
 
 static void
 say_labelled(const char *label, const char *fmt, ...)
 {
-	char line[SAY_MAX];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = format(line, label, fmt, ap);
+	vsay(label, 1, fmt, ap);
 	va_end(ap);
-	put(line, (size_t)n, 1);
 }
 
 /* A line that must be read whatever --log and --quiet say: to the log, and to the standard error. */
