@@ -578,6 +578,11 @@ mapped() {
 
 @test "I/O errors (libfiu: fsync, rename, write, open fail at random in sr-hourly and its stages): each run exact or failed with the previous ranking" {
 	command -v fiu-run > /dev/null || skip "fiu-run (fiu-utils) is not installed"
+	# Faults injected into a sanitizer's own calls (LeakSanitizer's mmap, the
+	# symbolizer it starts) make it report or hang: this runs on the plain build.
+	if nm "$(command -v sr-sort)" 2> /dev/null | grep -q __asan_init; then
+		skip "libfiu's faults are not for an ASan build: the plain build runs this"
+	fi
 	local fault p i status tried=0 ok=0 failed=0 wrong=0
 	logs
 	hourly --now $NOW
