@@ -37,7 +37,14 @@ static const char usagetext[] =
 static const char abouttext[] =
     "\nTurn sales log lines into category_id<TAB>product_id<TAB>qty lines, summing repeated\n"
     "keys in at most -S bytes (default 512M). With a window option, only sales in\n"
-    "the window count. See sr-map(1).\n";
+    "the window count. See sr-map(1).\n"
+    "\n"
+    "  -S, --buffer-size size  hold the sums in size bytes (default 512M)\n"
+    "                      (formerly -m, --memory, still accepted)\n"
+    LOGREAD_HELP
+    WINDOW_HELP
+    "  --help              print this help and exit\n"
+    "  --version           print the version and exit\n";
 
 static struct window window;
 static struct keytab table;

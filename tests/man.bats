@@ -96,6 +96,19 @@ FORMER="sr-map:m sr-map:--memory"
 	[ "$tries" -ge 10 ]
 }
 
+@test "every long option of a tool's table is in its --help" {
+	local t o help n=0
+	for t in $TOOLS; do
+		help=$("$t" --help)
+		for o in $(long_options "$t"); do
+			n=$((n + 1))
+			grep -qE -- "--$o([^a-z-]|$)" <<< "$help" || { echo "$t: --$o is not in its --help"; return 1; }
+		done
+	done
+	echo "$n long options" >&3
+	[ "$n" -gt 60 ]
+}
+
 @test "the overview names every tool and every inter-stage format" {
 	local t
 	for t in $TOOLS; do
