@@ -28,7 +28,12 @@ static struct window window;
 
 static const char abouttext[] =
     "\nPass the log lines whose timestamp is in [now - days, now) or [since, until).\n"
-    "A line passes unchanged; CSV input (--csv) comes out as TSV. See sr-filter-week(1).\n";
+    "A line passes unchanged; CSV input (--csv) comes out as TSV. See sr-filter-week(1).\n"
+    "\n"
+    LOGREAD_HELP
+    WINDOW_HELP
+    "  --help              print this help and exit\n"
+    "  --version           print the version and exit\n";
 
 /*
  * Lines that pass one after another in the read buffer, waiting to be

@@ -37,6 +37,7 @@ enum {
 };
 
 static const struct option longopts[] = {
+	{ "count", required_argument, NULL, 'n' },
 	{ "csv", no_argument, NULL, OPT_CSV },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "full", no_argument, NULL, OPT_FULL },
@@ -79,7 +80,7 @@ static const char abouttext[] =
     "  --logs dir       the directory of the log files (required)\n"
     "  --max-rejects n  an hour may have up to n rejected lines (default 0)\n"
     "  --metrics file   write a node_exporter textfile-collector file of the run\n"
-    "  -n count         rank the best count products of each category (default 100)\n"
+    "  -n, --count count  rank the best count products of each category (default 100)\n"
     "  --now time       the window ends at the hour of time (RFC 3339 or epoch seconds)\n"
     "  -q, --quiet      nothing on stderr when the run succeeds\n"
     "  --state dir      the directory of the partials, the ranking and the lock (required)\n"

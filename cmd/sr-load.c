@@ -47,7 +47,15 @@ static const char abouttext[] =
     "\nLoad sr-topk output (category_id<TAB>rank<TAB>product_id<TAB>total_sold) into the\n"
     "sales_rank table of a SQLite database (default sales_rank.db) or, given a\n"
     "postgresql:// URI, of a PostgreSQL database, replacing the previous ranking in\n"
-    "one transaction. See sr-load(1).\n";
+    "one transaction. See sr-load(1).\n"
+    "\n"
+    "  --allow-empty       load an empty ranking instead of refusing it\n"
+    "  --db path|uri       the SQLite file or PostgreSQL URI (default sales_rank.db)\n"
+    "  --timeout seconds   the longest wait for PostgreSQL's answer to a statement\n"
+    "The window the ranking covers, recorded with it:\n"
+    WINDOW_HELP
+    "  --help              print this help and exit\n"
+    "  --version           print the version and exit\n";
 
 /* The same tables in both back ends; ids are compared as bytes in both. */
 static const char sqlite_schema[] =

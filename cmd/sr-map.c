@@ -22,21 +22,29 @@ enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
 static const struct option longopts[] = {
 	LOGREAD_OPTIONS,
 	WINDOW_OPTIONS,
+	{ "buffer-size", required_argument, NULL, 'S' },
 	{ "help", no_argument, NULL, OPT_HELP },
-	{ "memory", required_argument, NULL, 'm' },
+	{ "memory", required_argument, NULL, 'S' },	/* the former name, still accepted */
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
 
 static const char usagetext[] =
-    "usage: sr-map [--counters] [--csv] [--growing file] [-m size] [--max-rejects n]\n"
+    "usage: sr-map [-S size] [--counters] [--csv] [--growing file] [--max-rejects n]\n"
     "              [--part k/n] [--progress] [--rejects file] [--strict] [--now time]\n"
     "              [--days n | --since time --until time] [file ...]\n";
 
 static const char abouttext[] =
     "\nTurn sales log lines into category_id<TAB>product_id<TAB>qty lines, summing repeated\n"
-    "keys in at most --memory bytes (default 512M). With a window option, only sales in\n"
-    "the window count. See sr-map(1).\n";
+    "keys in at most -S bytes (default 512M). With a window option, only sales in\n"
+    "the window count. See sr-map(1).\n"
+    "\n"
+    "  -S, --buffer-size size  hold the sums in size bytes (default 512M)\n"
+    "                      (formerly -m, --memory, still accepted)\n"
+    LOGREAD_HELP
+    WINDOW_HELP
+    "  --help              print this help and exit\n"
+    "  --version           print the version and exit\n";
 
 static struct window window;
 static struct keytab table;
@@ -106,7 +114,7 @@ add(const struct pending *b)
 	if ((sum = sum_of(b)) == NULL) {
 		flush();
 		if ((sum = sum_of(b)) == NULL)
-			fatal(EXIT_DATA, "--memory is too small for one key");
+			fatal(EXIT_DATA, "-S: the buffer is too small for one key");
 	}
 	if (__builtin_add_overflow(*sum, b->qty, &total)) {
 		write_early(b, *sum);
@@ -161,12 +169,14 @@ main(int argc, char *argv[])
 	int64_t memory = MEMORY_DEFAULT;
 
 	prog_init(argv);
-	while ((c = getopt_long(argc, argv, "m:", longopts, NULL)) != -1) {
+	/* -m and --memory are -S's former names: cron lines written with them still run. */
+	while ((c = getopt_long(argc, argv, "S:m:", longopts, NULL)) != -1) {
 		if (window_option(&window, c, optarg) || logread_option(c, optarg))
 			continue;
 		switch (c) {
+		case 'S':
 		case 'm':
-			memory = arg_size("--memory", optarg, MEMORY_MIN, INT64_MAX / 2);
+			memory = arg_size("-S", optarg, MEMORY_MIN, INT64_MAX / 2);
 			break;
 		case OPT_HELP:
 			help(usagetext, abouttext);

@@ -35,7 +35,9 @@ static const char abouttext[] =
     "\n"
     "  -m, --merge          merge the sorted files instead of reading one after another\n"
     "  -s, --subtract=FILE  merge in the sorted FILE with its sums taken away (repeatable)\n"
-    "      --tee=FILE       write the output to FILE too\n";
+    "      --tee=FILE       write the output to FILE too\n"
+    "      --help           print this help and exit\n"
+    "      --version        print the version and exit\n";
 
 /* An input of a merge: its next line, r, and whether its sums are taken away. */
 struct input {

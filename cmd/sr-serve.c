@@ -72,7 +72,15 @@ static const char abouttext[] =
     "/metrics, and a page at /. Reloads within a second of a new load, and at once\n"
     "on SIGHUP. /healthz answers 503 when the ranking is older than --max-age\n"
     "(default 2h; s, m, h, d) or the last --max-failed-reloads (default 3) failed;\n"
-    "0 turns either check off. See sr-serve(1).\n";
+    "0 turns either check off. See sr-serve(1).\n"
+    "\n"
+    "  --db path                 the SQLite database (default sales_rank.db)\n"
+    "  --listen address:port     listen there (default 127.0.0.1:8080)\n"
+    "  --max-age duration        /healthz fails past this age of the ranking\n"
+    "  --max-connections n       serve at most n connections at once\n"
+    "  --max-failed-reloads n    /healthz fails after n failed reloads in a row\n"
+    "  --help                    print this help and exit\n"
+    "  --version                 print the version and exit\n";
 
 /* The page at /: self-contained, it reads the API as any client would. */
 static const char page[] =

@@ -39,7 +39,15 @@ static const char usagetext[] =
 
 static const char abouttext[] =
     "\nSort category_id<TAB>product_id<TAB>sum lines in byte order for sr-reduce with\n"
-    "GNU sort (LC_ALL=C); -m merges files that are sorted already. See sr-sort(1).\n";
+    "GNU sort (LC_ALL=C); -m merges files that are sorted already. See sr-sort(1).\n"
+    "\n"
+    "  -m, --merge                     merge files that are sorted already\n"
+    "  -S, --buffer-size size          use size of memory (b, K, M, G, T, P, E or %)\n"
+    "  -T, --temporary-directory dir   put temporary files in dir\n"
+    "  --compress-program prog         compress temporary files with prog\n"
+    "  --parallel n                    run up to n sorts at once\n"
+    "  --help                          print this help and exit\n"
+    "  --version                       print the version and exit\n";
 
 static const char **sortargv;
 static int nsortarg, maxsortarg;

@@ -29,7 +29,12 @@ static const char usagetext[] = "usage: sr-topk [-a | -n count] [file ...]\n";
 static const char abouttext[] =
     "\nRank the products of each category by total, best first, from sr-reduce output;\n"
     "write category_id<TAB>rank<TAB>product_id<TAB>total_sold for the top -n (default\n"
-    "100) or --all. Ties go to the smaller product id. See sr-topk(1).\n";
+    "100) or --all. Ties go to the smaller product id. See sr-topk(1).\n"
+    "\n"
+    "  -a, --all          rank every product of each category\n"
+    "  -n, --count count  rank the best count products of each category (default 100)\n"
+    "  --help             print this help and exit\n"
+    "  --version          print the version and exit\n";
 
 static void
 emit(const char *cat, size_t catlen, struct topk *t)

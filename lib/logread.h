@@ -30,6 +30,17 @@ enum {
 	{ "rejects", required_argument, NULL, OPT_LOG_REJECTS }, \
 	{ "strict", no_argument, NULL, OPT_LOG_STRICT }
 
+/* The --help lines of LOGREAD_OPTIONS, in their order. */
+#define LOGREAD_HELP \
+	"  --counters          write the lines read and rejected as Hadoop counters\n" \
+	"  --csv               the input is CSV (RFC 4180), not TSV\n" \
+	"  --growing file      read file last, leaving an unterminated last line unread\n" \
+	"  --max-rejects n     exit 0 although up to n lines were rejected\n" \
+	"  --part k/n          read only part k of n of each file, split at line ends\n" \
+	"  --progress          report the bytes and lines read about once a second\n" \
+	"  --rejects file      copy every rejected line to file\n" \
+	"  --strict            stop at the first rejected line\n"
+
 int logread_option(int opt, const char *arg);
 void logread_start(char *const operands[]);
 void logread_hold(void (*release)(void));

@@ -21,6 +21,13 @@ enum {
 	{ "since", required_argument, NULL, OPT_WINDOW_SINCE }, \
 	{ "until", required_argument, NULL, OPT_WINDOW_UNTIL }
 
+/* The --help lines of WINDOW_OPTIONS. */
+#define WINDOW_HELP \
+	"  --days n            the window is the n days before --now (default 7)\n" \
+	"  --now time          the window ends at time (RFC 3339 or epoch seconds)\n" \
+	"  --since time        the window starts at time, inclusive\n" \
+	"  --until time        the window ends at time, exclusive\n"
+
 int window_option(struct window *w, int opt, const char *arg);
 void window_finish(struct window *w);
 

@@ -66,7 +66,7 @@ pipeline() {
 
 @test "a tiny sr-map memory budget changes the partials, not the totals" {
 	sr-gen -n 200000 --products 100000 --categories 50 --seed 3 > "$T/log"
-	sr-map --memory 1M "$T/log" > "$T/small"
+	sr-map -S 1M "$T/log" > "$T/small"
 	sr-map "$T/log" > "$T/big"
 	[ "$(wc -l < "$T/small")" -gt "$(wc -l < "$T/big")" ]
 	sr-sort "$T/small" | sr-reduce > "$T/a"

@@ -62,6 +62,53 @@ long_options() {
 	done
 }
 
+# The short options of a tool's source, one "letter long-name" line each (long-name "-" when none has the letter).
+short_options() {
+	local src="cmd/$1.c" letters l names n
+	letters=$(grep -oE 'getopt_long\(argc, argv, "[^"]*"' "$src" | sed -E 's/.*"(.*)"/\1/; s/://g')
+	for l in $(echo "$letters" | grep -o .); do
+		names=$(grep -oE "\\{ \"[a-z-]+\", [a-z_]+_argument, NULL, '$l' \\}" "$src" | sed -E 's/.*"([a-z-]+)".*/\1/')
+		[ -n "$names" ] || names=-
+		for n in $names; do echo "$l $n"; done
+	done
+}
+
+# Former spellings kept so that a user's cron line still runs (sr-map(1) says so): tool:letter and tool:--name.
+FORMER="sr-map:m sr-map:--memory"
+
+@test "each short option means one thing in every tool, and has a long name" {
+	local t l n pairs="" tries=0 meaning
+	for t in $TOOLS; do
+		while read -r l n; do
+			[ -n "$l" ] || continue
+			tries=$((tries + 1))
+			case " $FORMER " in *" $t:$l "*|*" $t:--$n "*) continue ;; esac
+			[ "$n" != - ] || { echo "$t: -$l has no long name"; return 1; }
+			pairs="$pairs$l $n $t"$'\n'
+		done < <(short_options "$t")
+	done
+	for l in $(printf '%s' "$pairs" | cut -d' ' -f1 | sort -u); do
+		meaning=$(printf '%s' "$pairs" | awk -v l="$l" '$1 == l { print $2 }' | sort -u)
+		[ "$(echo "$meaning" | wc -l)" -eq 1 ] ||
+		    { echo "-$l means:"; printf '%s' "$pairs" | awk -v l="$l" '$1 == l'; return 1; }
+	done
+	echo "$tries short options" >&3
+	[ "$tries" -ge 10 ]
+}
+
+@test "every long option of a tool's table is in its --help" {
+	local t o help n=0
+	for t in $TOOLS; do
+		help=$("$t" --help)
+		for o in $(long_options "$t"); do
+			n=$((n + 1))
+			grep -qE -- "--$o([^a-z-]|$)" <<< "$help" || { echo "$t: --$o is not in its --help"; return 1; }
+		done
+	done
+	echo "$n long options" >&3
+	[ "$n" -gt 60 ]
+}
+
 @test "the overview names every tool and every inter-stage format" {
 	local t
 	for t in $TOOLS; do

@@ -45,7 +45,7 @@ tr '\t' , < testdata/sales.tsv > "$tmp/log.csv"
 
 vg filter "$bin/sr-filter-week" --now "$now" --rejects "$tmp/rej" "$tmp/log"
 vg filter-csv "$bin/sr-filter-week" --csv --now "$now" "$tmp/log.csv"
-vg map "$bin/sr-map" --memory 1M --now "$now" "$tmp/log"
+vg map "$bin/sr-map" -S 1M --now "$now" "$tmp/log"
 "$bin/sr-map" --now "$now" testdata/sales.tsv > "$tmp/mapped"
 vg sort "$bin/sr-sort" "$tmp/mapped"
 sort "$tmp/mapped" > "$tmp/sorted"

@@ -33,7 +33,7 @@ oracle() {
 @test "oracle: every product ranked (--all), small memory budget, through SQLite" {
 	sr-gen -n 120000 --seed 12 --products 50000 --categories 7 --end "$NOW_EPOCH" \
 	    --format epoch > "$T/log.tsv"
-	sr-map --memory 1M --now "$NOW" "$T/log.tsv" | sr-sort -S 1M | sr-reduce |
+	sr-map -S 1M --now "$NOW" "$T/log.tsv" | sr-sort -S 1M | sr-reduce |
 	    sr-topk --all | sr-load --db "$T/r.db"
 	sqlite3 -separator "$(printf '\t')" "$T/r.db" \
 	    'SELECT category_id, rank, product_id, total_sold FROM sales_rank ORDER BY category_id, rank' > "$T/sr"

@@ -465,8 +465,8 @@ hourly() {
 	[ "$status" -eq 0 ]
 	for o in $(grep '_argument, NULL' "$BATS_TEST_DIRNAME/../cmd/sr-hourly.c" | cut -d'"' -f2); do
 		[[ $output == *"--$o"* ]] || { echo "--help lacks --$o"; return 1; }
-		grep -q "^\.It Fl -$o\|^\.It Fl q , Fl -$o" "$BATS_TEST_DIRNAME/../man/sr-hourly.1" ||
+		grep -q "^\.It Fl -$o\|^\.It Fl [a-z]\( Ar [a-z]*\)\? , Fl -$o" "$BATS_TEST_DIRNAME/../man/sr-hourly.1" ||
 		    { echo "the man page lacks --$o"; return 1; }
 	done
-	[[ $output == *"-n count"* && $output == *"-q, --quiet"* ]]
+	[[ $output == *"-n, --count count"* && $output == *"-q, --quiet"* ]]
 }

@@ -408,7 +408,7 @@ mapped() {
 	    "--logs x --state y --hours 9999" "--logs x --state y -n x" "--logs x --state y --late 25" \
 	    "--logs x --state y --now yesterday" "--logs x --state y --hour 2026-11-27" \
 	    "--logs x --state y operand" "--logs" "--csv=1 --logs x --state y" "--logs x --state y --jobs 0" \
-	    "--logs x --state y --jobs two"; do
+	    "--logs x --state y --jobs two" "--logs x --state y --count 0" "--logs x --state y --count=x"; do
 		# shellcheck disable=SC2086
 		run sr-hourly $c
 		[ "$status" -eq 2 ] || { echo "sr-hourly $c: status $status"; return 1; }
@@ -433,7 +433,8 @@ mapped() {
 	full $NOW | cmp - "$st/ranking.tsv"
 	[ "$(mapped | wc -l)" -eq 168 ]
 	# Nothing changed: nothing mapped, the running sums gone on from (not made afresh).
-	sr-hourly --logs logs --state "$st" -n 20 --now $NOW 2> .err || { cat .err; return 1; }
+	sr-hourly --logs logs --state "$st" --count 20 --now $NOW 2> .err || { cat .err; return 1; }
+	full $NOW | cmp - "$st/ranking.tsv"
 	[ "$(mapped | wc -l)" -eq 0 ]
 	grep -q 'ranked the window from the running sums, 0 partials added and 0 taken away' .err
 	# The file with a newline changed: its hour and the one before, only.

@@ -8,7 +8,7 @@ TOOL=sr-map
 NOW='--now 2026-11-30T00:00:00Z'		# the window [2026-11-23T00:00:00Z, 2026-11-30T00:00:00Z)
 T=2026-11-25T10:00:00Z				# a time inside it
 H='timestamp\tproduct_id\tcategory_id\tqty\ttotal_price\tseller_id\tbuyer_id'
-USAGE='usage: sr-map [--counters] [--csv] [--growing file] [-m size] [--max-rejects n]
+USAGE='usage: sr-map [-S size] [--counters] [--csv] [--growing file] [--max-rejects n]
               [--part k/n] [--progress] [--rejects file] [--strict] [--now time]
               [--days n | --since time --until time] [file ...]\n'
 
@@ -37,13 +37,15 @@ forever() {
 
 @test "sr-map: --help, --version, bad options" {
 	check_help_version
+	check 2 "-S" "" "" "$TOOL: option requires an argument -- 'S'\n$USAGE"
+	check 2 "--buffer-size" "" "" "$TOOL: option '--buffer-size' requires an argument\n$USAGE"
 	check 2 "-m" "" "" "$TOOL: option requires an argument -- 'm'\n$USAGE"
 	check 2 "--memory" "" "" "$TOOL: option '--memory' requires an argument\n$USAGE"
 	check 2 "--strict=1" "" "" "$TOOL: option '--strict' doesn't allow an argument\n$USAGE"
 }
 
 @test "sr-map: a full disk is a write error at once" {
-	check_dev_full "-m 1M" forever
+	check_dev_full "-S 1M" forever
 }
 
 @test "sr-map: | head -1 ends it quietly" {
@@ -226,9 +228,9 @@ forever() {
 	check 0 "--csv $NOW" "$T,p,c,1,9.99,s,b\n2026-11-30T00:00:00Z,p,c,2,9.99,s,b\n" "c\tp\t1\n"
 }
 
-@test "sr-map: --memory 1M with 100000 keys: partial sums that reduce to the right totals" {
+@test "sr-map: -S 1M with 100000 keys: partial sums that reduce to the right totals" {
 	distinct 100000 > in.tsv
-	"$TOOL" -m 1M in.tsv > map
+	"$TOOL" -S 1M in.tsv > map
 	[ "$(wc -l < map)" -gt 100000 ]		# the table was flushed: keys repeat
 	sort map | sr-reduce > got
 	awk -F '\t' '{ s[$3 "\t" $2] += $4 } END { for (k in s) print k "\t" s[k] }' in.tsv | sort > want
@@ -237,28 +239,35 @@ forever() {
 	# The default budget holds them all: one line per key.
 	"$TOOL" in.tsv | sort > map
 	cmp map want
-	"$TOOL" --memory 1048576 in.tsv | sort | sr-reduce > got
+	"$TOOL" --buffer-size 1048576 in.tsv | sort | sr-reduce > got
 	cmp got want
 }
 
-@test "sr-map: --memory: bad sizes are usage errors" {
-	local want='(want bytes, or a number and K, M, G or T)'
-	check 2 "-m 1K" "" "" "$TOOL: --memory: size is too small: 1K (at least 1048576 bytes)\n"
-	check 2 "-m 1048575" "" "" "$TOOL: --memory: size is too small: 1048575 (at least 1048576 bytes)\n"
-	check 2 "-m 0" "" "" "$TOOL: --memory: size is too small: 0 (at least 1048576 bytes)\n"
-	check 2 "-m x" "" "" "$TOOL: --memory: not a size: 'x' $want\n"
-	check 2 "-m ''" "" "" "$TOOL: --memory: not a size: '' $want\n"
-	check 2 "-m M" "" "" "$TOOL: --memory: not a size: 'M' $want\n"
-	check 2 "-m -1M" "" "" "$TOOL: --memory: not a size: '-1M' $want\n"
-	check 2 "-m +1M" "" "" "$TOOL: --memory: not a size: '+1M' $want\n"
-	check 2 "-m 1.5M" "" "" "$TOOL: --memory: not a size: '1.5M' $want\n"
-	check 2 "-m 1MB" "" "" "$TOOL: --memory: not a size: '1MB' $want\n"
-	check 2 "--memory 9999999T" "" "" "$TOOL: --memory: size is too large: 9999999T\n"
-	check 2 "--memory 99999999999999999999" "" "" "$TOOL: --memory: not a size: '99999999999999999999' $want\n"
-	check 0 "-m 1M" "$(sale $T p c 1)" "c\tp\t1\n"
-	check 0 "-m 2m" "$(sale $T p c 1)" "c\tp\t1\n"
-	check 0 "--memory 1g" "$(sale $T p c 1)" "c\tp\t1\n"
+@test "sr-map: -S: bad sizes are usage errors, under every name of the option" {
+	local want='(want bytes, or a number and K, M, G or T)' o n=0
+	for o in -S --buffer-size -m --memory; do
+		check 2 "$o 1K" "" "" "$TOOL: -S: size is too small: 1K (at least 1048576 bytes)\n"
+		check 2 "$o 1048575" "" "" "$TOOL: -S: size is too small: 1048575 (at least 1048576 bytes)\n"
+		check 2 "$o 0" "" "" "$TOOL: -S: size is too small: 0 (at least 1048576 bytes)\n"
+		check 2 "$o x" "" "" "$TOOL: -S: not a size: 'x' $want\n"
+		check 2 "$o ''" "" "" "$TOOL: -S: not a size: '' $want\n"
+		check 2 "$o M" "" "" "$TOOL: -S: not a size: 'M' $want\n"
+		check 2 "$o -1M" "" "" "$TOOL: -S: not a size: '-1M' $want\n"
+		check 2 "$o +1M" "" "" "$TOOL: -S: not a size: '+1M' $want\n"
+		check 2 "$o 1.5M" "" "" "$TOOL: -S: not a size: '1.5M' $want\n"
+		check 2 "$o 1MB" "" "" "$TOOL: -S: not a size: '1MB' $want\n"
+		check 2 "$o 9999999T" "" "" "$TOOL: -S: size is too large: 9999999T\n"
+		check 2 "$o 99999999999999999999" "" "" "$TOOL: -S: not a size: '99999999999999999999' $want\n"
+		check 0 "$o 1M" "$(sale $T p c 1)" "c\tp\t1\n"
+		check 0 "$o 2m" "$(sale $T p c 1)" "c\tp\t1\n"
+		check 0 "$o 1g" "$(sale $T p c 1)" "c\tp\t1\n"
+		n=$((n + 15))
+	done
+	check 0 "--buffer-size=1048576" "$(sale $T p c 1)" "c\tp\t1\n"
 	check 0 "--memory=1048576" "$(sale $T p c 1)" "c\tp\t1\n"
+	check 0 "-S1M" "$(sale $T p c 1)" "c\tp\t1\n"
+	check 0 "-m1M" "$(sale $T p c 1)" "c\tp\t1\n"
+	[ "$n" -eq 60 ]
 }
 
 # A log of N lines in time order over 3 days, with qty 'x' on the lines numbered in BAD (space-separated).
@@ -340,7 +349,7 @@ for trial in range(60):
     rng.shuffle(sales)
     log = "".join("2026-11-25T10:00:00Z\t%s\t%s\t%d\t9.99\ts\tb\n" % (k.split("\t")[1], k.split("\t")[0], q)
                   for k, q in sales)
-    for mem in ([], ["-m", "1M"]):
+    for mem in ([], ["-S", "1M"]):
         cases += 1
         r = subprocess.run("sr-map %s | sr-sort | sr-reduce" % " ".join(mem), shell=True,
                            input=log, capture_output=True, text=True)
