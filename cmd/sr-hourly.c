@@ -425,6 +425,8 @@ load(void)
 	if (loaded_already(loaded)) {
 		say("the ranking and its window are those the last run loaded into %s: not loaded again",
 		    run.db);
+		free(loaded);
+		free(tmp);
 		return;
 	}
 	if (unlink(loaded) < 0 && errno != ENOENT)
