@@ -26,9 +26,9 @@ setup_file() {
 	# The writer (as user sr of the package) and the reader, in the writer's group (as sr-serve.service).
 	W=srpw$$
 	R=srpr$$
+	export SHARED W R
 	useradd -M -U -s /usr/sbin/nologin "$W"
 	useradd -M -U -G "$W" -s /usr/sbin/nologin "$R"
-	export SHARED W R
 	# The tools only, in a directory of their own, as installed.
 	mkdir -m 755 "$SHARED/bin"
 	for t in sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load sr-serve sr-hourly; do
@@ -351,6 +351,7 @@ check() {
 	fi
 	grep -qx "sr_hourly_runs_total $runs" "$PROM"
 	grep -qx 'sr_hourly_failed_runs_total 0' "$PROM"
+	grep -qx "sr_hourly_ranking_rows $((4 * TOP))" "$PROM"
 	get /metrics
 	grep -qx "sr_serve_cache_generation $gen" body
 	[ -z "$(find "$D" -user "$R")" ]
