@@ -344,10 +344,10 @@ state() {
 		[[ "$call" =~ ^sqlite3_prepare_v2\((db,\ (sqlite_insert|sqlite_meta)|d,\ sqlite_objects),$ ]] || { echo "$call"; false; }
 	done
 	# PostgreSQL gets literals or the named constants; the metadata goes as parameters.
-	run grep -oE '(PQexec|PQexecParams|PQprepare|PQsendQuery)\([^,)]*[,)] ?[^,)]*[,)]' "$src"
+	run grep -oE '(PQexec|PQexecParams|PQprepare|PQsendQuery|PQsendQueryParams|PQsendPrepare)\([^,)]*[,)] ?[^,)]*[,)]' "$src"
 	[ "${#lines[@]}" -ge 3 ]
 	for call in "${lines[@]}"; do
-		[[ "$call" =~ ^(PQexec\(pg,\ (sql|pg_objects|\"COMMIT\")\)|PQexecParams\(pg,\ pg_meta,)$ ]] || { echo "$call"; false; }
+		[[ "$call" =~ ^(PQsendQuery\(pg,\ (sql|pg_objects|\"COMMIT\")\)|PQsendQueryParams\(pg,\ pg_meta,)$ ]] || { echo "$call"; false; }
 	done
 	run grep -oE '[^_a-z]pg_exec\([^,]*,' "$src"
 	[ "${#lines[@]}" -ge 1 ]
