@@ -107,12 +107,19 @@ hourly() {
 	mkdir tools
 	cp "$BIN"/sr-* tools/
 	mv tools/sr-sort tools/sr-sort.real
+	# It reads all of sr-map's output first: the stages of an hour share one channel,
+	# so an unterminated line would run into sr-map's last messages if sr-map were
+	# still writing them.
 	cat > tools/sr-sort <<-'EOF'
 	#!/bin/bash
+	in=$(mktemp) && cat > "$in" || exit 1
 	for ((i = 1; i <= 3000; i++)); do echo "fake-sort $$ line $i of 3000 padding-padding-padding"; done >&2
 	printf 'fake-sort %s long %s\n' $$ "$(head -c 10000 /dev/zero | tr '\0' x)" >&2
 	printf 'fake-sort %s unterminated' $$ >&2
-	exec "$(dirname "$0")/sr-sort.real" "$@"
+	"$(dirname "$0")/sr-sort.real" "$@" < "$in"
+	st=$?
+	rm -f "$in"
+	exit "$st"
 	EOF
 	chmod +x tools/sr-sort
 	# And an sr-topk, in the last merge, that writes 5000 lines: labelled "ranking".
