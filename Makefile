@@ -140,7 +140,7 @@ fuzz:
 # filled to every level (as root). tests/faults.bats and sr-hourly.bats run short ones.
 faults: all $(SHIM)
 	@SR_BIN=$(O)/bin FAILSHIM=$(SHIM) bash tests/faults/sweep.sh --long
-	@SR_BIN=$(O)/bin bash tests/faults/hourly-disk.sh
+	@SR_BIN=$(abspath $(O)/bin) bash tests/faults/hourly-disk.sh
 
 # Times sr against DuckDB, datamash, mawk, sqlite3 and the textbook's Python on
 # generated logs (installs those peers); BENCH_SIZES="10000000 100000000" for more.
