@@ -232,7 +232,7 @@ run(char **ops, char **subs, size_t nsubs, int fits, char *out, size_t size)
 			if (freopen(errpath, "w", stderr) == NULL || dup2(fd, STDOUT_FILENO) < 0)
 				_exit(2);
 			make_inputs(ops, subs, nsubs);
-			merge_passes(given, ngiven, NULL);
+			merge_passes(given, ngiven, NULL, NULL, NULL);
 			_exit(0);
 		}
 		while (waitpid(pid, &status, 0) != pid)	/* libFuzzer's timer interrupts it */
@@ -248,7 +248,7 @@ run(char **ops, char **subs, size_t nsubs, int fits, char *out, size_t size)
 	saved = dup(STDOUT_FILENO);
 	CHECK(saved >= 0 && dup2(fd, STDOUT_FILENO) >= 0);
 	make_inputs(ops, subs, nsubs);
-	CHECK(merge_passes(given, ngiven, NULL) == 0);
+	CHECK(merge_passes(given, ngiven, NULL, NULL, NULL) == 0);
 	free(given);
 	out_flush();
 	CHECK(dup2(saved, STDOUT_FILENO) >= 0 && close(saved) == 0);
