@@ -9,6 +9,7 @@
 # ${TMPDIR:-/tmp}/sr-serve-artifacts), and the test prints where.
 
 load helper
+load serve/serve
 TOOL=sr-serve
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-240}
 
@@ -41,36 +42,6 @@ load_db() {
 	sr-load --db "$db" --now "$NOW" "$@" "$file"
 }
 
-# serve DB [options]: start sr-serve on a free loopback port; sets URL, PORT and SERVE_PID (added to SERVE_PIDS).
-serve() {
-	local i log="serve.$RANDOM.err"
-	: > "$log"
-	sr-serve --db "$@" --listen 127.0.0.1:0 2> "$log" 3>&- &
-	SERVE_PID=$!
-	SERVE_PIDS="${SERVE_PIDS-} $SERVE_PID"
-	PORT=""
-	for ((i = 0; i < 200; i++)); do
-		PORT=$(sed -n 's|^sr-serve: listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$log")
-		[ -z "$PORT" ] || break
-		sleep 0.05
-	done
-	[ -n "$PORT" ] || { echo "sr-serve did not start:"; cat "$log"; return 1; }
-	URL=http://127.0.0.1:$PORT
-}
-
-# get PATH [curl options]: sets STATUS; the body is in .body (none: no file), the headers in .headers.
-get() {
-	local path=$1
-	shift
-	rm -f .body .headers
-	STATUS=$(curl -sS --max-time 10 -o .body -D .headers -w '%{http_code}' "$@" "$URL$path")
-}
-
-# header NAME: the value of a header of the last reply.
-header() {
-	sed -n "s/^$1: \(.*\)\r\$/\1/Ip" .headers
-}
-
 # answers STATUS PATH BODY [curl options]: the reply to PATH is STATUS with exactly BODY (printf %b) and a newline.
 answers() {
 	local want=$1 path=$2 body=$3
@@ -90,10 +61,6 @@ answers() {
 ranking_of() {
 	sqlite3 -separator "$(printf '\t')" "${2:-r.db}" \
 	    "SELECT rank, product_id, total_sold FROM sales_rank WHERE category_id = '$1' ORDER BY rank"
-}
-
-products_tsv() {
-	jq -r '.products[] | [.rank, .product_id, .total_sold] | @tsv' "$@"
 }
 
 # need COMMAND WHY: skip when COMMAND is missing, but fail in CI, where it must run.
