@@ -231,6 +231,7 @@ finish(int status)
 	struct instant end;
 	const char *op;
 
+	spawn_end();
 	if (run.rundir != NULL && rm_tree(run.rundir) < 0)
 		complain("%s: cannot remove: %s", run.rundir, strerror(errno));
 	if (metrics != NULL && status != EXIT_LOCKED && status != EXIT_USAGE) {
@@ -471,6 +472,7 @@ main(int argc, char *argv[])
 	prog_init(argv);
 	started = instant_now();
 	spawn_init(stage_line);
+	fatal_hook(finish);
 	logfile = parse_options(argc, argv, &quiet);
 	if (runlog_open(logfile, quiet) < 0)
 		die(logfile, pathf("cannot open the log: %s", strerror(errno)));

@@ -15,6 +15,7 @@
 #endif
 
 const char *progname = "sr";
+static void (*atfatal)(int status);
 
 /*
  * Descriptors 0, 1 and 2 are never left closed: the next file opened would
@@ -82,14 +83,29 @@ warnmsg(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * f to be called by fatal, once, after its message and instead of exit: a
+ * program with children or files to clean up ends the same way whichever
+ * failure, in it or in lib/, stopped it. f must not return.
+ */
+void
+fatal_hook(void (*f)(int status))
+{
+	atfatal = f;
+}
+
 void
 fatal(int status, const char *fmt, ...)
 {
+	void (*f)(int) = atfatal;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
+	atfatal = NULL;
+	if (f != NULL)
+		f(status);
 	exit(status);
 }
 

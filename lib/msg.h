@@ -11,6 +11,7 @@ void prog_init(char *argv[]);
 void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatal(int status, const char *fmt, ...)
     __attribute__((__format__(printf, 2, 3), __noreturn__));
+void fatal_hook(void (*f)(int status));
 void usage_exit(const char *usage) __attribute__((__noreturn__));
 void help(const char *usage, const char *about) __attribute__((__noreturn__));
 void version(void) __attribute__((__noreturn__));

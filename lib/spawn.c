@@ -133,16 +133,19 @@ errchan_close(struct errchan *c)
 	c->buf = NULL;
 }
 
-static void
-live_add(pid_t pid)
+/* Room in the list of children for one more, made before the fork: 0, or -1 (out of memory). */
+static int
+live_reserve(void)
 {
-	if (nlive == caplive) {
-		caplive = caplive ? 2 * caplive : 64;
-		live = realloc(live, caplive * sizeof *live);
-		if (live == NULL)
-			fatal(EXIT_DATA, "out of memory");
-	}
-	live[nlive++] = pid;
+	pid_t *more;
+
+	if (nlive < caplive)
+		return 0;
+	if ((more = realloc(live, (caplive ? 2 * caplive : 64) * sizeof *live)) == NULL)
+		return -1;
+	live = more;
+	caplive = caplive ? 2 * caplive : 64;
+	return 0;
 }
 
 static void
@@ -165,6 +168,22 @@ spawn_kill(int sig)
 
 	for (i = 0; i < nlive; i++)
 		kill(live[i], sig);
+}
+
+/*
+ * Before this program exits, whatever the reason: end every child still
+ * running and wait for it, so that none outlives it (holding a lock it
+ * inherited, or writing where the next run looks).
+ */
+void
+spawn_end(void)
+{
+	int status;
+
+	spawn_kill(SIGTERM);
+	while (nlive > 0)
+		if (waitpid(live[nlive - 1], &status, 0) >= 0 || errno != EINTR)
+			nlive--;
 }
 
 static void
@@ -246,7 +265,7 @@ child_exec(const struct stage *s, int in, int out, const struct errchan *err)
 static int
 start_stage(struct pipeline *p, struct stage *s, int in, int out)
 {
-	s->pid = fork();
+	s->pid = live_reserve() < 0 ? (errno = ENOMEM, -1) : fork();
 	if (s->pid < 0) {
 		warnmsg("cannot start %s: %s", s->argv[0], strerror(errno));
 		p->failed = 1;
@@ -254,7 +273,7 @@ start_stage(struct pipeline *p, struct stage *s, int in, int out)
 	}
 	if (s->pid == 0)
 		child_exec(s, in, out, p->err);
-	live_add(s->pid);
+	live[nlive++] = s->pid;
 	p->running++;
 	return 0;
 }

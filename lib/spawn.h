@@ -48,5 +48,6 @@ int pipeline_wait(struct pipeline *p);
 int pipeline_report(const struct pipeline *p, const char *what, void (*say)(const char *, ...));
 void spawn_catch(void);
 int spawn_stopped(void);
+void spawn_end(void);
 
 #endif
