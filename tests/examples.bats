@@ -54,8 +54,9 @@ setup_file() {
 setup() {
 	export LC_ALL=C
 	cd "$BATS_TEST_DIRNAME/.."
-	TOP=$PWD
-	PATH="${SR_BIN:-$PWD/bin}:$PWD/tests/bench:$PATH"
+	# Absolute, as the examples run elsewhere.
+	PATH="$(cd "${SR_BIN:-bin}" && pwd):$PWD/tests/bench:$PATH"
+	TALLY=$BATS_FILE_TMPDIR/tally
 }
 
 # extract DOC DIR: the examples of DOC as DIR/NNN.sh, with DIR/NNN.where ("DOC:LINE"),
@@ -108,7 +109,7 @@ extract() {
 # sandbox DIR: the files the examples name (see the top of this file).
 sandbox() {
 	mkdir -p "$1/logs"
-	cp -R testdata "$1/testdata"
+	cp -R testdata "$1/"
 	cp testdata/sales.tsv "$1/sales.tsv"
 	tr '\t' , < testdata/sales.tsv > "$1/sales.csv"
 	awk -F '\t' -v dir="$1/logs" 'NR == 1 { header = $0; next }
@@ -129,7 +130,9 @@ needs() {
 
 # run_examples DOC: run DOC's examples in a sandbox; fail naming the first that fails.
 run_examples() {
-	local doc=$1 ex=$BATS_TEST_TMPDIR/ex box=$BATS_TEST_TMPDIR/box f where reason ran=0 skipped=0 st
+	local doc=$1 ex box f where reason ran=0 skipped=0 st
+	ex=$(mktemp -d "$BATS_TEST_TMPDIR/ex.XXXXXX")
+	box=$(mktemp -d "$BATS_TEST_TMPDIR/box.XXXXXX")
 	extract "$doc" "$ex"
 	sandbox "$box"
 	for f in "$ex"/*.sh; do
@@ -138,7 +141,7 @@ run_examples() {
 		reason=$(cat "${f%.sh}.skip" 2>/dev/null || needs "$f")
 		if [ -n "$reason" ]; then
 			skipped=$((skipped + 1))
-			printf 'skip\t%s\t%s\n' "$where" "$reason" >> "$BATS_FILE_TMPDIR/tally"
+			printf 'skip\t%s\t%s\n' "$where" "$reason" >> "$TALLY"
 			echo "# skipped $where: $reason" >&3
 			continue
 		fi
@@ -154,7 +157,7 @@ run_examples() {
 			return 1
 		fi
 		ran=$((ran + 1))
-		printf 'ran\t%s\n' "$where" >> "$BATS_FILE_TMPDIR/tally"
+		printf 'ran\t%s\n' "$where" >> "$TALLY"
 	done
 	echo "# $doc: $ran examples ran, $skipped skipped" >&3
 }
@@ -223,6 +226,28 @@ EOF
 	extract "$d/t.md" "$d/m"
 	[ "$(ls "$d/m"/*.sh | wc -l)" -eq 2 ]
 	[ "$(cat "$d/m/001.skip")" = "why not" ] && [ "$(cat "$d/m/002.sh")" = c ] && [ ! -e "$d/m/002.skip" ]
+}
+
+@test "examples: a failing example fails its document and is shown; a session's output is compared" {
+	local d=$BATS_TEST_TMPDIR
+	TALLY=$d/tally
+	printf '%s\n' .Sh\ EXAMPLES .Bd\ -literal true .Ed .Bd\ -literal 'sr-map nosuch.tsv' .Ed > "$d/bad.1"
+	run run_examples "$d/bad.1"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"example at $d/bad.1:6 failed (status 1):"* ]]
+	[[ "$output" == *"    sr-map nosuch.tsv"* ]]
+	[[ "$output" == *"sr-map: nosuch.tsv: No such file or directory"* ]]
+	# Only the first of a pipe failing is still a failure (pipefail); and a slip in a session's output.
+	printf '%s\n' .Sh\ EXAMPLES .Bd\ -literal 'sr-topk nosuch | cat' .Ed > "$d/pipe.1"
+	run run_examples "$d/pipe.1"
+	[ "$status" -eq 1 ]
+	printf '%s\n' .Sh\ EXAMPLES .Bd\ -literal '$ printf "c\et1\et5\en" | sr-topk' 'c	1	1	6' .Ed > "$d/session.1"
+	run run_examples "$d/session.1"
+	[ "$status" -eq 1 ] && [[ "$output" == *"--- expected output:"* ]]
+	sed -i 's/	6$/	5/' "$d/session.1"
+	run run_examples "$d/session.1"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^ran' "$TALLY")" -eq 2 ]
 }
 
 @test "examples: how many ran and were skipped" {
