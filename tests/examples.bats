@@ -14,8 +14,10 @@
 #       <!-- example: skip: REASON -->          in Markdown,
 #       .\" example: skip: REASON               in mdoc;
 #   - or, for pages whose authors did not mark them, one of the NEEDS rules below: a block that
-#     names a PostgreSQL URI, starts a server in the background, asks one with curl, needs root
-#     or systemd, is a crontab line, or needs other hosts or Hadoop.
+#     names a PostgreSQL URI or client, is SQL or shows output (JSON), starts a server in the
+#     background, asks one with curl, needs root or systemd, is a crontab line, or needs other
+#     hosts or Hadoop. Any other block runs: a new example that cannot run here fails this test
+#     until it is marked.
 # Every skip is printed with its place and reason, and the last test prints how many ran.
 #
 # Where: each document's examples run in order, each under "bash -e -o pipefail" with a timeout,
@@ -35,10 +37,12 @@ EXAMPLE_TIMEOUT=120
 # The rules for unmarked blocks: "ERE<TAB>reason", tried in order against the block's text.
 NEEDS=$(cat <<'EOF'
 postgres(ql)?://	needs a PostgreSQL server
-(^|[^[:alnum:]])psql 	needs a PostgreSQL server
+(^|[^[:alnum:]])(psql|createuser|createdb|pg_ctl|pg_basebackup) 	needs a PostgreSQL server
+^(CREATE|GRANT|REVOKE|ALTER|SELECT|BEGIN|INSERT|DELETE) 	is SQL for a database server
+^[{[]	shows output, not a command
 &[[:space:]]*$	starts a server in the background
 (^|[^[:alnum:]])curl 	asks a running server
-(^|[^[:alnum:]])(sudo|systemctl|adduser|journalctl|install -d) 	needs root and systemd
+(^|[^[:alnum:]])(sudo|systemctl|adduser|journalctl|install -d) 	needs root or systemd
 (^|[[:space:]])/etc/	needs root
 ^MAILTO=|^[0-9*/,-]+ [0-9*/,-]+ [0-9*/,-]+ [0-9*/,-]+ [0-9*/,-]+ 	is a crontab line
 (^|[[:space:]])-S [0-9]*/?[a-z]	needs other hosts reachable by ssh
@@ -222,6 +226,30 @@ EOF
 	[ "$(cat "$d/x/002.where")" = "$d/t.1:13" ]
 	[ "$(needs "$d/x/004.sh")" = "starts a server in the background" ]
 	[ -z "$(needs "$d/x/002.sh")" ]
+	# Each rule, on a line made to match it, and a near miss that must not.
+	local line want tries=0
+	while IFS='|' read -r line want; do
+		printf '%s\n' "$line" > "$d/rule.sh"
+		[ "$(needs "$d/rule.sh")" = "$want" ] || { echo "'$line': '$(needs "$d/rule.sh")', want '$want'"; return 1; }
+		tries=$((tries + 1))
+	done <<'EOF'
+sr-load --db postgresql://sr@db/shop ranking.tsv|needs a PostgreSQL server
+createuser -S sr_load|needs a PostgreSQL server
+GRANT SELECT ON sales_rank TO sr_read;|is SQL for a database server
+{"category_id":"3"}|shows output, not a command
+sr-serve --db x.db --listen 127.0.0.1:8081 &|starts a server in the background
+curl -f http://127.0.0.1:8080/healthz|asks a running server
+sudo -u sr sr-load --db x.db r.tsv|needs root or systemd
+echo SR_LOGS=x > /etc/default/sr-hourly|needs root
+5 * * * * sr-hourly --logs l --state s|is a crontab line
+parallel -S 2/host1,2/host2 sr-map|needs other hosts reachable by ssh
+hdfs dfs -get /sr/sums sums|needs a Hadoop cluster
+sr-map --rejects a.tsv sales.tsv && sr-sort|
+sr-topk -n 5 sums.tsv > top5.tsv|
+echo SELECT rank FROM sales_rank|
+sqlite3 sales_rank.db 'SELECT * FROM sales_rank_meta'|
+EOF
+	[ "$tries" -eq 15 ]
 	printf '%s\n' '<!-- example: skip: why not -->' '```sh' 'a' '```' '```text' 'b' '```' '' '```sh' 'c' '```' > "$d/t.md"
 	extract "$d/t.md" "$d/m"
 	[ "$(ls "$d/m"/*.sh | wc -l)" -eq 2 ]
