@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "heap.h"
 #include "ident.h"
 #include "keytab.h"
 #include "msg.h"
@@ -166,22 +167,12 @@ advance(struct input *in)
 	return 1;
 }
 
-/* Restore the heap of inputs, least key first, below position i. */
-static void
-sift(struct input **heap, size_t n, size_t i)
+/* The heap's order: the input of the least key first. */
+static inline __attribute__((__always_inline__)) int
+input_less(const void *a, const void *b, void *ctx)
 {
-	struct input *t = heap[i];
-	size_t c;
-
-	while ((c = 2 * i + 1) < n) {
-		if (c + 1 < n && key_cmp(heap[c + 1], heap[c]) < 0)
-			c++;
-		if (key_cmp(heap[c], t) >= 0)
-			break;
-		heap[i] = heap[c];
-		i = c;
-	}
-	heap[i] = t;
+	(void)ctx;
+	return key_cmp(*(struct input *const *)a, *(struct input *const *)b) < 0;
 }
 
 /* Bytes of the longest total sr-reduce writes: "-9223372036854775808". */
@@ -267,8 +258,7 @@ merge(struct input *inputs, size_t ninputs)
 		else if (inputs[i].sr.status != 0)
 			status = inputs[i].sr.status;
 	}
-	for (i = n / 2; i-- > 0;)
-		sift(heap, n, i);
+	heap_make(heap, n, sizeof *heap, input_less, NULL);
 	while (n > 0) {
 		top = heap[0];
 		if (started && top_is == UNKNOWN)
@@ -308,8 +298,7 @@ merge(struct input *inputs, size_t ninputs)
 		if (!advance(top)) {
 			if (top->sr.status != 0)
 				status = top->sr.status;
-			heap[0] = heap[--n];
-			sift(heap, n, 0);
+			n = heap_pop(heap, n, sizeof *heap, input_less, NULL);
 			ru = 0;
 			top_is = UNKNOWN;
 			continue;
@@ -323,7 +312,7 @@ merge(struct input *inputs, size_t ninputs)
 		if (ru == 0)
 			ru = n > 2 && key_cmp(heap[2], heap[1]) < 0 ? 2 : 1;
 		if (key_cmp(heap[ru], top) < 0) {
-			sift(heap, n, 0);
+			heap_down(heap, n, 0, sizeof *heap, input_less, NULL);
 			ru = 0;
 			top_is = UNKNOWN;
 		}
