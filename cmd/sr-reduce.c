@@ -12,7 +12,7 @@
 
 #include "heap.h"
 #include "ident.h"
-#include "keytab.h"
+#include "keypack.h"
 #include "msg.h"
 #include "out.h"
 #include "sumread.h"
@@ -44,7 +44,7 @@ static const char abouttext[] =
 struct input {
 	struct sumread sr;
 	struct sumrec r;
-	uint64_t pk;		/* the key packed (keytab_pack), or 0 */
+	uint64_t pk;		/* the key packed (key_pack), or 0 */
 	char *operand[2];
 	int neg;
 	int64_t wrapped;	/* 1: r.sum is 2^64 too small (-INT64_MIN taken away wraps) */
@@ -158,7 +158,7 @@ advance(struct input *in)
 {
 	if (!sumread_line(&in->sr, &in->r))
 		return 0;
-	if (packing && !keytab_pack(in->r.cat, in->r.catlen, in->r.prod, in->r.prodlen, &in->pk))
+	if (packing && !key_pack(in->r.cat, in->r.catlen, in->r.prod, in->r.prodlen, &in->pk))
 		in->pk = 0;
 	if (in->neg) {
 		in->wrapped = in->r.sum == INT64_MIN;

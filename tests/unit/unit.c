@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ident.h"
+#include "keypack.h"
 #include "keytab.h"
 #include "msg.h"
 #include "number.h"
@@ -651,14 +652,14 @@ keytab_sum_any(struct keytab *kt, const char *key, size_t len)
 	const char *tab = memchr(key, '\t', len);
 	uint64_t k;
 
-	if (tab != NULL && keytab_pack(key, (size_t)(tab - key), tab + 1, len - (size_t)(tab - key) - 1, &k))
+	if (tab != NULL && key_pack(key, (size_t)(tab - key), tab + 1, len - (size_t)(tab - key) - 1, &k))
 		return keytab_sum_packed(kt, k, keytab_packed_hash(k));
 	return keytab_sum(kt, key, len);
 }
 
 /* Which keys pack, and that they come back as they went in. */
 static void
-test_keytab_pack(void)
+test_key_pack(void)
 {
 	static const struct {
 		const char *key;
@@ -670,7 +671,7 @@ test_keytab_pack(void)
 		{ "01\t1", 0 }, { "1\t00", 0 }, { "\t1", 0 }, { "1\t", 0 }, { "1a\t1", 0 },
 		{ "1\t-1", 0 }, { "1\t 1", 0 }, { "1\t1.0", 0 },
 	};
-	char buf[KEYTAB_PACK_TEXT];
+	char buf[KEY_PACK_TEXT];
 	const char *tab;
 	size_t i, len, n;
 	uint64_t k, k2;
@@ -681,11 +682,11 @@ test_keytab_pack(void)
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
 		len = strlen(t[i].key);
 		tab = strchr(t[i].key, '\t');
-		packs = keytab_pack(t[i].key, (size_t)(tab - t[i].key), tab + 1, len - (size_t)(tab - t[i].key) - 1, &k);
-		CHECK_ROW(__LINE__, packs == t[i].packs, "keytab_pack '%s': %d, want %d", t[i].key, packs, t[i].packs);
+		packs = key_pack(t[i].key, (size_t)(tab - t[i].key), tab + 1, len - (size_t)(tab - t[i].key) - 1, &k);
+		CHECK_ROW(__LINE__, packs == t[i].packs, "key_pack '%s': %d, want %d", t[i].key, packs, t[i].packs);
 		if (packs) {
-			n = keytab_unpack(k, buf);
-			CHECK(n == len && memcmp(buf, t[i].key, n) == 0, "keytab_unpack of '%s': '%.*s'",
+			n = key_unpack(k, buf);
+			CHECK(n == len && memcmp(buf, t[i].key, n) == 0, "key_unpack of '%s': '%.*s'",
 			    t[i].key, (int)n, buf);
 		}
 	}
@@ -694,19 +695,19 @@ test_keytab_pack(void)
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		sprintf(a, "%llu", (unsigned long long)(x % 100000 / ((x >> 20 & 3) == 0 ? 1000 : 1)));
 		sprintf(b, "%llu", (unsigned long long)((x >> 24) % 1000000000000ULL / (1ULL << (x >> 60))));
-		if (!keytab_pack(a, strlen(a), b, strlen(b), &k))
+		if (!key_pack(a, strlen(a), b, strlen(b), &k))
 			bad++;
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		sprintf(a + 20, "%llu", (unsigned long long)(x % 100000 / ((x >> 20 & 3) == 0 ? 1000 : 1)));
 		sprintf(b + 20, "%llu", (unsigned long long)((x >> 24) % 1000000000000ULL / (1ULL << (x >> 60))));
-		if (!keytab_pack(a + 20, strlen(a + 20), b + 20, strlen(b + 20), &k2))
+		if (!key_pack(a + 20, strlen(a + 20), b + 20, strlen(b + 20), &k2))
 			bad++;
 		c1 = strcmp(a, a + 20) != 0 ? strcmp(a, a + 20) : strcmp(b, b + 20);
 		c2 = (k > k2) - (k < k2);
 		if ((c1 > 0) - (c1 < 0) != c2)
 			bad++;
 	}
-	CHECK(bad == 0, "keytab_pack: %d of 200000 pairs out of byte order or not packed", bad);
+	CHECK(bad == 0, "key_pack: %d of 200000 pairs out of byte order or not packed", bad);
 }
 
 /* Packed and text keys share the budget: filling with both stops within it, losing nothing. */
@@ -940,7 +941,7 @@ old_hash(int text, const char *key, size_t len)
 
 	if (text)
 		return old_hash_bytes(key, len);
-	if (!keytab_pack(key, 1, key + 2, len - 2, &k))
+	if (!key_pack(key, 1, key + 2, len - 2, &k))
 		abort();
 	return old_packed_hash(k);
 }
@@ -972,7 +973,7 @@ text_next(char *key, size_t *len)
 
 /*
  * Write n crafted keys of a kind, one a line; or, random, the first n keys.
- * A packed key is made as a number (as keytab_pack would make it: checked
+ * A packed key is made as a number (as key_pack would make it: checked
  * once), as this loop runs 2^bits times a key.
  */
 static void
@@ -984,7 +985,7 @@ craft_keys(int text, size_t n, unsigned bits, int random, FILE *f)
 	uint32_t mask = (1U << bits) - 1;
 
 	len = kind_key(0, 0, key);
-	if (!keytab_pack(key, 1, key + 2, len - 2, &base))
+	if (!key_pack(key, 1, key + 2, len - 2, &base))
 		abort();
 	for (; found < n; i++) {
 		if (!text) {
@@ -1373,7 +1374,7 @@ main(int argc, char *argv[])
 	test_ident_cmp_cases();
 	test_ident_cmp_order();
 	test_keytab_many();
-	test_keytab_pack();
+	test_key_pack();
 	test_keytab_packed_budget((size_t)1 << 20);
 	test_keytab_sorted();
 	test_keytab_sorted_full();
