@@ -76,7 +76,7 @@ struct pending {
 	uint32_t hash;
 	int64_t qty;
 	size_t len;
-	char text[2 * IDENT_MAX + 1];
+	char text[IDENT_KEY_MAX];
 };
 
 static struct pending batch[BATCH];

@@ -64,14 +64,11 @@ static int passing;
  */
 static int packing;
 
-/* A key's total does not fit: stop, naming the key's last line. */
+/* A key's total does not fit: stop, naming the key's last line, and the key. */
 static __attribute__((__noreturn__, __cold__)) void
 overflow(const char *name, uint64_t lineno, const char *key, size_t keylen)
 {
-	char q[96];
-
-	fatal(EXIT_DATA, "%s:%llu: field 3 (sum): total of key %s overflows 64 bits",
-	    name, (unsigned long long)lineno, quote(q, sizeof q, key, keylen));
+	sumrec_fail_at(name, lineno, SUMREC_SUM, "total of the key overflows 64 bits", key, keylen);
 }
 
 /*
@@ -237,11 +234,11 @@ merge(struct input *inputs, size_t ninputs)
 	enum { SAME, AFTER, UNKNOWN } top_is = UNKNOWN;	/* the top's line against key */
 	struct input **heap, *top;
 	/*
-	 * The key's first line, if it fits: any canonical one does; 32 more for
-	 * lr_copy. A sum may have any number of leading zeros up to the line
+	 * The key's first line, if it fits: any canonical one does, with room
+	 * for lr_copy. A sum may have any number of leading zeros up to the line
 	 * limit: then only the key is kept.
 	 */
-	char line[2 * IDENT_MAX + 1 + 1 + SUM_TEXT_MAX + 1 + 32];
+	char line[IDENT_KEY_MAX + 1 + SUM_TEXT_MAX + 1 + LR_COPY_SLACK];
 	size_t n = 0, i, keylen = 0, len = 0, ru = 0;
 	struct total total = { 0, 0 };
 	const char *lastname = NULL;
@@ -279,7 +276,7 @@ merge(struct input *inputs, size_t ninputs)
 				put(line, keylen, len, single, total.lo);
 			keylen = top->r.catlen + 1 + top->r.prodlen;
 			len = keylen + 1 + top->r.sumlen;
-			if (__builtin_expect(len >= sizeof line - 32, 0)) {
+			if (__builtin_expect(len >= sizeof line - LR_COPY_SLACK, 0)) {
 				/* a sum of many leading zeros: not canonical, and only the key is kept */
 				lr_copy(line, top->r.cat, keylen + 1);
 				single = 0;

@@ -380,6 +380,27 @@ test_parse_i64(void)
 	}
 }
 
+/* parse_i64_code, which arg_count decides by: each row's code is the one its message names. */
+static void
+test_parse_i64_code(void)
+{
+	static const char *const msgs[] = {
+		[NUM_EMPTY] = "empty", [NUM_NOT_INTEGER] = "not an integer",
+		[NUM_RANGE] = "out of range for a 64-bit integer",
+	};
+	enum num_error e;
+	size_t i;
+	int64_t v;
+	const char *why;
+
+	for (i = 0; i < sizeof i64_cases / sizeof *i64_cases; i++) {
+		e = parse_i64_code(i64_cases[i].p, i64_cases[i].n, &v);
+		why = parse_i64(i64_cases[i].p, i64_cases[i].n, &v);
+		CHECK_ROW(i64_cases[i].line, e == NUM_OK ? why == NULL : why != NULL && strcmp(why, msgs[e]) == 0,
+		    "parse_i64_code(%s): code %d, message %s", q(i64_cases[i].p, i64_cases[i].n), (int)e, show(why));
+	}
+}
+
 static const struct {
 	const char *p;
 	size_t n;
@@ -1608,6 +1629,7 @@ main(int argc, char *argv[])
 	test_ts_round_trip();
 	test_instant_cmp();
 	test_parse_i64();
+	test_parse_i64_code();
 	test_check_decimal();
 	test_ident_check();
 	test_ident_cmp_cases();
