@@ -72,6 +72,20 @@ overflow(const char *name, uint64_t lineno, const char *key, size_t keylen)
 }
 
 /*
+ * The total of the key just written, the last keylen bytes of the output
+ * buffer: overflow if it does not fit, naming the key's last line.
+ */
+static inline void
+end_key(const struct total *t, const char *lastname, uint64_t lastno, size_t keylen)
+{
+	if (t->carry != 0)
+		overflow(lastname, lastno, out_buf + out_len - keylen, keylen);
+	out_char('\t');
+	out_i64(t->lo);
+	out_char('\n');
+}
+
+/*
  * Sorted input puts each key's lines together: one running total is all it
  * takes, exact whatever the order of the sums (struct total); only a key's
  * final total must fit. A key is written when its first line comes, from
@@ -97,25 +111,15 @@ reduce(char **operands)
 			lastname = in.lr.name, lastno = in.lr.lineno;
 			continue;
 		}
-		if (started) {
-			if (total.carry != 0)
-				overflow(lastname, lastno, out_buf + out_len - keylen, keylen);
-			out_char('\t');
-			out_i64(total.lo);
-			out_char('\n');
-		}
+		if (started)
+			end_key(&total, lastname, lastno, keylen);
 		keylen = r.catlen + 1 + r.prodlen;
 		out_write32(r.cat, keylen);
 		total.lo = r.sum, total.carry = 0;	/* one line never overflows: no position kept */
 		started = 1;
 	}
-	if (started) {
-		if (total.carry != 0)
-			overflow(lastname, lastno, out_buf + out_len - keylen, keylen);
-		out_char('\t');
-		out_i64(total.lo);
-		out_char('\n');
-	}
+	if (started)
+		end_key(&total, lastname, lastno, keylen);
 	return in.status;
 }
 
@@ -193,7 +197,7 @@ canonical(const char *t, size_t n)
  * week's sums in an hourly merge), the line as it was read, in one copy.
  */
 static void
-put(char *line, size_t keylen, size_t len, int single, int64_t total)
+put(const char *line, size_t keylen, size_t len, int single, int64_t total)
 {
 	if (single) {
 		out_write32(line, len + 1);
@@ -218,6 +222,23 @@ put_carry(const char *line, size_t keylen, int64_t carry)
 		if (carry > 0)
 			sumrec_write(line, keylen, 2);
 	}
+}
+
+/*
+ * A key of a merge done: its total put; one beyond 64 bits stops the merge
+ * (naming the key's last line) or, in a pass that spills, goes first as
+ * lines of its own.
+ */
+static inline void
+put_key(const char *line, size_t keylen, size_t len, int single, const struct total *t, int spill,
+    const char *lastname, uint64_t lastno)
+{
+	if (t->carry != 0) {
+		if (!spill)
+			overflow(lastname, lastno, line, keylen);
+		put_carry(line, keylen, t->carry);
+	}
+	put(line, keylen, len, single, t->lo);
 }
 
 /*
@@ -267,13 +288,8 @@ merge(struct input *inputs, size_t ninputs)
 			single = 0;
 			lastname = top->sr.lr.name, lastno = top->sr.lr.lineno;
 		} else {
-			if (total.carry != 0) {
-				if (!spill)
-					overflow(lastname, lastno, line, keylen);
-				put_carry(line, keylen, total.carry);
-			}
 			if (started)
-				put(line, keylen, len, single, total.lo);
+				put_key(line, keylen, len, single, &total, spill, lastname, lastno);
 			keylen = top->r.catlen + 1 + top->r.prodlen;
 			len = keylen + 1 + top->r.sumlen;
 			if (__builtin_expect(len >= sizeof line - LR_COPY_SLACK, 0)) {
@@ -314,13 +330,8 @@ merge(struct input *inputs, size_t ninputs)
 			top_is = UNKNOWN;
 		}
 	}
-	if (total.carry != 0) {
-		if (!spill)
-			overflow(lastname, lastno, line, keylen);
-		put_carry(line, keylen, total.carry);
-	}
 	if (started)
-		put(line, keylen, len, single, total.lo);
+		put_key(line, keylen, len, single, &total, spill, lastname, lastno);
 	free(heap);
 	return status;
 }
