@@ -26,6 +26,9 @@
 /* sort's arguments besides the operands and -T's: sort, -S size, --parallel, --compress-program, -m, --, NULL, and room to spare. */
 #define SORT_ARGS_FIXED 16
 #define GNU_SORT_VERSION "sort (GNU coreutils)"	/* how GNU sort's --version begins */
+#define RELAY_CHUNK (1 << 20)	/* bytes of sort's output spliced at once, and its pipe's size */
+#define RELAY_BUF (1 << 16)	/* bytes of sort's output read at once where splice cannot be */
+#define VERSION_READ_MAX 256	/* bytes of sort --version read, at most */
 
 enum { OPT_COMPRESS = CHAR_MAX + 1, OPT_HELP, OPT_PARALLEL, OPT_VERSION };
 
@@ -80,7 +83,7 @@ static void
 check_gnu_sort(const char *prog)
 {
 	int fd[2], status;
-	char buf[256] = "";
+	char buf[VERSION_READ_MAX] = "";
 	ssize_t n;
 	pid_t pid;
 
@@ -223,12 +226,12 @@ readable(const char *path)
 static int
 relay(int from)
 {
-	static char buf[1 << 16];
+	static char buf[RELAY_BUF];
 	ssize_t n, w, off;
 	int use_splice = 1;
 
 	for (;;) {
-		n = use_splice ? splice(from, NULL, STDOUT_FILENO, NULL, 1 << 20, SPLICE_F_MOVE) : -1;
+		n = use_splice ? splice(from, NULL, STDOUT_FILENO, NULL, RELAY_CHUNK, SPLICE_F_MOVE) : -1;
 		if (n < 0 && use_splice && errno == EINVAL) {
 			use_splice = 0;
 			continue;
@@ -312,7 +315,7 @@ run_sort(const char *prog, int fed)
 	if (pipe(fd) < 0 || (fed && pipe(in) < 0))
 		fatal(EXIT_DATA, "cannot run %s: %s", prog, strerror(errno));
 	/* Fewer wake-ups than with the default 64 KiB: best effort. */
-	(void)fcntl(fd[1], F_SETPIPE_SZ, 1 << 20);
+	(void)fcntl(fd[1], F_SETPIPE_SZ, RELAY_CHUNK);
 	if ((pid = fork()) < 0)
 		fatal(EXIT_DATA, "cannot run %s: %s", prog, strerror(errno));
 	if (pid == 0) {
