@@ -72,18 +72,4 @@ heap_pop(void *base, size_t n, size_t size, heap_less_fn *less, void *ctx)
 	return n;
 }
 
-/* Sort the heap of n in place, greatest first: the least leaves it first, to the end. */
-static inline __attribute__((__always_inline__)) void
-heap_sort(void *base, size_t n, size_t size, heap_less_fn *less, void *ctx)
-{
-	unsigned char x[HEAP_ELEM_MAX];
-
-	for (; n > 1; n--) {
-		memcpy(x, base, size);
-		memcpy(base, HEAP_AT(base, n - 1, size), size);
-		memcpy(HEAP_AT(base, n - 1, size), x, size);
-		heap_down(base, n - 1, 0, size, less, ctx);
-	}
-}
-
 #endif

@@ -64,11 +64,18 @@ topk_push(struct topk *t, const char *id, size_t len, int64_t total)
 		heap_down(t->v, t->n, 0, sizeof *t->v, ranks_after, t);
 }
 
-/* Order v[0..n) best first, ready to be written as ranks 1..n. */
+/* Order v[0..n) best first, ready to be written as ranks 1..n: the worst leaves the heap first, to the end. */
 void
 topk_sort(struct topk *t)
 {
-	heap_sort(t->v, t->n, sizeof *t->v, ranks_after, t);
+	struct ranked worst;
+	size_t n;
+
+	for (n = t->n; n > 1;) {
+		worst = t->v[0];
+		n = heap_pop(t->v, n, sizeof *t->v, ranks_after, t);
+		t->v[n] = worst;
+	}
 }
 
 void
