@@ -27,6 +27,8 @@ heap_down(void *base, size_t n, size_t i, size_t size, heap_less_fn *less, void 
 	unsigned char x[HEAP_ELEM_MAX];
 	size_t c;
 
+	if (size > HEAP_ELEM_MAX)	/* a constant test, gone once inlined */
+		__builtin_trap();
 	memcpy(x, HEAP_AT(base, i, size), size);
 	while ((c = 2 * i + 1) < n) {
 		if (c + 1 < n && less(HEAP_AT(base, c + 1, size), HEAP_AT(base, c, size), ctx))
@@ -45,6 +47,8 @@ heap_up(void *base, size_t i, size_t size, heap_less_fn *less, void *ctx)
 {
 	unsigned char x[HEAP_ELEM_MAX];
 
+	if (size > HEAP_ELEM_MAX)
+		__builtin_trap();
 	memcpy(x, HEAP_AT(base, i, size), size);
 	for (; i > 0 && less(x, HEAP_AT(base, (i - 1) / 2, size), ctx); i = (i - 1) / 2)
 		memcpy(HEAP_AT(base, i, size), HEAP_AT(base, (i - 1) / 2, size), size);
