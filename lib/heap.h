@@ -24,7 +24,7 @@ typedef int heap_less_fn(const void *a, const void *b, void *ctx);
 static inline __attribute__((__always_inline__)) void
 heap_down(void *base, size_t n, size_t i, size_t size, heap_less_fn *less, void *ctx)
 {
-	unsigned char x[HEAP_ELEM_MAX];
+	_Alignas(max_align_t) unsigned char x[HEAP_ELEM_MAX];	/* given to less as an element */
 	size_t c;
 
 	if (size > HEAP_ELEM_MAX)	/* a constant test, gone once inlined */
@@ -45,7 +45,7 @@ heap_down(void *base, size_t n, size_t i, size_t size, heap_less_fn *less, void 
 static inline __attribute__((__always_inline__)) void
 heap_up(void *base, size_t i, size_t size, heap_less_fn *less, void *ctx)
 {
-	unsigned char x[HEAP_ELEM_MAX];
+	_Alignas(max_align_t) unsigned char x[HEAP_ELEM_MAX];	/* given to less as an element */
 
 	if (size > HEAP_ELEM_MAX)
 		__builtin_trap();
