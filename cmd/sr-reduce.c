@@ -276,7 +276,7 @@ merge(struct input *inputs, size_t ninputs)
 		else if (inputs[i].sr.status != 0)
 			status = inputs[i].sr.status;
 	}
-	heap_make(heap, n, sizeof *heap, input_less, NULL);
+	heap_make(heap, n, sizeof(struct input *), input_less, NULL);
 	while (n > 0) {
 		top = heap[0];
 		if (started && top_is == UNKNOWN)
@@ -311,7 +311,7 @@ merge(struct input *inputs, size_t ninputs)
 		if (!advance(top)) {
 			if (top->sr.status != 0)
 				status = top->sr.status;
-			n = heap_pop(heap, n, sizeof *heap, input_less, NULL);
+			n = heap_pop(heap, n, sizeof(struct input *), input_less, NULL);
 			ru = 0;
 			top_is = UNKNOWN;
 			continue;
@@ -325,7 +325,7 @@ merge(struct input *inputs, size_t ninputs)
 		if (ru == 0)
 			ru = n > 2 && key_cmp(heap[2], heap[1]) < 0 ? 2 : 1;
 		if (key_cmp(heap[ru], top) < 0) {
-			heap_down(heap, n, 0, sizeof *heap, input_less, NULL);
+			heap_down(heap, n, 0, sizeof(struct input *), input_less, NULL);
 			ru = 0;
 			top_is = UNKNOWN;
 		}
