@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ident.h"
+#include "keypack.h"
 #include "keytab.h"
 #include "logread.h"
 #include "msg.h"
@@ -75,7 +76,7 @@ struct pending {
 	uint32_t hash;
 	int64_t qty;
 	size_t len;
-	char text[2 * IDENT_MAX + 1];
+	char text[IDENT_KEY_MAX];
 };
 
 static struct pending batch[BATCH];
@@ -93,10 +94,10 @@ sum_of(const struct pending *b)
 static void
 write_early(const struct pending *b, int64_t sum)
 {
-	char text[KEYTAB_PACK_TEXT];
+	char text[KEY_PACK_TEXT];
 
 	if (b->packed != 0)
-		sumrec_write(text, keytab_unpack(b->packed, text), sum);
+		sumrec_write(text, key_unpack(b->packed, text), sum);
 	else
 		sumrec_write(b->text, b->len, sum);
 }
@@ -147,7 +148,7 @@ map(const struct logrec *r, const struct line *raw, void *arg)
 	(void)raw, (void)arg;
 	if (window.set && !window_contains(&window, r->ts))
 		return;
-	if (keytab_pack(cat->p, cat->len, prod->p, prod->len, &b->packed))
+	if (key_pack(cat->p, cat->len, prod->p, prod->len, &b->packed))
 		b->hash = keytab_packed_hash(b->packed);
 	else {
 		b->packed = 0;

@@ -10,8 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "heap.h"
 #include "ident.h"
-#include "keytab.h"
+#include "keypack.h"
 #include "msg.h"
 #include "out.h"
 #include "sumread.h"
@@ -43,7 +44,7 @@ static const char abouttext[] =
 struct input {
 	struct sumread sr;
 	struct sumrec r;
-	uint64_t pk;		/* the key packed (keytab_pack), or 0 */
+	uint64_t pk;		/* the key packed (key_pack), or 0 */
 	char *operand[2];
 	int neg;
 	int64_t wrapped;	/* 1: r.sum is 2^64 too small (-INT64_MIN taken away wraps) */
@@ -63,14 +64,25 @@ static int passing;
  */
 static int packing;
 
-/* A key's total does not fit: stop, naming the key's last line. */
+/* A key's total does not fit: stop, naming the key's last line, and the key. */
 static __attribute__((__noreturn__, __cold__)) void
 overflow(const char *name, uint64_t lineno, const char *key, size_t keylen)
 {
-	char q[96];
+	sumrec_fail_at(name, lineno, SUMREC_SUM, "total of the key overflows 64 bits", key, keylen);
+}
 
-	fatal(EXIT_DATA, "%s:%llu: field 3 (sum): total of key %s overflows 64 bits",
-	    name, (unsigned long long)lineno, quote(q, sizeof q, key, keylen));
+/*
+ * The total of the key just written, the last keylen bytes of the output
+ * buffer: overflow if it does not fit, naming the key's last line.
+ */
+static inline void
+end_key(const struct total *t, const char *lastname, uint64_t lastno, size_t keylen)
+{
+	if (t->carry != 0)
+		overflow(lastname, lastno, out_buf + out_len - keylen, keylen);
+	out_char('\t');
+	out_i64(t->lo);
+	out_char('\n');
 }
 
 /*
@@ -99,25 +111,15 @@ reduce(char **operands)
 			lastname = in.lr.name, lastno = in.lr.lineno;
 			continue;
 		}
-		if (started) {
-			if (total.carry != 0)
-				overflow(lastname, lastno, out_buf + out_len - keylen, keylen);
-			out_char('\t');
-			out_i64(total.lo);
-			out_char('\n');
-		}
+		if (started)
+			end_key(&total, lastname, lastno, keylen);
 		keylen = r.catlen + 1 + r.prodlen;
 		out_write32(r.cat, keylen);
 		total.lo = r.sum, total.carry = 0;	/* one line never overflows: no position kept */
 		started = 1;
 	}
-	if (started) {
-		if (total.carry != 0)
-			overflow(lastname, lastno, out_buf + out_len - keylen, keylen);
-		out_char('\t');
-		out_i64(total.lo);
-		out_char('\n');
-	}
+	if (started)
+		end_key(&total, lastname, lastno, keylen);
 	return in.status;
 }
 
@@ -157,7 +159,7 @@ advance(struct input *in)
 {
 	if (!sumread_line(&in->sr, &in->r))
 		return 0;
-	if (packing && !keytab_pack(in->r.cat, in->r.catlen, in->r.prod, in->r.prodlen, &in->pk))
+	if (packing && !key_pack(in->r.cat, in->r.catlen, in->r.prod, in->r.prodlen, &in->pk))
 		in->pk = 0;
 	if (in->neg) {
 		in->wrapped = in->r.sum == INT64_MIN;
@@ -166,22 +168,12 @@ advance(struct input *in)
 	return 1;
 }
 
-/* Restore the heap of inputs, least key first, below position i. */
-static void
-sift(struct input **heap, size_t n, size_t i)
+/* The heap's order: the input of the least key first. */
+static inline __attribute__((__always_inline__)) int
+input_less(const void *a, const void *b, void *ctx)
 {
-	struct input *t = heap[i];
-	size_t c;
-
-	while ((c = 2 * i + 1) < n) {
-		if (c + 1 < n && key_cmp(heap[c + 1], heap[c]) < 0)
-			c++;
-		if (key_cmp(heap[c], t) >= 0)
-			break;
-		heap[i] = heap[c];
-		i = c;
-	}
-	heap[i] = t;
+	(void)ctx;
+	return key_cmp(*(struct input *const *)a, *(struct input *const *)b) < 0;
 }
 
 /* Bytes of the longest total sr-reduce writes: "-9223372036854775808". */
@@ -205,7 +197,7 @@ canonical(const char *t, size_t n)
  * week's sums in an hourly merge), the line as it was read, in one copy.
  */
 static void
-put(char *line, size_t keylen, size_t len, int single, int64_t total)
+put(const char *line, size_t keylen, size_t len, int single, int64_t total)
 {
 	if (single) {
 		out_write32(line, len + 1);
@@ -233,6 +225,23 @@ put_carry(const char *line, size_t keylen, int64_t carry)
 }
 
 /*
+ * A key of a merge done: its total put; one beyond 64 bits stops the merge
+ * (naming the key's last line) or, in a pass that spills, goes first as
+ * lines of its own.
+ */
+static inline void
+put_key(const char *line, size_t keylen, size_t len, int single, const struct total *t, int spill,
+    const char *lastname, uint64_t lastno)
+{
+	if (t->carry != 0) {
+		if (!spill)
+			overflow(lastname, lastno, line, keylen);
+		put_carry(line, keylen, t->carry);
+	}
+	put(line, keylen, len, single, t->lo);
+}
+
+/*
  * Merge the sorted inputs as sr-sort -m would, and add up each key's sums
  * on the way. The least key's input is on top of a heap; its next line is
  * checked against the key just taken from it (the order check of that input)
@@ -246,11 +255,11 @@ merge(struct input *inputs, size_t ninputs)
 	enum { SAME, AFTER, UNKNOWN } top_is = UNKNOWN;	/* the top's line against key */
 	struct input **heap, *top;
 	/*
-	 * The key's first line, if it fits: any canonical one does; 32 more for
-	 * lr_copy. A sum may have any number of leading zeros up to the line
+	 * The key's first line, if it fits: any canonical one does, with room
+	 * for lr_copy. A sum may have any number of leading zeros up to the line
 	 * limit: then only the key is kept.
 	 */
-	char line[2 * IDENT_MAX + 1 + 1 + SUM_TEXT_MAX + 1 + 32];
+	char line[IDENT_KEY_MAX + 1 + SUM_TEXT_MAX + 1 + LR_COPY_SLACK];
 	size_t n = 0, i, keylen = 0, len = 0, ru = 0;
 	struct total total = { 0, 0 };
 	const char *lastname = NULL;
@@ -267,8 +276,7 @@ merge(struct input *inputs, size_t ninputs)
 		else if (inputs[i].sr.status != 0)
 			status = inputs[i].sr.status;
 	}
-	for (i = n / 2; i-- > 0;)
-		sift(heap, n, i);
+	heap_make(heap, n, sizeof(struct input *), input_less, NULL);
 	while (n > 0) {
 		top = heap[0];
 		if (started && top_is == UNKNOWN)
@@ -280,16 +288,11 @@ merge(struct input *inputs, size_t ninputs)
 			single = 0;
 			lastname = top->sr.lr.name, lastno = top->sr.lr.lineno;
 		} else {
-			if (total.carry != 0) {
-				if (!spill)
-					overflow(lastname, lastno, line, keylen);
-				put_carry(line, keylen, total.carry);
-			}
 			if (started)
-				put(line, keylen, len, single, total.lo);
+				put_key(line, keylen, len, single, &total, spill, lastname, lastno);
 			keylen = top->r.catlen + 1 + top->r.prodlen;
 			len = keylen + 1 + top->r.sumlen;
-			if (__builtin_expect(len >= sizeof line - 32, 0)) {
+			if (__builtin_expect(len >= sizeof line - LR_COPY_SLACK, 0)) {
 				/* a sum of many leading zeros: not canonical, and only the key is kept */
 				lr_copy(line, top->r.cat, keylen + 1);
 				single = 0;
@@ -308,8 +311,7 @@ merge(struct input *inputs, size_t ninputs)
 		if (!advance(top)) {
 			if (top->sr.status != 0)
 				status = top->sr.status;
-			heap[0] = heap[--n];
-			sift(heap, n, 0);
+			n = heap_pop(heap, n, sizeof(struct input *), input_less, NULL);
 			ru = 0;
 			top_is = UNKNOWN;
 			continue;
@@ -323,18 +325,13 @@ merge(struct input *inputs, size_t ninputs)
 		if (ru == 0)
 			ru = n > 2 && key_cmp(heap[2], heap[1]) < 0 ? 2 : 1;
 		if (key_cmp(heap[ru], top) < 0) {
-			sift(heap, n, 0);
+			heap_down(heap, n, 0, sizeof(struct input *), input_less, NULL);
 			ru = 0;
 			top_is = UNKNOWN;
 		}
 	}
-	if (total.carry != 0) {
-		if (!spill)
-			overflow(lastname, lastno, line, keylen);
-		put_carry(line, keylen, total.carry);
-	}
 	if (started)
-		put(line, keylen, len, single, total.lo);
+		put_key(line, keylen, len, single, &total, spill, lastname, lastno);
 	free(heap);
 	return status;
 }

@@ -17,8 +17,18 @@
 #include "msg.h"
 #include "number.h"
 #include "out.h"
+#include "runmerge.h"
 
 #define BUFFER_DEFAULT "1G"
+#define TMPDIRS_MAX 8		/* -T options, at most */
+#define PARALLEL_MAX 1024	/* --parallel, at most */
+#define PARALLEL_DEFAULT_MAX 8	/* sorts at once by default: one a processor, up to this many */
+/* sort's arguments besides the operands and -T's: sort, -S size, --parallel, --compress-program, -m, --, NULL, and room to spare. */
+#define SORT_ARGS_FIXED 16
+#define GNU_SORT_VERSION "sort (GNU coreutils)"	/* how GNU sort's --version begins */
+#define RELAY_CHUNK (1 << 20)	/* bytes of sort's output spliced at once, and its pipe's size */
+#define RELAY_BUF (1 << 16)	/* bytes of sort's output read at once where splice cannot be */
+#define VERSION_READ_MAX 256	/* bytes of sort --version read, at most */
 
 enum { OPT_COMPRESS = CHAR_MAX + 1, OPT_HELP, OPT_PARALLEL, OPT_VERSION };
 
@@ -73,7 +83,7 @@ static void
 check_gnu_sort(const char *prog)
 {
 	int fd[2], status;
-	char buf[256] = "";
+	char buf[VERSION_READ_MAX] = "";
 	ssize_t n;
 	pid_t pid;
 
@@ -93,7 +103,7 @@ check_gnu_sort(const char *prog)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		fatal(EXIT_DATA, "cannot run '%s': not found (install GNU coreutils or set SR_SORT)",
 		    prog);
-	if (strncmp(buf, "sort (GNU coreutils)", 20) != 0)
+	if (strncmp(buf, GNU_SORT_VERSION, strlen(GNU_SORT_VERSION)) != 0)
 		fatal(EXIT_DATA, "'%s' is not GNU sort (install GNU coreutils or set SR_SORT)",
 		    prog);
 }
@@ -216,12 +226,12 @@ readable(const char *path)
 static int
 relay(int from)
 {
-	static char buf[1 << 16];
+	static char buf[RELAY_BUF];
 	ssize_t n, w, off;
 	int use_splice = 1;
 
 	for (;;) {
-		n = use_splice ? splice(from, NULL, STDOUT_FILENO, NULL, 1 << 20, SPLICE_F_MOVE) : -1;
+		n = use_splice ? splice(from, NULL, STDOUT_FILENO, NULL, RELAY_CHUNK, SPLICE_F_MOVE) : -1;
 		if (n < 0 && use_splice && errno == EINVAL) {
 			use_splice = 0;
 			continue;
@@ -241,137 +251,10 @@ relay(int from)
 /*
  * Input that is in order already, as sr-map's is when it fits its memory,
  * need not go through sort, and input of a few runs in order, as sr-map
- * writes when it fills its memory and starts again, needs only merging:
- * stdin is read, up to PASS_MAX bytes, checking the order of each line
- * against the one before as sort -C would and noting where each run starts.
- * If it all came, in at most RUNS_MAX runs, the runs are merged here and
- * written out as sort would have; otherwise sort gets what was read and the
- * rest.
+ * writes when it fills its memory and starts again, needs only merging
+ * (lib/runmerge.c); otherwise sort gets what was read and the rest.
  */
-#define PASS_MAX ((size_t)256 << 20)
-#define RUNS_MAX 64
-
-static char *inbuf;
-static size_t inlen, insize;
-static size_t runs[RUNS_MAX + 1];	/* where each run starts in inbuf */
-static int nruns;
-
-/* Room for at least 64 KiB more, within PASS_MAX (and a byte for a last newline). */
-static void
-grow_inbuf(void)
-{
-	char *p;
-
-	if (insize - inlen >= (1 << 16))
-		return;
-	insize = insize == 0 ? (size_t)1 << 20 : 2 * insize;
-	if (insize > PASS_MAX)
-		insize = PASS_MAX;
-	if ((p = realloc(inbuf, insize + 1)) == NULL)
-		fatal(EXIT_DATA, "out of memory");
-	inbuf = p;
-}
-
-/*
- * Read all of stdin into inbuf, noting its runs; returns 1 if it all came
- * in at most RUNS_MAX runs (inbuf ends in a newline then), else 0.
- */
-static int
-read_runs(void)
-{
-	size_t prev = 0, prevlen = 0, line = 0, scan = 0;
-	ssize_t n;
-	char *nl;
-
-	nruns = 0;
-	for (;;) {
-		if (inlen >= PASS_MAX)
-			return 0;
-		grow_inbuf();
-		if ((n = read(STDIN_FILENO, inbuf + inlen, insize - inlen)) < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal(EXIT_DATA, "stdin: %s", strerror(errno));
-		}
-		inlen += (size_t)n;
-		if (n == 0 && inlen > line && inbuf[inlen - 1] != '\n')
-			inbuf[inlen++] = '\n';	/* sort ends the last line so too */
-		for (; (nl = memchr(inbuf + scan, '\n', inlen - scan)) != NULL; scan = line) {
-			if (nruns == 0 || bytes_cmp(inbuf + prev, prevlen, inbuf + line,
-			    (size_t)(nl - inbuf) - line) > 0) {
-				if (nruns == RUNS_MAX)
-					return 0;
-				runs[nruns++] = line;
-			}
-			prev = line;
-			prevlen = (size_t)(nl - inbuf) - line;
-			line = (size_t)(nl - inbuf) + 1;
-		}
-		scan = inlen;
-		if (n == 0) {
-			runs[nruns] = inlen;
-			return 1;
-		}
-	}
-}
-
-/* A run being merged: its current line at p, len bytes with the newline. */
-struct run {
-	const char *p, *end;
-	size_t len;
-};
-
-static int
-run_less(const struct run *a, const struct run *b)
-{
-	return bytes_cmp(a->p, a->len - 1, b->p, b->len - 1) < 0;
-}
-
-static void
-run_sift(struct run *h, int n, int i)
-{
-	struct run t;
-	int c;
-
-	for (; (c = 2 * i + 1) < n; i = c) {
-		if (c + 1 < n && run_less(&h[c + 1], &h[c]))
-			c++;
-		if (!run_less(&h[c], &h[i]))
-			break;
-		t = h[i], h[i] = h[c], h[c] = t;
-	}
-}
-
-static void
-run_line(struct run *r)
-{
-	r->len = (size_t)((const char *)memchr(r->p, '\n', (size_t)(r->end - r->p)) - r->p) + 1;
-}
-
-/* Merge the runs of inbuf to stdout with a heap of their current lines. */
-static void
-merge_runs(void)
-{
-	struct run h[RUNS_MAX];
-	int n, i;
-
-	for (n = 0; n < nruns; n++) {
-		h[n].p = inbuf + runs[n];
-		h[n].end = inbuf + runs[n + 1];
-		run_line(&h[n]);
-	}
-	for (i = n / 2 - 1; i >= 0; i--)
-		run_sift(h, n, i);
-	while (n > 0) {
-		out_write(h[0].p, h[0].len);
-		h[0].p += h[0].len;
-		if (h[0].p == h[0].end)
-			h[0] = h[--n];
-		else
-			run_line(&h[0]);
-		run_sift(h, n, 0);
-	}
-}
+static struct runs head;
 
 /* Write all of p..n to fd; returns 0, or errno. */
 static int
@@ -402,16 +285,16 @@ feed(int to)
 	ssize_t n;
 
 	signal(SIGPIPE, SIG_IGN);
-	err = write_all(to, inbuf, inlen);
+	err = write_all(to, head.buf, head.len);
 	while (err == 0) {
-		if ((n = read(STDIN_FILENO, inbuf, insize)) < 0) {
+		if ((n = read(STDIN_FILENO, head.buf, head.size)) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal(EXIT_DATA, "stdin: %s", strerror(errno));
 		}
 		if (n == 0)
 			break;
-		err = write_all(to, inbuf, (size_t)n);
+		err = write_all(to, head.buf, (size_t)n);
 	}
 	if (err != 0 && err != EPIPE)
 		fatal(EXIT_DATA, "writing to sort: %s", strerror(err));
@@ -432,7 +315,7 @@ run_sort(const char *prog, int fed)
 	if (pipe(fd) < 0 || (fed && pipe(in) < 0))
 		fatal(EXIT_DATA, "cannot run %s: %s", prog, strerror(errno));
 	/* Fewer wake-ups than with the default 64 KiB: best effort. */
-	(void)fcntl(fd[1], F_SETPIPE_SZ, 1 << 20);
+	(void)fcntl(fd[1], F_SETPIPE_SZ, RELAY_CHUNK);
 	if ((pid = fork()) < 0)
 		fatal(EXIT_DATA, "cannot run %s: %s", prog, strerror(errno));
 	if (pid == 0) {
@@ -473,53 +356,47 @@ run_sort(const char *prog, int fed)
 static int
 sort_stdin(const char *prog)
 {
-	if (!read_runs())
+	if (!runs_read(&head, STDIN_FILENO))
 		return run_sort(prog, 1);
-	if (nruns == 1)
-		out_write(inbuf, inlen);
+	if (head.n == 1)
+		out_write(head.buf, head.len);
 	else
-		merge_runs();
+		runs_merge(&head);
 	out_close();
 	return 0;
 }
 
-static char *
-parallel_default(void)
+/* The options, as given. */
+struct opts {
+	int merge;
+	const char *buffer, *compress, *parallel;
+	const char *tmpdirs[TMPDIRS_MAX];
+	int ntmp;
+};
+
+static void
+parse_options(int argc, char *argv[], struct opts *o)
 {
-	static char buf[32];
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	int c;
 
-	snprintf(buf, sizeof buf, "--parallel=%ld", n < 1 ? 1 : n > 8 ? 8 : n);
-	return buf;
-}
-
-int
-main(int argc, char *argv[])
-{
-	int c, merge = 0, ntmp = 0, status = 0, noperands = 0, nreadable = 0;
-	const char *buffer = NULL, *compress = NULL, *parallel = NULL, *prog;
-	const char *tmpdirs[8];
-	static char pbuf[32], cbuf[PATH_MAX + 32];
-
-	prog_init(argv);
 	while ((c = getopt_long(argc, argv, "mS:T:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			merge = 1;
+			o->merge = 1;
 			break;
 		case 'S':
-			buffer = optarg;
+			o->buffer = optarg;
 			break;
 		case 'T':
-			if (ntmp == 8)
-				fatal(EXIT_USAGE, "-T: at most 8 temporary directories");
-			tmpdirs[ntmp++] = optarg;
+			if (o->ntmp == TMPDIRS_MAX)
+				fatal(EXIT_USAGE, "-T: at most %d temporary directories", TMPDIRS_MAX);
+			o->tmpdirs[o->ntmp++] = optarg;
 			break;
 		case OPT_COMPRESS:
-			compress = optarg;
+			o->compress = optarg;
 			break;
 		case OPT_PARALLEL:
-			parallel = optarg;
+			o->parallel = optarg;
 			break;
 		case OPT_HELP:
 			help(usagetext, abouttext);
@@ -529,47 +406,83 @@ main(int argc, char *argv[])
 			usage_exit(usagetext);
 		}
 	}
-	argv += optind;
-	if (buffer != NULL)
-		check_size(buffer);
-	if (compress != NULL)
-		check_program(compress);
-	for (c = 0; c < ntmp; c++)
-		check_tmpdir(tmpdirs[c], EXIT_USAGE);
-	if (parallel != NULL)
-		snprintf(pbuf, sizeof pbuf, "--parallel=%lld",
-		    (long long)arg_count("--parallel", parallel, 1, 1024));
-	if (ntmp == 0) {
-		tmpdirs[ntmp] = getenv("TMPDIR");
-		if (tmpdirs[ntmp] == NULL || *tmpdirs[ntmp] == '\0')
-			tmpdirs[ntmp] = "/tmp";
-		check_tmpdir(tmpdirs[ntmp], EXIT_DATA);
-		ntmp++;
+}
+
+/* Check what sort may never see, and take TMPDIR (or /tmp) when no -T is given. */
+static void
+check_options(struct opts *o)
+{
+	int i;
+
+	if (o->buffer != NULL)
+		check_size(o->buffer);
+	if (o->compress != NULL)
+		check_program(o->compress);
+	for (i = 0; i < o->ntmp; i++)
+		check_tmpdir(o->tmpdirs[i], EXIT_USAGE);
+	if (o->parallel != NULL)
+		(void)arg_count("--parallel", o->parallel, 1, PARALLEL_MAX);
+	if (o->ntmp == 0) {
+		o->tmpdirs[0] = getenv("TMPDIR");
+		if (o->tmpdirs[0] == NULL || *o->tmpdirs[0] == '\0')
+			o->tmpdirs[0] = "/tmp";
+		check_tmpdir(o->tmpdirs[0], EXIT_DATA);
+		o->ntmp = 1;
 	}
-	maxsortarg = argc + 2 * ntmp + 16;
+}
+
+/* sort's command line up to its operands, in sortargv, with room for noperands more. */
+static void
+sort_options(const struct opts *o, const char *prog, int noperands)
+{
+	static char pbuf[32], cbuf[PATH_MAX + 32];
+	long n = o->parallel != NULL ? (long)arg_count("--parallel", o->parallel, 1, PARALLEL_MAX) :
+	    sysconf(_SC_NPROCESSORS_ONLN);
+	int i;
+
+	maxsortarg = noperands + 2 * o->ntmp + SORT_ARGS_FIXED;
 	if ((sortargv = calloc((size_t)maxsortarg, sizeof *sortargv)) == NULL)
 		fatal(EXIT_DATA, "out of memory");
-	prog = sort_program();
-	check_gnu_sort(prog);
 	arg(prog);
 	/* A merge reads its inputs a line at a time: a large buffer only costs the time to map it. */
-	if (!merge || buffer != NULL) {
+	if (!o->merge || o->buffer != NULL) {
 		arg("-S");
-		arg(buffer != NULL ? buffer : BUFFER_DEFAULT);
+		arg(o->buffer != NULL ? o->buffer : BUFFER_DEFAULT);
 	}
-	for (c = 0; c < ntmp; c++) {
+	for (i = 0; i < o->ntmp; i++) {
 		arg("-T");
-		arg(tmpdirs[c]);
+		arg(o->tmpdirs[i]);
 	}
-	arg(parallel != NULL ? pbuf : parallel_default());
-	if (compress != NULL) {
-		snprintf(cbuf, sizeof cbuf, "--compress-program=%s", compress);
+	if (o->parallel == NULL)
+		n = n < 1 ? 1 : n > PARALLEL_DEFAULT_MAX ? PARALLEL_DEFAULT_MAX : n;
+	snprintf(pbuf, sizeof pbuf, "--parallel=%ld", n);
+	arg(pbuf);
+	if (o->compress != NULL) {
+		snprintf(cbuf, sizeof cbuf, "--compress-program=%s", o->compress);
 		arg(cbuf);
 	}
-	if (merge)
+	if (o->merge)
 		arg("-m");
 	arg("--");
-	for (; *argv != NULL; argv++, noperands++) {
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o = { 0 };
+	int status = 0, noperands, nreadable = 0;
+	const char *prog;
+
+	prog_init(argv);
+	parse_options(argc, argv, &o);
+	argv += optind;
+	check_options(&o);
+	prog = sort_program();
+	check_gnu_sort(prog);
+	for (noperands = 0; argv[noperands] != NULL; noperands++)
+		;
+	sort_options(&o, prog, noperands);
+	for (; *argv != NULL; argv++) {
 		if (readable(*argv)) {
 			arg(*argv);
 			nreadable++;
@@ -581,7 +494,7 @@ main(int argc, char *argv[])
 		return status;
 	if (setenv("LC_ALL", "C", 1) < 0)
 		fatal(EXIT_DATA, "setenv: %s", strerror(errno));
-	if (!merge && noperands == 0)
+	if (!o.merge && noperands == 0)
 		return sort_stdin(prog);
 	return run_sort(prog, 0) | status;
 }

@@ -18,7 +18,7 @@ ident_check(const char *p, size_t n)
 	if (n == 0)
 		return "empty";
 	if (n > IDENT_MAX)
-		return "longer than 255 bytes";
+		return "longer than " IDENT_STR(IDENT_MAX) " bytes";
 	for (i = 0; i < n; i++)
 		if (u[i] < 0x20 || u[i] == 0x7f)
 			return "control character in id";

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #define IDENT_MAX 255		/* bytes */
+#define IDENT_KEY_MAX (2 * IDENT_MAX + 1)	/* bytes of a key, "category_id<TAB>product_id" */
+#define IDENT_STR_(x) #x
+#define IDENT_STR(x) IDENT_STR_(x)		/* a constant's value as a string literal, for a message */
 
 /*
  * The first byte at or after p that cannot be in an id (below 0x20, or 0x7f),

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash.h"
+
 #define KEY_INLINE 16
 
 /*
@@ -23,8 +25,8 @@ struct keyslot {
 
 /*
  * 16 bytes, four to a line: the key "A<TAB>B" where A and B are small plain
- * integers, packed by keytab_pack into a number whose order is the byte
- * order of the text. Key 0: empty slot.
+ * integers, packed by key_pack (keypack.h) into a number whose order is the
+ * byte order of the text. Key 0: empty slot.
  */
 struct packslot {
 	uint64_t key;
@@ -45,42 +47,19 @@ struct keytab {
 void keytab_init(struct keytab *kt, size_t budget);
 int64_t *keytab_sum(struct keytab *kt, const char *key, size_t len);
 int64_t *keytab_sum_hashed(struct keytab *kt, const char *key, size_t len, uint32_t h);
-int keytab_pack(const char *a, size_t alen, const char *b, size_t blen, uint64_t *key);
 int64_t *keytab_sum_packed(struct keytab *kt, uint64_t key, uint32_t h);
-#define KEYTAB_PACK_TEXT 18
-size_t keytab_unpack(uint64_t key, char *buf);
 int keytab_each_sorted(struct keytab *kt, void (*fn)(const char *, size_t, int64_t));
 void keytab_each(struct keytab *kt, void (*fn)(const char *, size_t, int64_t));
 void keytab_clear(struct keytab *kt);
 void keytab_free(struct keytab *kt);
-uint64_t hash_bytes(const char *p, size_t n);
-void hash_seed_init(void);
 
 /*
- * The per-process key of both hashes, drawn by hash_seed_init (keytab_init
- * calls it): with it unknown, no fixed set of ids can be chosen to collide,
- * so no input makes a table slow. Nothing depends on the order of a table's
- * slots but keytab_each's, which is unspecified.
+ * The hashes of a text key and of a packed one (hash.h), under a seed drawn
+ * once a process (keytab_init draws it). Nothing depends on the order of a
+ * table's slots but keytab_each's, which is unspecified.
  */
-extern uint64_t hash_seed[2];
-
 #define keytab_hash(key, len) ((uint32_t)hash_bytes((key), (len)))
-
-/*
- * A packed key's hash: the key under the seed, then mixed (a xorshift, two
- * multiplies) so that every bit of both ids moves the low bits; the high half
- * of the last product, whose bits depend on every bit below them.
- */
-static inline uint32_t
-keytab_packed_hash(uint64_t k)
-{
-	k ^= hash_seed[0];
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 29;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	return (uint32_t)(k >> 32);
-}
+#define keytab_packed_hash(k) ((uint32_t)(hash_u64(k) >> 32))
 
 /* Start loading the slot where a key of hash h would be, for a lookup soon after. */
 static inline void

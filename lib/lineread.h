@@ -77,9 +77,12 @@ lr_take(struct lineread *lr, size_t len)
 	lr->lineno++;
 }
 
+/* Bytes lr_copy may read and write past n: room a buffer it copies into keeps. */
+#define LR_COPY_SLACK 32
+
 /*
- * Copy n bytes from src, in a read buffer (so 32 bytes may be read there),
- * to dst, which has room for at least 32: two 16-byte moves when n <= 32,
+ * Copy n bytes from src, in a read buffer (so LR_COPY_SLACK bytes may be read
+ * there), to dst, which has room for at least LR_COPY_SLACK: two 16-byte moves when n <= 32,
  * which the compiler cannot turn back into a call to memcpy of n bytes, and
  * which a later load of dst can take straight from the store buffer.
  */

@@ -5,32 +5,48 @@
 #include "msg.h"
 #include "number.h"
 
-/* A signed 64-bit decimal integer, optional sign, no spaces; NULL or the problem. */
-const char *
-parse_i64(const char *p, size_t n, int64_t *v)
+/* What parse_i64 says of each of its codes but NUM_OK. */
+static const char *const num_why[] = {
+	[NUM_EMPTY] = "empty",
+	[NUM_NOT_INTEGER] = "not an integer",
+	[NUM_RANGE] = "out of range for a 64-bit integer",
+};
+
+/* A signed 64-bit decimal integer, optional sign, no spaces: NUM_OK, with *v set, or what is wrong. */
+enum num_error
+parse_i64_code(const char *p, size_t n, int64_t *v)
 {
 	const char *end = p + n;
 	uint64_t u = 0, lim;
 	int neg = 0;
 
 	if (n == 0)
-		return "empty";
+		return NUM_EMPTY;
 	if (*p == '-' || *p == '+') {
 		neg = *p == '-';
 		p++;
 	}
 	if (p == end)
-		return "not an integer";
+		return NUM_NOT_INTEGER;
 	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (; p < end; p++) {
 		if (*p < '0' || *p > '9')
-			return "not an integer";
+			return NUM_NOT_INTEGER;
 		if (u > (lim - (uint64_t)(*p - '0')) / 10)
-			return "out of range for a 64-bit integer";
+			return NUM_RANGE;
 		u = u * 10 + (uint64_t)(*p - '0');
 	}
 	*v = neg ? (int64_t)(0 - u) : (int64_t)u;
-	return NULL;
+	return NUM_OK;
+}
+
+/* parse_i64_code for a message: NULL, or the problem. */
+const char *
+parse_i64(const char *p, size_t n, int64_t *v)
+{
+	enum num_error e = parse_i64_code(p, n, v);
+
+	return e == NUM_OK ? NULL : num_why[e];
 }
 
 /*
@@ -70,11 +86,11 @@ int64_t
 arg_count(const char *opt, const char *s, int64_t min, int64_t max)
 {
 	int64_t v;
-	const char *why = parse_i64(s, strlen(s), &v);
+	enum num_error e = parse_i64_code(s, strlen(s), &v);
 
-	if (why != NULL && strcmp(why, "not an integer") != 0 && strcmp(why, "empty") != 0)
+	if (e == NUM_RANGE)
 		fatal(EXIT_USAGE, "%s: count is too large: %s", opt, s);
-	if (why != NULL)
+	if (e != NUM_OK)
 		fatal(EXIT_USAGE, "%s: not a number: '%s'", opt, s);
 	if (v < min)
 		fatal(EXIT_USAGE, "%s: count is too small: %s (at least %lld)",

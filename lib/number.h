@@ -84,6 +84,10 @@ total_add(struct total *t, int64_t v)
 		t->carry += v < 0 ? -1 : 1;
 }
 
+/* What parse_i64_code finds wrong with a number. */
+enum num_error { NUM_OK, NUM_EMPTY, NUM_NOT_INTEGER, NUM_RANGE };
+
+enum num_error parse_i64_code(const char *p, size_t n, int64_t *v);
 const char *parse_i64(const char *p, size_t n, int64_t *v);
 const char *check_decimal(const char *p, size_t n);
 int64_t arg_count(const char *opt, const char *s, int64_t min, int64_t max);

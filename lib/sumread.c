@@ -9,7 +9,9 @@
 #include "out.h"
 #include "sumread.h"
 
-static const char *const names[] = { "category_id", "product_id", "sum" };
+static const char *const names[] = {
+	[SUMREC_CATEGORY] = "category_id", [SUMREC_PRODUCT] = "product_id", [SUMREC_SUM] = "sum"
+};
 
 /*
  * Operands are read as one stream, as cat(1) would join them. With unique,
@@ -24,11 +26,22 @@ sumread_init(struct sumread *sr, char **operands, int unique)
 	sr->unique = unique;
 }
 
+/*
+ * Stop at a bad line: name:lineno, the field (a SUMREC_ number, or -1 for
+ * the line as a whole), what is wrong, and the n bytes of value v, as
+ * warn_at writes every data message; status 1.
+ */
+noreturn void
+sumrec_fail_at(const char *name, uint64_t lineno, int field, const char *why, const char *v, size_t n)
+{
+	warn_at(name, lineno, field, field < 0 ? NULL : names[field], why, v, n);
+	exit(EXIT_DATA);
+}
+
 static noreturn void
 bad(const struct sumread *sr, int field, const char *why, const char *v, size_t n)
 {
-	warn_at(sr->lr.name, sr->lr.lineno, field, field < 0 ? NULL : names[field], why, v, n);
-	exit(EXIT_DATA);
+	sumrec_fail_at(sr->lr.name, sr->lr.lineno, field, why, v, n);
 }
 
 /* Open the next operand; 0 when there is none left. */
@@ -69,11 +82,11 @@ sumrec_parse(const char *p, size_t len, struct sumrec *r, int *field)
 	r->prod = t1 + 1, r->prodlen = (size_t)(t2 - t1 - 1);
 	r->sumtext = t2 + 1, r->sumlen = (size_t)(end - t2 - 1);
 	if ((why = ident_check(r->cat, r->catlen)) != NULL)
-		return *field = 0, why;
+		return *field = SUMREC_CATEGORY, why;
 	if ((why = ident_check(r->prod, r->prodlen)) != NULL)
-		return *field = 1, why;
+		return *field = SUMREC_PRODUCT, why;
 	if ((why = parse_i64(r->sumtext, r->sumlen, &r->sum)) != NULL)
-		return *field = 2, why;
+		return *field = SUMREC_SUM, why;
 	return NULL;
 }
 
@@ -193,7 +206,7 @@ void
 sumread_fail(const struct sumread *sr, const struct sumrec *r, int sum, const char *why)
 {
 	if (sum)
-		bad(sr, 2, why, r->sumtext, r->sumlen);
+		bad(sr, SUMREC_SUM, why, r->sumtext, r->sumlen);
 	bad(sr, -1, why, NULL, 0);
 }
 

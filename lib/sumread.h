@@ -9,6 +9,9 @@
 #include "lineread.h"
 #include "number.h"
 
+/* The fields of a line, numbered from 0. */
+enum { SUMREC_CATEGORY, SUMREC_PRODUCT, SUMREC_SUM };
+
 struct sumrec {
 	const char *cat, *prod, *sumtext;
 	size_t catlen, prodlen, sumlen;
@@ -20,7 +23,7 @@ struct sumread {
 	char **operands;	/* NULL-terminated; none means stdin */
 	int opened, unique;
 	struct lineread lr;
-	char prev[2 * IDENT_MAX + 1 + 32];	/* key of the previous line; 32 for lr_copy */
+	char prev[IDENT_KEY_MAX + LR_COPY_SLACK];	/* key of the previous line */
 	size_t prevlen;
 	int status;		/* 1 if an operand could not be read */
 };
@@ -113,6 +116,8 @@ sumread_line(struct sumread *sr, struct sumrec *r)
 	}
 	return sumread_line_slow(sr, r);
 }
+void sumrec_fail_at(const char *name, uint64_t lineno, int field, const char *why, const char *v,
+    size_t n) __attribute__((__noreturn__));
 void sumread_fail(const struct sumread *sr, const struct sumrec *r, int sum, const char *why)
     __attribute__((__noreturn__));
 void sumrec_write(const char *key, size_t len, int64_t sum);

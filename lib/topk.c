@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap.h"
 #include "msg.h"
 #include "topk.h"
 
@@ -21,40 +22,13 @@ before(const struct topk *t, int64_t total, const char *id, size_t len, const st
 	return ident_cmp(id, len, t->ids + (size_t)b->slot * IDENT_MAX, b->len) < 0;
 }
 
-static int
-ranks_before(const struct topk *t, const struct ranked *a, const struct ranked *b)
+/* The heap's order, worst-ranked first: a ranks after b. */
+static inline __attribute__((__always_inline__)) int
+ranks_after(const void *a, const void *b, void *t)
 {
-	return before(t, a->total, t->ids + (size_t)a->slot * IDENT_MAX, a->len, b);
-}
+	const struct ranked *y = b;
 
-static void
-sift_up(struct topk *t, size_t i)
-{
-	struct ranked x = t->v[i];
-
-	while (i > 0 && ranks_before(t, &t->v[(i - 1) / 2], &x)) {
-		t->v[i] = t->v[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	t->v[i] = x;
-}
-
-/* The heap of v[0..n) with v[0] out of place: the worst-ranked goes up. */
-static void
-sift_down(struct topk *t, size_t n)
-{
-	struct ranked x = t->v[0];
-	size_t i = 0, c;
-
-	while ((c = 2 * i + 1) < n) {
-		if (c + 1 < n && ranks_before(t, &t->v[c], &t->v[c + 1]))
-			c++;
-		if (!ranks_before(t, &x, &t->v[c]))
-			break;
-		t->v[i] = t->v[c];
-		i = c;
-	}
-	t->v[i] = x;
+	return before(t, y->total, ((struct topk *)t)->ids + (size_t)y->slot * IDENT_MAX, y->len, a);
 }
 
 /*
@@ -85,23 +59,22 @@ topk_push(struct topk *t, const char *id, size_t len, int64_t total)
 	r->len = (uint32_t)len;
 	memcpy(t->ids + (size_t)r->slot * IDENT_MAX, id, len);
 	if (grows)
-		sift_up(t, t->n++);
+		heap_up(t->v, t->n++, sizeof *t->v, ranks_after, t);
 	else
-		sift_down(t, t->n);
+		heap_down(t->v, t->n, 0, sizeof *t->v, ranks_after, t);
 }
 
 /* Order v[0..n) best first, ready to be written as ranks 1..n: the worst leaves the heap first, to the end. */
 void
 topk_sort(struct topk *t)
 {
-	struct ranked x;
+	struct ranked worst;
 	size_t n;
 
-	for (n = t->n; n > 1; n--) {
-		x = t->v[0];
-		t->v[0] = t->v[n - 1];
-		t->v[n - 1] = x;
-		sift_down(t, n - 1);
+	for (n = t->n; n > 1;) {
+		worst = t->v[0];
+		n = heap_pop(t->v, n, sizeof *t->v, ranks_after, t);
+		t->v[n] = worst;
 	}
 }
 

@@ -71,10 +71,10 @@ forever() {
 }
 
 @test "sr-reduce: a total that overflows 64 bits stops it" {
-	check 1 "" "c\tp\t$MAX\nc\tp\t1\n" "" "$TOOL: stdin:2: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
-	check 1 "" "c\tp\t-$MAX\nc\tp\t-1\nc\tp\t-1\n" "" "$TOOL: stdin:3: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	check 1 "" "c\tp\t$MAX\nc\tp\t1\n" "" "$TOOL: stdin:2: field 3 (sum): total of the key overflows 64 bits: 'c\\\\tp'\n"
+	check 1 "" "c\tp\t-$MAX\nc\tp\t-1\nc\tp\t-1\n" "" "$TOOL: stdin:3: field 3 (sum): total of the key overflows 64 bits: 'c\\\\tp'\n"
 	printf 'c\tp\t%s\n' $MAX > o1
-	check 1 "o1 o1" "" "" "$TOOL: o1:1: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	check 1 "o1 o1" "" "" "$TOOL: o1:1: field 3 (sum): total of the key overflows 64 bits: 'c\\\\tp'\n"
 }
 
 @test "sr-reduce: a malformed line stops it, naming the line and field" {
@@ -179,11 +179,11 @@ negated() {
 	check 0 "-s f2" "c\tp\t1\n" "c\tp\t-1\nd\tq\t3\nd\tr\t-4\n"
 	# Taking away -2^63 gives 2^63, which a total may pass through.
 	printf 'c\tp\t-9223372036854775808\n' > min
-	check 1 "f1 -s min" "" "" "$TOOL: min:1: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	check 1 "f1 -s min" "" "" "$TOOL: min:1: field 3 (sum): total of the key overflows 64 bits: 'c\\\\tp'\n"
 	printf 'c\tp\t-1\n' > m1
 	check 0 "m1 -s min -s f1" "" "c\tp\t9223372036854775802\n"
 	printf 'c\tp\t-%s\n' $MAX > negmax
-	check 1 "f1 -s negmax" "" "" "$TOOL: negmax:1: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	check 1 "f1 -s negmax" "" "" "$TOOL: negmax:1: field 3 (sum): total of the key overflows 64 bits: 'c\\\\tp'\n"
 }
 
 # A fault in the data stops it with nothing more written (the output would be
@@ -196,7 +196,7 @@ negated() {
 	printf 'a\tp\t1\nb\tp\tx\n' > bad
 	check 1 "-m s1 bad" "" "" "$TOOL: bad:2: field 3 (sum): not an integer: 'x'\n"
 	printf 'c\tp\t%s\n' $MAX > big
-	check 1 "-m s1 big" "" "" "$TOOL: big:1: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	check 1 "-m s1 big" "" "" "$TOOL: big:1: field 3 (sum): total of the key overflows 64 bits: 'c\\\\tp'\n"
 	check 1 "-m s1 nosuch" "" "a\tp\t1\nc\tp\t1\n" "$TOOL: nosuch: No such file or directory\n"
 	mkdir dir
 	check 1 "-m dir s1" "" "a\tp\t1\nc\tp\t1\n" "$TOOL: dir: Is a directory\n"
@@ -327,7 +327,7 @@ PY
 @test "sr-reduce: a total is exact whatever the order of its parts; only a final total outside 64 bits is an error" {
 	check 0 "" "c\tp\t-9223372036854775808\nc\tp\t-1\nc\tp\t2\n" "c\tp\t-9223372036854775807\n"
 	check 0 "" "c\tp\t$MAX\nc\tp\t$MAX\nc\tp\t-$MAX\nd\tp\t1\n" "c\tp\t$MAX\nd\tp\t1\n"
-	check 1 "" "c\tp\t-1\nc\tp\t$MAX\nc\tp\t2\nd\tp\t1\n" "" "$TOOL: stdin:3: field 3 (sum): total of key 'c\\\\tp' overflows 64 bits\n"
+	check 1 "" "c\tp\t-1\nc\tp\t$MAX\nc\tp\t2\nd\tp\t1\n" "" "$TOOL: stdin:3: field 3 (sum): total of the key overflows 64 bits: 'c\\\\tp'\n"
 	printf 'c\tp\t-9223372036854775808\n' > a1
 	printf 'c\tp\t-1\n' > a2
 	printf 'c\tp\t2\n' > a3

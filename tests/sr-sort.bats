@@ -306,3 +306,37 @@ $TOOL: sort failed (exit status 2)" ]]
 	done
 	[ "$tries" -eq 19 ]
 }
+
+@test "sr-sort: 1 to 64 runs of random lines are merged without sort, as sort would order them" {
+	fake_sort
+	# Each case: r runs, each sorted, of lines drawn from a small alphabet (duplicates, prefixes,
+	# empty lines, bytes above 0x7f), the last line with or without its newline; the oracle is sort(1).
+	local r seed tried=0 wrong=0
+	for r in $(seq 1 64); do
+		for seed in 1 2; do
+			awk -v r="$r" -v seed="$seed" 'BEGIN {
+				srand(r * 100 + seed); split("a|b|ab|\t|c\t1|\xc3\xa9|z|0|~", alpha, "|")
+				for (k = 0; k < r; k++) {
+					n = int(rand() * 40)
+					for (i = 0; i < n; i++) {
+						line = ""; m = int(rand() * 4)
+						for (j = 0; j < m; j++) line = line alpha[1 + int(rand() * 9)]
+						print line
+					}
+				}
+			}' > lines
+			# deal the lines at random to r runs and sort each: at most r runs in order
+			awk -v r="$r" -v seed="$seed" 'BEGIN { srand(r * 7 + seed) } { print int(rand() * r) "\t" $0 }' lines |
+			    LC_ALL=C sort -s -t "$(printf '\t')" -k1,1n -k2 | cut -f2- > runs
+			[ "$seed" = 2 ] && [ -s runs ] && head -c -1 runs > runs.t && mv runs.t runs
+			tried=$((tried + 1))
+			if ! SR_SORT=./fakesort FAKE=exit3 "$TOOL" < runs > got 2> err ||
+			    ! LC_ALL=C sort runs | cmp -s - got; then
+				wrong=$((wrong + 1))
+				echo "# $r runs, seed $seed: wrong" >&3
+			fi
+		done
+	done
+	echo "# $tried cases, $wrong wrong" >&3
+	[ "$tried" -eq 128 ] && [ "$wrong" -eq 0 ]
+}

@@ -1,4 +1,4 @@
-/* unit: table-driven tests of lib/ (timestamps, numbers, ids, keytab, topk, window); exit 0 iff all pass. */
+/* unit: table-driven tests of lib/ (timestamps, numbers, ids, keytab, topk, heap, radix sort, window); exit 0 iff all pass. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap.h"
 #include "ident.h"
+#include "keypack.h"
 #include "keytab.h"
 #include "msg.h"
 #include "number.h"
+#include "radix.h"
 #include "timestamp.h"
 #include "topk.h"
 #include "window.h"
@@ -377,6 +380,27 @@ test_parse_i64(void)
 	}
 }
 
+/* parse_i64_code, which arg_count decides by: each row's code is the one its message names. */
+static void
+test_parse_i64_code(void)
+{
+	static const char *const msgs[] = {
+		[NUM_EMPTY] = "empty", [NUM_NOT_INTEGER] = "not an integer",
+		[NUM_RANGE] = "out of range for a 64-bit integer",
+	};
+	enum num_error e;
+	size_t i;
+	int64_t v;
+	const char *why;
+
+	for (i = 0; i < sizeof i64_cases / sizeof *i64_cases; i++) {
+		e = parse_i64_code(i64_cases[i].p, i64_cases[i].n, &v);
+		why = parse_i64(i64_cases[i].p, i64_cases[i].n, &v);
+		CHECK_ROW(i64_cases[i].line, e == NUM_OK ? why == NULL : why != NULL && strcmp(why, msgs[e]) == 0,
+		    "parse_i64_code(%s): code %d, message %s", q(i64_cases[i].p, i64_cases[i].n), (int)e, show(why));
+	}
+}
+
 static const struct {
 	const char *p;
 	size_t n;
@@ -651,14 +675,14 @@ keytab_sum_any(struct keytab *kt, const char *key, size_t len)
 	const char *tab = memchr(key, '\t', len);
 	uint64_t k;
 
-	if (tab != NULL && keytab_pack(key, (size_t)(tab - key), tab + 1, len - (size_t)(tab - key) - 1, &k))
+	if (tab != NULL && key_pack(key, (size_t)(tab - key), tab + 1, len - (size_t)(tab - key) - 1, &k))
 		return keytab_sum_packed(kt, k, keytab_packed_hash(k));
 	return keytab_sum(kt, key, len);
 }
 
 /* Which keys pack, and that they come back as they went in. */
 static void
-test_keytab_pack(void)
+test_key_pack(void)
 {
 	static const struct {
 		const char *key;
@@ -670,7 +694,7 @@ test_keytab_pack(void)
 		{ "01\t1", 0 }, { "1\t00", 0 }, { "\t1", 0 }, { "1\t", 0 }, { "1a\t1", 0 },
 		{ "1\t-1", 0 }, { "1\t 1", 0 }, { "1\t1.0", 0 },
 	};
-	char buf[KEYTAB_PACK_TEXT];
+	char buf[KEY_PACK_TEXT];
 	const char *tab;
 	size_t i, len, n;
 	uint64_t k, k2;
@@ -681,11 +705,11 @@ test_keytab_pack(void)
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
 		len = strlen(t[i].key);
 		tab = strchr(t[i].key, '\t');
-		packs = keytab_pack(t[i].key, (size_t)(tab - t[i].key), tab + 1, len - (size_t)(tab - t[i].key) - 1, &k);
-		CHECK_ROW(__LINE__, packs == t[i].packs, "keytab_pack '%s': %d, want %d", t[i].key, packs, t[i].packs);
+		packs = key_pack(t[i].key, (size_t)(tab - t[i].key), tab + 1, len - (size_t)(tab - t[i].key) - 1, &k);
+		CHECK_ROW(__LINE__, packs == t[i].packs, "key_pack '%s': %d, want %d", t[i].key, packs, t[i].packs);
 		if (packs) {
-			n = keytab_unpack(k, buf);
-			CHECK(n == len && memcmp(buf, t[i].key, n) == 0, "keytab_unpack of '%s': '%.*s'",
+			n = key_unpack(k, buf);
+			CHECK(n == len && memcmp(buf, t[i].key, n) == 0, "key_unpack of '%s': '%.*s'",
 			    t[i].key, (int)n, buf);
 		}
 	}
@@ -694,19 +718,19 @@ test_keytab_pack(void)
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		sprintf(a, "%llu", (unsigned long long)(x % 100000 / ((x >> 20 & 3) == 0 ? 1000 : 1)));
 		sprintf(b, "%llu", (unsigned long long)((x >> 24) % 1000000000000ULL / (1ULL << (x >> 60))));
-		if (!keytab_pack(a, strlen(a), b, strlen(b), &k))
+		if (!key_pack(a, strlen(a), b, strlen(b), &k))
 			bad++;
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		sprintf(a + 20, "%llu", (unsigned long long)(x % 100000 / ((x >> 20 & 3) == 0 ? 1000 : 1)));
 		sprintf(b + 20, "%llu", (unsigned long long)((x >> 24) % 1000000000000ULL / (1ULL << (x >> 60))));
-		if (!keytab_pack(a + 20, strlen(a + 20), b + 20, strlen(b + 20), &k2))
+		if (!key_pack(a + 20, strlen(a + 20), b + 20, strlen(b + 20), &k2))
 			bad++;
 		c1 = strcmp(a, a + 20) != 0 ? strcmp(a, a + 20) : strcmp(b, b + 20);
 		c2 = (k > k2) - (k < k2);
 		if ((c1 > 0) - (c1 < 0) != c2)
 			bad++;
 	}
-	CHECK(bad == 0, "keytab_pack: %d of 200000 pairs out of byte order or not packed", bad);
+	CHECK(bad == 0, "key_pack: %d of 200000 pairs out of byte order or not packed", bad);
 }
 
 /* Packed and text keys share the budget: filling with both stops within it, losing nothing. */
@@ -940,7 +964,7 @@ old_hash(int text, const char *key, size_t len)
 
 	if (text)
 		return old_hash_bytes(key, len);
-	if (!keytab_pack(key, 1, key + 2, len - 2, &k))
+	if (!key_pack(key, 1, key + 2, len - 2, &k))
 		abort();
 	return old_packed_hash(k);
 }
@@ -972,7 +996,7 @@ text_next(char *key, size_t *len)
 
 /*
  * Write n crafted keys of a kind, one a line; or, random, the first n keys.
- * A packed key is made as a number (as keytab_pack would make it: checked
+ * A packed key is made as a number (as key_pack would make it: checked
  * once), as this loop runs 2^bits times a key.
  */
 static void
@@ -984,7 +1008,7 @@ craft_keys(int text, size_t n, unsigned bits, int random, FILE *f)
 	uint32_t mask = (1U << bits) - 1;
 
 	len = kind_key(0, 0, key);
-	if (!keytab_pack(key, 1, key + 2, len - 2, &base))
+	if (!key_pack(key, 1, key + 2, len - 2, &base))
 		abort();
 	for (; found < n; i++) {
 		if (!text) {
@@ -1215,6 +1239,247 @@ test_topk(void)
 				test_topk_one(ks[i], ns[j], ties);
 }
 
+/* ---- heap and radix sort ---- */
+
+/* An element to order: key first (as radix_sort wants), then where it was, then bytes that must move with it. */
+struct item {
+	uint64_t key;
+	uint64_t seq;
+	uint64_t check;		/* key ^ seq ^ a constant: an element torn apart in a move shows */
+};
+
+#define ITEM_CHECK 0x5bd1e9955bd1e995ULL
+
+static int heap_ctx_bad;	/* calls of item_less without the context the heap was given */
+
+/* The heap's order under ctx: by key, ascending (ctx 0) or descending (ctx 1). */
+static int
+item_less(const void *a, const void *b, void *ctx)
+{
+	const struct item *x = a, *y = b;
+	const int *desc = ctx;
+
+	if (desc == NULL || (*desc != 0 && *desc != 1)) {
+		heap_ctx_bad++;
+		return 0;
+	}
+	return *desc ? x->key > y->key : x->key < y->key;
+}
+
+/* The oracle's order: by key (as item_less under desc), then seq, so that equal keys compare as well. */
+static int item_cmp_desc;
+
+static int
+item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	if (x->key != y->key)
+		return (x->key < y->key) == !item_cmp_desc ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* A key of one of the kinds the sweeps use: wide, few distinct, only low bits, only high bits, all equal. */
+static uint64_t
+sweep_key(int kind)
+{
+	switch (kind) {
+	case 0: return rnd();
+	case 1: return rnd() % 7;
+	case 2: return rnd() & 0xfff;
+	case 3: return rnd() & 0xfff0000000000000ULL;
+	default: return 42;
+	}
+}
+
+#define SWEEP_KINDS 5
+
+static void
+make_items(struct item *v, size_t n, int kind)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v[i].key = sweep_key(kind);
+		v[i].seq = i;
+		v[i].check = v[i].key ^ v[i].seq ^ ITEM_CHECK;
+	}
+}
+
+/* Whether the keys of got are those of want in order, every element whole, and every seq of 0..n-1 once. */
+static int
+items_match(const struct item *got, const struct item *want, size_t n, unsigned char *seen)
+{
+	size_t i;
+
+	memset(seen, 0, n + 1);
+	for (i = 0; i < n; i++) {
+		if (got[i].key != want[i].key || got[i].seq >= n || seen[got[i].seq] ||
+		    got[i].check != (got[i].key ^ got[i].seq ^ ITEM_CHECK))
+			return 0;
+		seen[got[i].seq] = 1;
+	}
+	return 1;
+}
+
+/*
+ * One heap case: n items of a kind, ascending or descending. Made at once and
+ * popped, pushed one at a time and popped, and sorted in place by popping
+ * each least to the end, each against qsort; then pushes and pops at random against a linear
+ * search for the least. Returns the number of cases that failed.
+ */
+static int
+heap_case(size_t n, int kind, int desc)
+{
+	struct item *v = calloc(n + 1, sizeof *v), *h = calloc(n + 1, sizeof *v);
+	struct item *want = calloc(n + 1, sizeof *v), *got = calloc(n + 1, sizeof *v);
+	unsigned char *seen = malloc(n + 1);
+	size_t i, m, j, least, np;
+	int bad = 0, ok;
+
+	if (v == NULL || h == NULL || want == NULL || got == NULL || seen == NULL)
+		abort();
+	make_items(v, n, kind);
+	memcpy(want, v, n * sizeof *v);
+	item_cmp_desc = desc;
+	qsort(want, n, sizeof *want, item_cmp);
+
+	memcpy(h, v, n * sizeof *v);
+	heap_make(h, n, sizeof *h, item_less, &desc);
+	for (m = n, i = 0; m > 0; i++) {
+		got[i] = h[0];
+		m = heap_pop(h, m, sizeof *h, item_less, &desc);
+	}
+	bad += !items_match(got, want, n, seen);
+
+	for (m = 0; m < n; m++) {
+		h[m] = v[m];
+		heap_up(h, m, sizeof *h, item_less, &desc);
+	}
+	for (i = 0; m > 0; i++) {
+		got[i] = h[0];
+		m = heap_pop(h, m, sizeof *h, item_less, &desc);
+	}
+	bad += !items_match(got, want, n, seen);
+
+	/* Sorted in place, as topk_sort does: each least popped to the end, so greatest first. */
+	memcpy(h, v, n * sizeof *v);
+	heap_make(h, n, sizeof *h, item_less, &desc);
+	for (m = n; m > 1;) {
+		got[0] = h[0];
+		m = heap_pop(h, m, sizeof *h, item_less, &desc);
+		h[m] = got[0];
+	}
+	for (i = 0; i < n; i++)
+		got[i] = h[n - 1 - i];
+	bad += !items_match(got, want, n, seen);
+
+	/* Random pushes and pops; the oracle is the least key by a linear search of what is in. */
+	for (i = 0, m = 0, ok = 1, np = 0; i < n || m > 0;) {
+		if (i < n && (m == 0 || rnd() % 3 != 0)) {
+			h[m] = v[i++];
+			heap_up(h, m++, sizeof *h, item_less, &desc);
+			continue;
+		}
+		for (j = 1, least = 0; j < m; j++)
+			if (item_less(&h[j], &h[least], &desc))
+				least = j;
+		ok &= h[0].key == h[least].key && h[0].check == (h[0].key ^ h[0].seq ^ ITEM_CHECK);
+		m = heap_pop(h, m, sizeof *h, item_less, &desc);
+		np++;
+	}
+	bad += !ok || np != n;
+	free(v), free(h), free(want), free(got), free(seen);
+	return bad;
+}
+
+/* Every size 0..300, then some larger, of every kind of key, both orders: heap_case against qsort. */
+static void
+test_heap(void)
+{
+	static const size_t big[] = { 511, 512, 513, 1000, 4096, 20000 };
+	size_t n, i, ncases = 0;
+	int kind, desc, bad = 0;
+
+	for (kind = 0; kind < SWEEP_KINDS; kind++)
+		for (desc = 0; desc <= 1; desc++) {
+			for (n = 0; n <= 300; n++, ncases += 4)
+				bad += heap_case(n, kind, desc);
+			for (i = 0; i < sizeof big / sizeof *big; i++, ncases += 4)
+				bad += heap_case(big[i], kind, desc);
+		}
+	CHECK(bad == 0, "heap: %d of %zu cases (make/pop, up/pop, pop to the end, random push and pop) wrong", bad, ncases);
+	CHECK(heap_ctx_bad == 0, "heap: less called %d times without its context", heap_ctx_bad);
+	printf("heap: %zu cases\n", ncases);
+}
+
+/* An element of another size for radix_sort: the key, where it was, and bytes that must move with it. */
+struct wide_item {
+	uint64_t key;
+	uint32_t seq;
+	char tail[13];
+};
+
+/*
+ * radix_sort of n items of a kind in digits of bits, for elements of 24 bytes
+ * (struct item) and of 32 (struct wide_item): the same as qsort by key then
+ * seq, that is sorted and stable. Returns the number of cases that failed.
+ */
+static int
+radix_case(size_t n, int kind, unsigned bits)
+{
+	struct item *v = malloc((2 * n + 1) * sizeof *v), *want = malloc((n + 1) * sizeof *v), *got;
+	struct wide_item *w = malloc((2 * n + 1) * sizeof *w), *wgot;
+	unsigned char *seen = malloc(n + 1);
+	size_t i;
+	int bad = 0, ok = 1;
+
+	if (v == NULL || want == NULL || w == NULL || seen == NULL)
+		abort();
+	make_items(v, n, kind);
+	for (i = 0; i < n; i++) {
+		w[i].key = v[i].key;
+		w[i].seq = (uint32_t)i;
+		memset(w[i].tail, (int)(i & 0xff), sizeof w[i].tail);
+	}
+	memcpy(want, v, n * sizeof *v);
+	item_cmp_desc = 0;
+	qsort(want, n, sizeof *want, item_cmp);
+
+	got = radix_sort(v, v + n, n, sizeof *v, bits);
+	bad += (got != v && got != v + n) || !items_match(got, want, n, seen);
+	for (i = 0; i < n; i++)
+		ok &= got[i].seq == want[i].seq;	/* stable: equal keys keep their order */
+
+	wgot = radix_sort(w, w + n, n, sizeof *w, bits);
+	for (i = 0; i < n; i++)
+		ok &= wgot[i].key == want[i].key && wgot[i].seq == want[i].seq &&
+		    wgot[i].tail[0] == (char)(want[i].seq & 0xff) && wgot[i].tail[12] == (char)(want[i].seq & 0xff);
+	bad += !ok;
+	free(v), free(want), free(w), free(seen);
+	return bad;
+}
+
+/* Every digit width 1..RADIX_BITS_MAX, sizes 0..130 and some larger, every kind of key: against qsort. */
+static void
+test_radix(void)
+{
+	static const size_t big[] = { 255, 256, 257, 2047, 2048, 2049, 4095, 4096, 4097, 30000 };
+	size_t n, i, ncases = 0;
+	unsigned bits;
+	int kind, bad = 0;
+
+	for (bits = 1; bits <= RADIX_BITS_MAX; bits++)
+		for (kind = 0; kind < SWEEP_KINDS; kind++) {
+			for (n = 0; n <= 130; n++, ncases += 2)
+				bad += radix_case(n, kind, bits);
+			for (i = 0; i < sizeof big / sizeof *big; i++, ncases += 2)
+				bad += radix_case(big[i], kind, bits);
+		}
+	CHECK(bad == 0, "radix_sort: %d of %zu cases (two element sizes) unsorted, unstable or torn", bad, ncases);
+	printf("radix: %zu cases\n", ncases);
+}
+
 /* ---- window ---- */
 
 static struct instant
@@ -1368,12 +1633,13 @@ main(int argc, char *argv[])
 	test_ts_round_trip();
 	test_instant_cmp();
 	test_parse_i64();
+	test_parse_i64_code();
 	test_check_decimal();
 	test_ident_check();
 	test_ident_cmp_cases();
 	test_ident_cmp_order();
 	test_keytab_many();
-	test_keytab_pack();
+	test_key_pack();
 	test_keytab_packed_budget((size_t)1 << 20);
 	test_keytab_sorted();
 	test_keytab_sorted_full();
@@ -1383,6 +1649,8 @@ main(int argc, char *argv[])
 	test_hash_bytes();
 	test_keytab_crafted();
 	test_topk();
+	test_heap();
+	test_radix();
 	test_window_cases();
 	test_window_clock();
 	test_window_option();
