@@ -4,7 +4,8 @@
 
 #include <stddef.h>
 
-extern const char page_html[];
+/* The bytes of cmd/sr-serve/page.html, as make found them (no NUL after them). */
+extern const unsigned char page_html[];
 extern const size_t page_html_len;
 
 #endif

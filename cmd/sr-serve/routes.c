@@ -143,7 +143,7 @@ routes_request(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	enum endpoint ep = endpoint_of(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)));
 	struct reply page_reply = { 200, "text/html; charset=utf-8", "public, max-age=60",
-	    "\"" SR_VERSION "\"", page_html, NULL, page_html_len, NULL };
+	    "\"" SR_VERSION "\"", (const char *)page_html, NULL, page_html_len, NULL };
 
 	(void)arg;
 	routes_take_fresh();
