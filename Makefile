@@ -70,6 +70,14 @@ $(O)/bin/sr-load: private SR_LDLIBS += -lpq
 # sr-serve, the read API, is an HTTP server on libevent, with a thread that reloads.
 $(O)/bin/sr-serve: private NEEDS = event2/event.h=libevent-dev
 $(O)/bin/sr-serve: private SR_LDLIBS += -levent -pthread
+# Its page is cmd/sr-serve/page.html, whose bytes od and sed write out as a C
+# initializer, $(O)/cmd/sr-serve/page.inc, which cmd/sr-serve/page.c includes.
+$(O)/bin/sr-serve: $(O)/cmd/sr-serve/page.inc
+$(O)/bin/sr-serve: private SR_CPPFLAGS += -I$(O)/cmd/sr-serve
+$(O)/cmd/sr-serve/page.inc: cmd/sr-serve/page.html
+	@mkdir -p $(@D)
+	od -An -v -tx1 cmd/sr-serve/page.html | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g' > $@.tmp
+	mv -f $@.tmp $@
 
 $(O)/lib/%.o: lib/%.c $(LIBHDR)
 	@mkdir -p $(@D)
@@ -165,12 +173,12 @@ demo: deps-build
 # Static checks. cppcheck's variableScope is off: declarations open each
 # block, as in style(9).
 TIDY_CHECKS = -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
-lint:
+lint: $(O)/cmd/sr-serve/page.inc
 	mandoc -Tlint -W warning $(MAN1) $(MAN7)
 	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh tests/faults/*.sh .ci/run
 	cppcheck --error-exitcode=1 --quiet --std=c11 --enable=warning,style,performance,portability \
 	    --suppress=variableScope --inline-suppr $(SR_CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz tests/faults
-	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(SR_CPPFLAGS) -Icmd/sr-hourly -Icmd/sr-serve $(PGINC:%=-I%) -std=c11
+	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(SR_CPPFLAGS) -Icmd/sr-hourly -Icmd/sr-serve -I$(O)/cmd/sr-serve $(PGINC:%=-I%) -std=c11
 
 # install(1) with explicit modes, whatever the umask; it removes the old file and
 # writes a new one, so installing over a running sr-serve works (cp: "Text file busy").
@@ -188,7 +196,7 @@ uninstall:
 	rm -f $(UNITS:$(O)/cmd/systemd/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
 
 clean:
-	rm -rf bin build $(UNITS:$(O)/%=%) lib/*.o lib/libsr.a tests/unit/unit tests/bench/sr-gen tests/faults/failshim.so
+	rm -rf bin build $(UNITS:$(O)/%=%) cmd/sr-serve/page.inc lib/*.o lib/libsr.a tests/unit/unit tests/bench/sr-gen tests/faults/failshim.so
 	rm -f sales_rank.db sales_rank.db-wal sales_rank.db-shm
 
 .PHONY: FORCE all filters unit gen deps deps-build test check check-sanitize memcheck fuzz faults bench bench-serve bench-hourly demo lint install uninstall clean

@@ -184,23 +184,36 @@ httphead_line(struct httphead *h, const char *line, size_t len, int *status, con
 	return header_line(h, line, len, status, why);
 }
 
+const struct http_status http_statuses[] = {
+	{ 200, "OK" },
+	{ 304, "Not Modified" },
+	{ 400, "Bad Request" },
+	{ 404, "Not Found" },
+	{ 405, "Method Not Allowed" },
+	{ 408, "Request Timeout" },
+	{ 413, "Content Too Large" },
+	{ 414, "URI Too Long" },
+	{ 417, "Expectation Failed" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 501, "Not Implemented" },
+	{ 503, "Service Unavailable" },
+	{ 505, "HTTP Version Not Supported" },
+};
+
+size_t
+http_status_index(int status)
+{
+	size_t i;
+
+	for (i = 0; i < HTTP_NSTATUS && http_statuses[i].code != status; i++)
+		;
+	return i;
+}
+
 const char *
 http_reason(int status)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 417: return "Expectation Failed";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Error";
-	}
+	size_t i = http_status_index(status);
+
+	return i < HTTP_NSTATUS ? http_statuses[i].reason : "Error";
 }

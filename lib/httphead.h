@@ -28,7 +28,20 @@ enum { HTTPHEAD_MORE, HTTPHEAD_DONE, HTTPHEAD_REFUSED };
  */
 int httphead_line(struct httphead *h, const char *line, size_t len, int *status, const char **why);
 
-/* The reason phrase of a status that sr-serve answers. */
+/*
+ * The statuses sr-serve answers, with their reason phrases: the one table
+ * of them (replies, refusals and the counts in /metrics all use it).
+ */
+#define HTTP_NSTATUS 13
+struct http_status {
+	int code;
+	const char *reason;
+};
+extern const struct http_status http_statuses[HTTP_NSTATUS];
+
+/* The index of status in http_statuses, or HTTP_NSTATUS if it is not there. */
+size_t http_status_index(int status);
+/* The reason phrase of status, "Error" if it is not in the table. */
 const char *http_reason(int status);
 
 #endif

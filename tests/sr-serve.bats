@@ -196,6 +196,31 @@ need() {
 	[ "$(jq -c .products .body)" = "$(ranking_of 6 | head -n 1 | jq -R -c 'split("\t") | [{rank: (.[0] | tonumber), product_id: .[1], total_sold: (.[2] | tonumber)}]')" ]
 }
 
+@test "sr-serve: the page at / and /index.html is cmd/sr-serve/page.html byte for byte, with or without a ranking" {
+	local html="$BATS_TEST_DIRNAME/../cmd/sr-serve/page.html" path etag
+	[ "$(wc -c < "$html")" -gt 1000 ]
+	touch empty.db
+	serve empty.db
+	for path in / /index.html; do
+		get "$path"
+		[ "$STATUS" = 200 ]
+		cmp "$html" .body
+		[ "$(header Content-Type)" = "text/html; charset=utf-8" ]
+		[ "$(header Content-Length)" = "$(wc -c < "$html")" ]
+		get "$path" -I
+		[ "$STATUS" = 200 ]
+		[ "$(header Content-Length)" = "$(wc -c < "$html")" ]
+	done
+	etag=$(header ETag)
+	[ -n "$etag" ]
+	get / -H "If-None-Match: $etag"
+	[ "$STATUS" = 304 ]
+	load_db "$RANK_A" empty.db
+	get /
+	[ "$STATUS" = 200 ]
+	cmp "$html" .body
+}
+
 @test "sr-serve: errors are JSON with 400, 404, 405; HEAD; ETag and If-None-Match give 304" {
 	local p m etag len
 	load_db "$RANK_A"
