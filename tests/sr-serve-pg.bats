@@ -157,8 +157,8 @@ metric_names() {
 		# Every category's ranking is there (200), and the rows are the file's.
 		[ "$(grep -c '^HTTP/1.1 200 ' sqlite.out)" -eq $((3 * n + 3)) ] || { grep '^HTTP' sqlite.out | sort | uniq -c; return 1; }
 		cmp sqlite.out pg.out || { diff sqlite.out pg.out | head -n 20; echo "ranking $i: seed $seed, $cats categories, top $k, edge $edge"; return 1; }
-		# /metrics: the same series (PostgreSQL's sr_serve_db_up aside), the same generation and health.
-		diff <(metric_names "$sq") <(metric_names "$pg" | grep -v '^sr_serve_db_up$')
+		# /metrics: the same series, the same generation and health.
+		diff <(metric_names "$sq") <(metric_names "$pg")
 		paths=$((paths + $(wc -l < paths)))
 		cmp=$((cmp + $(wc -c < pg.out)))
 		kill $SERVE_PIDS
@@ -173,10 +173,10 @@ metric_names() {
 	# The password: refused before connecting, in sr-load's words.
 	for uri in 'postgresql://sr_pw:sr-secret@/sr_pw' 'postgres://u:x@h/db' 'postgresql:///db?password=x' \
 	    'postgresql://sr_pw@/sr_pw?sslmode=disable&password=sr-secret'; do
-		run sr-load --db "$uri" /dev/null
+		run timeout 10 sr-load --db "$uri" /dev/null
 		want=${output//sr-load:/sr-serve:}
 		[ "$status" -eq 2 ]
-		run sr-serve --db "$uri" --listen 127.0.0.1:0
+		run timeout 10 sr-serve --db "$uri" --listen 127.0.0.1:0
 		[ "$status" -eq 2 ] && [ "$output" = "$want" ] || { echo "-- $uri: $status: $output (want $want)"; return 1; }
 	done
 	# The role sr_pw's own database, loaded with PGPASSWORD, served through ~/.pgpass (PGPASSFILE).
@@ -189,7 +189,7 @@ metric_names() {
 	get '/api/v1/popular?category_id=a'
 	[ "$STATUS" = 200 ] && [ "$(products_tsv .body | tr '\t\n' ' ')" = "1 p 5 2 q 3 " ]
 	# Without it: refused, said on one line.
-	run env PGPASSFILE=/nonexistent sr-serve --db "$PG" --listen 127.0.0.1:0
+	run timeout 10 env PGPASSFILE=/nonexistent sr-serve --db "$PG" --listen 127.0.0.1:0
 	[ "$status" -eq 1 ] && [[ $output == "sr-serve: "*"password"* ]] || { echo "$status: $output"; return 1; }
 	[ "${#lines[@]}" -eq 1 ]
 	# A role that may only SELECT the two tables serves them; one that may not is refused.
@@ -200,8 +200,8 @@ metric_names() {
 	PGUSER=sr_reader$BATS_TEST_NUMBER serve "$PG"
 	get '/api/v1/popular?category_id=b'
 	[ "$STATUS" = 200 ] && [ "$(products_tsv .body | tr '\t\n' ' ')" = "1 r 9 " ]
-	psql -qX -c "REVOKE SELECT ON sales_rank FROM sr_reader$BATS_TEST_NUMBER" > /dev/null
-	run env PGUSER=sr_reader$BATS_TEST_NUMBER sr-serve --db "$PG" --listen 127.0.0.1:0
+	psql -qX -c "REVOKE SELECT ON sales_rank, sales_rank_meta FROM sr_reader$BATS_TEST_NUMBER" > /dev/null
+	run timeout 10 env PGUSER=sr_reader$BATS_TEST_NUMBER sr-serve --db "$PG" --listen 127.0.0.1:0
 	[ "$status" -eq 1 ] && [[ $output == *"permission denied"* ]] || { echo "$status: $output"; return 1; }
 }
 
@@ -470,7 +470,19 @@ metric() {
 		sleep 0.1
 	done
 	[ "$down" -eq 2 ] || { echo "after $tries tries:"; cat .body; curl -sS "$URL/metrics" | grep -e db_up -e reload; return 1; }
-	echo "# standby down: $tries replies of the last ranking, whole, until both instances said so" >&3
+	# And for 3 s more (the reconnection's wait grows to 2 s and more meanwhile): the same, whole.
+	t0=$(date +%s%N)
+	while (($(date +%s%N) - t0 < 3000000000)); do
+		for p in $P1 $P2 $PN; do
+			tries=$((tries + 1))
+			URL=http://127.0.0.1:$p
+			get '/api/v1/popular?category_id=c0'
+			[ "$STATUS" = 200 ] && [ "$(products_tsv .body | tr '\t\n' ' ')" = "1 g1-c0-r1 1099 2 g1-c0-r2 1098 " ] ||
+			    { echo "try $tries, port $p: $STATUS"; cat .body; return 1; }
+		done
+	done
+	[ "$(metric "http://127.0.0.1:$P1" sr_serve_db_up)" = 0 ] && [ "$(metric "http://127.0.0.1:$P2" sr_serve_db_up)" = 0 ]
+	echo "# standby down for 3 s and more: $tries replies of the last ranking, whole; $(metric "http://127.0.0.1:$P1" sr_serve_reload_errors_total) and $(metric "http://127.0.0.1:$P2" sr_serve_reload_errors_total) failed tries to reconnect" >&3
 	"$BATS_TEST_DIRNAME/pg-replica.sh" start-standby "$SR_PG_ENV"
 	t0=$(date +%s%N)
 	tries=0
