@@ -42,6 +42,8 @@ setup() {
 	psql -qX -c "CREATE DATABASE t$BATS_TEST_NUMBER" > /dev/null
 	export PGDATABASE=t$BATS_TEST_NUMBER
 	PG=postgresql:///$PGDATABASE
+	# The tables, as the database's owner makes them once (sr-load --init); loads need no CREATE.
+	"$TOOL" --init --db "$PG"
 }
 
 # sql QUERY: its rows, fields separated by spaces (or by $SEP), NULL as NULL.
@@ -523,6 +525,7 @@ PY
 	check 2 "--db postgres://sr_pw:sr-secret@localhost:1/sr_pw" "$RANKING" "" "$msg"
 	check 1 "--db postgresql://sr_pw@/sr_pw" "$RANKING" "" \
 	    "$TOOL: postgresql: connection to server on socket \"$PGHOST/.s.PGSQL.5432\" failed: fe_sendauth: no password supplied\n"
+	PGPASSWORD=sr-secret "$TOOL" --init --db postgresql://sr_pw@/sr_pw
 	PGPASSWORD=sr-secret check 0 "--db postgresql://sr_pw@/sr_pw" "$RANKING" ""
 	echo "*:*:sr_pw:sr_pw:sr-secret" > pgpass
 	chmod 600 pgpass
