@@ -557,3 +557,28 @@ PY
 	done
 	rows_are "$ROWS"
 }
+
+@test "sr-load postgresql: a load that commits tells the listeners (NOTIFY sr_ranking); one that fails tells none" {
+	local storetest=${SR_STORETEST:-$BATS_TEST_DIRNAME/store/storetest} pid
+	[ -x "$storetest" ] || skip "no $storetest: make store-test"
+	check 0 "--db $PG" "$RANKING" ""
+	psql -qX -c "DROP ROLE IF EXISTS ro$BATS_TEST_NUMBER" -c "CREATE ROLE ro$BATS_TEST_NUMBER LOGIN" \
+	    -c "GRANT SELECT ON sales_rank, sales_rank_meta TO ro$BATS_TEST_NUMBER" > /dev/null
+	# A load that fails inside its transaction (no right to delete): no notification in 3 s.
+	timeout 20 "$storetest" watch "$PG" 3 1 > w1 &
+	pid=$!
+	sleep 0.5
+	PGUSER=ro$BATS_TEST_NUMBER check 1 "--db $PG" "$RANKING" "" "$TOOL: postgresql: permission denied for table sales_rank\n"
+	wait "$pid"
+	[ "$(cat w1)" = "$(printf 'listening\ntimeout')" ]
+	# Three loads that commit: each seen, the generation read after it at least as new.
+	timeout 30 "$storetest" watch "$PG" 5 3 > w2 &
+	pid=$!
+	sleep 0.5
+	for g in 2 3 4; do
+		check 0 "--db $PG" "$RANKING" ""
+		sleep 0.5
+	done
+	wait "$pid"
+	[ "$(cat w2)" = "$(printf 'listening\nnotified 2\nnotified 3\nnotified 4')" ]
+}
