@@ -200,7 +200,7 @@ lint: $(O)/cmd/sr-serve/page.inc
 	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh tests/faults/*.sh .ci/run
 	cppcheck --error-exitcode=1 --quiet --std=c11 --enable=warning,style,performance,portability \
 	    --suppress=variableScope --inline-suppr $(SR_CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz tests/faults
-	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(SR_CPPFLAGS) -Icmd/sr-hourly -Icmd/sr-serve -I$(O)/cmd/sr-serve $(PGINC:%=-I%) -std=c11
+	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(SR_CPPFLAGS) -Icmd/sr-hourly -Icmd/sr-load -Icmd/sr-serve -I$(O)/cmd/sr-serve $(PGINC:%=-I%) -std=c11
 
 # install(1) with explicit modes, whatever the umask; it removes the old file and
 # writes a new one, so installing over a running sr-serve works (cp: "Text file busy").

@@ -182,6 +182,8 @@ has_schema(struct sq *s, char *err, size_t errsize)
 	char why[256];
 	int differ, rc;
 
+	memset(&want, 0, sizeof want);
+	memset(&have, 0, sizeof have);
 	rc = sqlite3_open(":memory:", &mem) != SQLITE_OK ||
 	    sqlite3_exec(mem, store_ddl(0), NULL, NULL, NULL) != SQLITE_OK ? -1 : read_objects(mem, &want);
 	sqlite3_close(mem);

@@ -51,6 +51,9 @@ pg_setup() {
 
 # tables WHERE: sr's tables, empty but for a meta row, made as sr-load makes them.
 tables() {
+	if [[ $1 == postgresql://* ]]; then
+		sr-load --db "$1" --init
+	fi
 	sr-load --db "$1" --allow-empty $NOW < /dev/null
 }
 
