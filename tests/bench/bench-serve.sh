@@ -199,9 +199,13 @@ done
 cmp "$tmp/body.json" "$tmp/nbody.json" || { echo "bench-serve: nginx's body differs" >&2; exit 1; }
 nginx_worker=$(pgrep -P "${pids[-1]}")
 
-# cpu PID: the CPU time of a process so far (all its threads, user and system), in clock ticks.
+# cpu PID[,PID...]: the CPU time of the processes so far (all their threads, user and system), in clock ticks.
 cpu() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat"
+	local p t=0
+	for p in ${1//,/ }; do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo "$t"
 }
 hz=$(getconf CLK_TCK)
 
@@ -228,18 +232,19 @@ pgpurl="http://127.0.0.1:$pgpport/api/v1/popular?category_id=$cat"
 cmp "$tmp/body.json" <(curl -sf "$sqpurl") || { echo "bench-serve: the body through nginx differs" >&2; exit 1; }
 
 # pair NAME URL-SQLITE URL-PG [wrk options]: the run on SQLite's sr-serve and the same on PostgreSQL's,
-# in the order of the round (swapped every round); without PostgreSQL, SQLite's alone.
+# in the order of the round (swapped every round); without PostgreSQL, SQLite's alone. The CPU
+# time is sr-serve's, and also that of the processes in $also (comma-separated), if set.
 pair() {
-	local name=$1 su=$2 pu=$3
+	local name=$1 su=$2 pu=$3 sp=$serve_pid${also:+,$also} pp=${pg_pid-}${also:+,$also}
 	shift 3
 	if [ -z "$pg" ]; then
-		run "$name" "$serve_pid" "$su" "$@"
+		run "$name" "$sp" "$su" "$@"
 	elif ((r % 2)); then
-		run "$name" "$serve_pid" "$su" "$@"
-		run "$name-pg" "$pg_pid" "$pu" "$@"
+		run "$name" "$sp" "$su" "$@"
+		run "$name-pg" "$pp" "$pu" "$@"
 	else
-		run "$name-pg" "$pg_pid" "$pu" "$@"
-		run "$name" "$serve_pid" "$su" "$@"
+		run "$name-pg" "$pp" "$pu" "$@"
+		run "$name" "$sp" "$su" "$@"
 	fi
 }
 
@@ -247,7 +252,7 @@ for ((r = 1; r <= rounds; r++)); do
 	pair sr-serve "$url" "${pgurl-}"
 	run nginx "$nginx_worker" "$nurl"
 	pair sr-serve-limit10 "$url&limit=10" "${pgurl-}&limit=10"
-	pair via-nginx "$sqpurl" "$pgpurl"
+	also=$nginx_worker pair via-nginx "$sqpurl" "$pgpurl"
 done
 
 # Under reloads: two rankings alternate every second; each body must be exactly its generation's.
@@ -315,7 +320,7 @@ side_by_side() {
 		p=$(best "$n-pg" 2)
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
 		    "$(case $n in sr-serve) echo "direct, 100 products" ;; sr-serve-limit10) echo "direct, &limit=10" ;;
-		    *) echo "through nginx (proxy_pass, keepalive)" ;; esac)" "$s" "$p" "$(ratio "$p" "$s")" \
+		    *) echo "through nginx (proxy_pass, keepalive; CPU: sr-serve and nginx)" ;; esac)" "$s" "$p" "$(ratio "$p" "$s")" \
 		    "$(paste <(awk -v n="$n" '$1 == n { print $2 }' "$tmp/runs") <(awk -v n="$n-pg" '$1 == n { print $2 }' "$tmp/runs") |
 		    awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $2 / $1 }')" \
 		    "$(best "$n" 5)" "$(best "$n-pg" 5)" "$(ratio "$(best "$n" 5)" "$(best "$n-pg" 5)")" \
