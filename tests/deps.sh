@@ -10,7 +10,7 @@ pkgs="$build clang libclang-rt-14-dev bats
 	curl jq python3 nginx chromium wrk
 	parallel openssh-server openssh-client iproute2 util-linux
 	build-essential dpkg-dev debhelper fakeroot lintian devscripts systemd
-	fiu-utils prometheus"
+	fiu-utils prometheus strace"
 [ "${1:-}" = build ] && pkgs=$build
 
 missing=""

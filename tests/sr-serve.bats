@@ -3,9 +3,9 @@
 #
 # Each test starts its own server on a free loopback port (--listen 127.0.0.1:0)
 # against a database made by the real pipeline, and stops it in teardown.
-# Needs curl, jq and python3; the page test needs chromium and the proxy test
-# nginx: without them those two are skipped, saying why, except with CI=true,
-# where they fail. The page's screenshot is kept in $SR_ARTIFACTS (default
+# Needs curl, jq and python3; the page test needs chromium, the proxy test
+# nginx, and the test of the -DSR_NO_WRITE_NOW build make and strace: without
+# them those are skipped, saying why, except with CI=true, where they fail. The page's screenshot is kept in $SR_ARTIFACTS (default
 # ${TMPDIR:-/tmp}/sr-serve-artifacts), and the test prints where.
 
 load helper
@@ -909,4 +909,97 @@ rss() {
 	done
 	[ "$n" -eq 40 ] || { echo "$n of 40 answered"; cat nginx.err; return 1; }
 	[ "$(products_tsv .body)" = "$(ranking_of 4 | head -n 3)" ]
+}
+
+# replies URL...: each reply (status line, headers but Date, body) to one request per URL, one connection each.
+replies() {
+	local u
+	for u in "$@"; do
+		curl -sS --max-time 10 -D - "$u" | tr -d '\r' | grep -v '^Date: '
+		echo "-- $?"
+	done
+}
+
+# pipelined PORT N: N requests sent in one write on one connection, the last closing it; what came back, Dates out.
+pipelined() {
+	python3 - "$1" "$2" << 'PY' | grep -v '^Date: '
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+reqs = b"".join(b"GET /api/v1/popular?category_id=%d&limit=%d HTTP/1.1\r\nHost: x\r\n%s\r\n"
+                % (i % 6 + 1, i % 10 + 1, b"Connection: close\r\n" if i == n - 1 else b"") for i in range(n))
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(reqs)
+got = b""
+while (b := s.recv(65536)):
+    got += b
+sys.stdout.write(got.decode().replace("\r", ""))
+PY
+}
+
+# epoll_calls PID URL...: the epoll_ctl calls PID makes while curl asks for each URL on one kept-alive connection.
+epoll_calls() {
+	local pid=$1 i
+	shift
+	timeout 60 strace -f -c -e trace=epoll_ctl -o strace.out -p "$pid" 2> /dev/null &
+	for ((i = 0; i < 100; i++)); do
+		grep -q . strace.out 2> /dev/null && break
+		sleep 0.05
+	done
+	sleep 0.3
+	curl -sS --max-time 30 "$@" > /dev/null
+	kill -INT $!
+	wait $! || true
+	awk '$NF == "epoll_ctl" { print $4 }' strace.out
+}
+
+@test "sr-serve built with -DSR_NO_WRITE_NOW (the fallback for a libevent other than 2.1) answers as the default build, and makes more epoll_ctl calls" {
+	local src="$BATS_TEST_DIRNAME/.." o="$BATS_TEST_TMPDIR/o" urls=() c l def fb def_pid fb_port fb_pid n=300 on off
+	need make "the fallback build"
+	need strace "the count of epoll_ctl calls"
+	timeout 200 make -s -C "$src" O="$o" CPPFLAGS=-DSR_NO_WRITE_NOW CFLAGS=-O1 "$o/bin/sr-serve" > build.log 2>&1 ||
+	    { cat build.log; return 1; }
+	load_db "$RANK_A"
+	serve r.db
+	def=$URL def_pid=$SERVE_PID
+	PATH="$o/bin:$PATH" serve r.db
+	fb=$URL fb_port=$PORT fb_pid=$SERVE_PID
+	[ "$(readlink "/proc/$fb_pid/exe")" = "$o/bin/sr-serve" ]
+	# Every kind of reply, one connection each: status, headers and body the same.
+	for c in 1 2 3 4 5 6 7; do
+		for l in 1 3 10 11; do
+			urls+=("/api/v1/popular?category_id=$c&limit=$l")
+		done
+	done
+	urls+=(/api/v1/categories / /index.html /nope '/api/v1/popular?limit=0' '/api/v1/popular?category_id=%zz')
+	replies "${urls[@]/#/$def}" > def.out
+	replies "${urls[@]/#/$fb}" > fb.out
+	[ "$(grep -c '^HTTP/1.1 200 OK$' def.out)" -eq 27 ] && [ "$(grep -c '^HTTP/1.1 404 Not Found$' def.out)" -eq 5 ]
+	cmp def.out fb.out || { diff def.out fb.out | head -20; return 1; }
+	# HEAD, and 304 by the tag just sent.
+	curl -sS -I "$def/api/v1/categories" | tr -d '\r' | grep -v '^Date: ' > def.out
+	curl -sS -I "$fb/api/v1/categories" | tr -d '\r' | grep -v '^Date: ' > fb.out
+	cmp def.out fb.out
+	curl -sS -o /dev/null -w '%{http_code}\n' -H "If-None-Match: $(sed -n 's/^ETag: //p' fb.out)" "$fb/api/v1/categories" > fb.out
+	[ "$(cat fb.out)" = 304 ]
+	# Kept alive, and pipelined: 200 requests on one connection, the same bytes back.
+	curl -sS "${urls[@]/#/$def}" "${urls[@]/#/$def}" "${urls[@]/#/$def}" "${urls[@]/#/$def}" "${urls[@]/#/$def}" > def.out
+	curl -sS "${urls[@]/#/$fb}" "${urls[@]/#/$fb}" "${urls[@]/#/$fb}" "${urls[@]/#/$fb}" "${urls[@]/#/$fb}" > fb.out
+	cmp def.out fb.out
+	pipelined "$fb_port" 200 > fb.out
+	[ "$(grep -c '^HTTP/1.1 200 OK$' fb.out)" -eq 200 ]
+	pipelined "$(sed 's|.*:||' <<< "$def")" 200 > def.out
+	cmp def.out fb.out
+	# The fallback writes each reply a turn later, at one more epoll_ctl call a request; with
+	# libevent 2.1 the default build writes at once (reply.c says what that gains).
+	urls=()
+	for ((c = 0; c < n; c++)); do
+		urls+=("/api/v1/popular?category_id=$((c % 6 + 1))&limit=5")
+	done
+	on=$(epoll_calls "$def_pid" "${urls[@]/#/$def}")
+	off=$(epoll_calls "$fb_pid" "${urls[@]/#/$fb}")
+	echo "# epoll_ctl calls for $n requests: $on by the default build, $off by the fallback" >&3
+	[ "$off" -ge "$n" ]
+	if curl -sS "$def/metrics" | grep -q 'libevent="2\.1\.'; then
+		[ $((on * 3)) -lt $((off * 2)) ]
+	fi
 }
