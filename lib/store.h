@@ -10,7 +10,8 @@
  * PostgreSQL server named by a URI (postgresql:// or postgres://; the rest of
  * its settings from the PG* variables and ~/.pgpass, as libpq takes them).
  * Every function that can fail returns 0 or -1 and says why in err (errsize
- * bytes), one line, without the program's name.
+ * bytes), one line, without the program's name. The stores of a process are
+ * used from one thread (the SQLite back end's read-only VFS is process-wide).
  */
 struct store;
 
@@ -49,8 +50,9 @@ int store_is_pg(const char *where);
 int store_check_where(const char *where, char *err, size_t errsize);
 /*
  * The longest wait, in seconds, for PostgreSQL's answer to one statement
- * (libpq alone waits for ever); 600 until set. SQLite waits at most 10 s
- * for a writer's lock, 1 s for a reader's, whatever this says.
+ * (libpq alone waits for ever); 600 until set, for a reader too. Past it the
+ * call fails ("no answer from the server in N s"). SQLite waits at most
+ * 10 s for a writer's lock, 1 s for a reader's, whatever this says.
  */
 void store_set_timeout(struct store *s, int seconds);
 
@@ -111,7 +113,12 @@ int store_read(struct store *s, int (*meta)(void *ctx, const struct store_meta *
 /*
  * A descriptor that becomes readable when a load may have committed
  * (PostgreSQL LISTEN on a primary), or -1: then poll store_version. A hot
- * standby gets no NOTIFY: poll it too. store_notified consumes what came.
+ * standby gets no NOTIFY: poll it too. store_notified consumes what came;
+ * call it each time the descriptor is readable, then store_version. The
+ * descriptor is the store's (an epoll of the connection's socket and of a
+ * pipe): a notification that libpq took in with the answer to a query,
+ * which leaves the socket quiet, makes it readable too. It is the same
+ * until store_close; never close it yourself.
  */
 int store_notify_fd(struct store *s);
 void store_notified(struct store *s);

@@ -657,7 +657,7 @@ pg_read(struct store *b, int (*meta)(void *, const struct store_meta *),
 {
 	struct pgs *s = (struct pgs *)b;
 	struct store_version v;
-	char ignored[MSG_SIZE];
+	char ignored[MSG_SIZE] = "";
 	int ok;
 
 	memset(&v, 0, sizeof v);
@@ -691,8 +691,9 @@ pg_notified(struct store *b)
 
 	if (s->ep < 0 || s->conn == NULL)
 		return;
-	while (read(s->pipe[0], buf, sizeof buf) > 0)
-		continue;
+	while (read(s->pipe[0], buf, sizeof buf) > 0) {
+		/* emptied */
+	}
 	PQconsumeInput(s->conn);
 	while ((n = PQnotifies(s->conn)) != NULL)
 		PQfreemem(n);
