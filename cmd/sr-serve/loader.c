@@ -18,6 +18,7 @@
 #define NOTIFY_POLL_MS 1000	/* and with it: a lost connection is found within this */
 #define BACKOFF_MIN_MS 100	/* the first wait before connecting to PostgreSQL again */
 #define BACKOFF_MAX_MS 5000	/* the longest: it doubles from the first up to this */
+#define ANSWER_S 10		/* the longest wait for PostgreSQL's answer to one statement: a hung server is left */
 #define ERR_SIZE 256
 
 static const char *where;
@@ -69,6 +70,17 @@ publish(struct cache *c, const struct store_version *v)
 	health_reloaded();
 }
 
+/* The store opened, with the wait for an answer bounded; NULL with the reason in err. */
+static struct store *
+open_store(char *err, size_t errsize)
+{
+	struct store *s = store_open_reader(where, err, errsize);
+
+	if (s != NULL)
+		store_set_timeout(s, ANSWER_S);
+	return s;
+}
+
 /*
  * Whether the store holds a ranking other than the one read last: another
  * generation or load, or another file (removed and made again, or renamed
@@ -77,7 +89,7 @@ publish(struct cache *c, const struct store_version *v)
 static int
 changed(struct store_version *v, char *err, size_t errsize)
 {
-	if (store == NULL && (store = store_open_reader(where, err, errsize)) == NULL)
+	if (store == NULL && (store = open_store(err, errsize)) == NULL)
 		return -1;
 	if (store_version(store, v, err, errsize) < 0)
 		return -1;
@@ -202,7 +214,7 @@ loader_first(const char *w)
 
 	where = w;
 	is_pg = store_is_pg(where);
-	if ((store = store_open_reader(where, err, sizeof err)) == NULL || store_version(store, &v, err, sizeof err) < 0)
+	if ((store = open_store(err, sizeof err)) == NULL || store_version(store, &v, err, sizeof err) < 0)
 		fatal(EXIT_DATA, "%s: open: %s", where, err);
 	refresh(0);
 }
