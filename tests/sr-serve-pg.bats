@@ -50,6 +50,9 @@ teardown() {
 		kill "$p" 2> /dev/null || true
 		wait "$p" 2> /dev/null || true
 	done
+	if [ -n "${STOPPED-}" ]; then
+		standby_signal CONT || true
+	fi
 	if [ -z "$SR_PG_SKIP" ] && [ -f "$SR_PG_ENV.standby" ]; then
 		"$BATS_TEST_DIRNAME/pg-replica.sh" start-standby "$SR_PG_ENV" 2> /dev/null || true
 	fi
@@ -508,4 +511,57 @@ metric() {
 	URL=http://127.0.0.1:$PN
 	get '/api/v1/popular?category_id=c0'
 	[ "$STATUS" = 200 ] && [ "$(products_tsv .body | tr '\t\n' ' ')" = "1 g2-c0-r1 2099 2 g2-c0-r2 2098 3 g2-c0-r3 2097 " ]
+}
+
+# standby_signal SIGNAL: send SIGNAL to the standby's postmaster and every process it started.
+standby_signal() {
+	local pm
+	pm=$(head -n 1 "$SR_PG_DIR/standby/postmaster.pid")
+	kill "-$1" "$pm" $(pgrep -P "$pm")
+}
+
+@test "sr-serve on a hung hot standby (SIGSTOP): replies go on from memory, each whole; /healthz 503 within 30 s; caught up after SIGCONT" {
+	local i p tries=0 down=0 t0 ms
+	PG="postgresql:///$PGDATABASE?connect_timeout=2"
+	replicas --max-failed-reloads 2
+	primary
+	t0=$(date +%s%N)
+	standby_signal STOP
+	STOPPED=1
+	load_pg g2.tsv
+	for ((i = 0; i < 300; i++)); do
+		for p in $P1 $P2 $PN; do
+			tries=$((tries + 1))
+			URL=http://127.0.0.1:$p
+			get '/api/v1/popular?category_id=c0' --max-time 2
+			[ "$STATUS" = 200 ] && [ "$(products_tsv .body | tr '\t\n' ' ')" = "1 g1-c0-r1 1099 2 g1-c0-r2 1098 " ] ||
+			    { echo "try $tries, port $p: $STATUS"; cat .body; return 1; }
+		done
+		down=0
+		for p in $P1 $P2; do
+			URL=http://127.0.0.1:$p
+			get /healthz --max-time 2
+			[ "$STATUS" = 503 ] && [ "$(metric "$URL" sr_serve_db_up)" = 0 ] && down=$((down + 1))
+		done
+		[ "$down" -lt 2 ] || break
+		sleep 0.1
+	done
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$down" -eq 2 ] && ((ms < 30000)) || { echo "not unhealthy after $ms ms, $tries tries"; return 1; }
+	echo "# standby hung: $tries replies of the last ranking, whole, until both said so after $ms ms" >&3
+	standby_signal CONT
+	STOPPED=""
+	t0=$(date +%s%N)
+	for ((i = 0; i < 400; i++)); do
+		down=0
+		for p in $P1 $P2; do
+			URL=http://127.0.0.1:$p
+			get /healthz
+			[ "$STATUS" = 200 ] && [ "$(jq .generation .body)" = 2 ] || down=$((down + 1))
+		done
+		[ "$down" -gt 0 ] || break
+		sleep 0.05
+	done
+	[ "$down" -eq 0 ] || { echo "not caught up"; cat .body; return 1; }
+	echo "# standby going again: both instances at the new generation after $((($(date +%s%N) - t0) / 1000000)) ms" >&3
 }
