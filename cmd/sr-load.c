@@ -37,9 +37,8 @@ static const struct option longopts[] = {
 };
 
 static const char usagetext[] =
-    "usage: sr-load [--allow-empty] [--db path | uri] [--now time] [--days n | --since time\n"
-    "               --until time] [--timeout seconds] [file ...]\n"
-    "       sr-load --init [--db path | uri] [--timeout seconds]\n";
+    "usage: sr-load [--allow-empty] [--db path | uri] [--init] [--now time]\n"
+    "               [--days n | --since time --until time] [--timeout seconds] [file ...]\n";
 
 static const char abouttext[] =
     "\nLoad sr-topk output (category_id<TAB>rank<TAB>product_id<TAB>total_sold) into the\n"

@@ -4,9 +4,8 @@
 load helper
 TOOL=sr-load
 
-USAGE='usage: sr-load [--allow-empty] [--db path | uri] [--now time] [--days n | --since time
-               --until time] [--timeout seconds] [file ...]
-       sr-load --init [--db path | uri] [--timeout seconds]\n'
+USAGE='usage: sr-load [--allow-empty] [--db path | uri] [--init] [--now time]
+               [--days n | --since time --until time] [--timeout seconds] [file ...]\n'
 RANKING='a\t1\tp\t5\na\t2\tq\t3\nb\t1\tr\t9\n'
 ROWS='a 1 p 5\na 2 q 3\nb 1 r 9'
 NOW='--now 2026-11-30T00:00:00Z'
