@@ -26,7 +26,13 @@ TOOLS = sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load sr-serve sr-hour
 # The tools that need neither libpq (sr-load) nor libevent (sr-serve): make filters.
 FILTERS = sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-hourly
 BIN = $(TOOLS:%=$(O)/bin/%)
-LIBSRC = $(wildcard lib/*.c)
+# The ranking store (lib/store*.c) is an archive of its own, linked only by
+# the tools that use a database: its PostgreSQL half needs libpq's headers,
+# which make filters must not.
+STORESRC = $(wildcard lib/store*.c)
+STOREOBJ = $(STORESRC:lib/%.c=$(O)/lib/%.o)
+STOREA = $(O)/lib/libsrstore.a
+LIBSRC = $(filter-out $(STORESRC),$(wildcard lib/*.c))
 LIBOBJ = $(LIBSRC:lib/%.c=$(O)/lib/%.o)
 LIBHDR = $(wildcard lib/*.h)
 LIBA = $(O)/lib/libsr.a
@@ -57,18 +63,21 @@ $(O)/bin/%: cmd/%.c $$(wildcard cmd/%/*.c cmd/%/*.h) $(LIBA) $(LIBHDR)
 	    printf '#include <%s>\n' "$${h%%=*}" | $(CC) $(SR_CPPFLAGS) -E -o /dev/null - 2> /dev/null || { \
 	    echo "make: $(@F) needs <$${h%%=*}>: apt-get install $${h#*=}; make filters builds the tools that do not" >&2; \
 	    exit 1; }; done
-	$(CC) $(SR_CPPFLAGS) -Icmd/$* $(SR_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIBA) $(LDLIBS) $(SR_LDLIBS)
+	$(CC) $(SR_CPPFLAGS) -Icmd/$* $(SR_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(STORELINK) $(LIBA) $(LDLIBS) $(SR_LDLIBS)
 
-# sr-load also writes to PostgreSQL, through libpq: without its headers make
-# says so and stops there (make filters, or make -k, builds the others).
+# sr-load and sr-serve use the ranking store, which also speaks to PostgreSQL,
+# through libpq: without its headers make says so and stops there (make
+# filters, or make -k, builds the others).
 PG_CONFIG = pg_config
 PGINC := $(shell $(PG_CONFIG) --includedir 2> /dev/null)
+$(O)/bin/sr-load $(O)/bin/sr-serve: $(STOREA)
+$(O)/bin/sr-load $(O)/bin/sr-serve: private STORELINK = $(STOREA)
+$(O)/bin/sr-load $(O)/bin/sr-serve: private SR_CPPFLAGS += $(PGINC:%=-I%)
+$(O)/bin/sr-load $(O)/bin/sr-serve: private SR_LDLIBS += -lpq
 $(O)/bin/sr-load: private NEEDS = libpq-fe.h=libpq-dev
-$(O)/bin/sr-load: private SR_CPPFLAGS += $(PGINC:%=-I%)
-$(O)/bin/sr-load: private SR_LDLIBS += -lpq
 
 # sr-serve, the read API, is an HTTP server on libevent, with a thread that reloads.
-$(O)/bin/sr-serve: private NEEDS = event2/event.h=libevent-dev
+$(O)/bin/sr-serve: private NEEDS = event2/event.h=libevent-dev libpq-fe.h=libpq-dev
 $(O)/bin/sr-serve: private SR_LDLIBS += -levent -pthread
 # Its page is cmd/sr-serve/page.html, whose bytes od and sed write out as a C
 # initializer, $(O)/cmd/sr-serve/page.inc, which cmd/sr-serve/page.c includes.
@@ -83,9 +92,22 @@ $(O)/lib/%.o: lib/%.c $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(SR_CPPFLAGS) $(SR_CFLAGS) -c -o $@ $<
 
+$(O)/lib/store_pg.o: private SR_CPPFLAGS += $(PGINC:%=-I%)
+
 $(LIBA): $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
+
+$(STOREA): $(STOREOBJ)
+	rm -f $@
+	ar rcs $@ $(STOREOBJ)
+
+# The store's own test driver (tests/store.bats).
+STORETEST = $(O)/tests/store/storetest
+store-test: $(STORETEST)
+$(STORETEST): tests/store/storetest.c $(STOREA) $(LIBA) $(LIBHDR)
+	@mkdir -p $(@D)
+	$(CC) $(SR_CPPFLAGS) $(SR_CFLAGS) $(LDFLAGS) -o $@ tests/store/storetest.c $(STOREA) $(LIBA) $(LDLIBS) $(SR_LDLIBS) -lpq
 
 $(UNIT): tests/unit/unit.c $(LIBA) $(LIBHDR)
 	@mkdir -p $(@D)
@@ -120,8 +142,8 @@ deps-build:
 
 # The quick suite: unit tests, then the bats files against $(O)/bin (sr-gen
 # from $(O)/tests/bench when the tree has none of its own).
-test: all $(UNIT) $(GEN) $(SHIM)
-	@PATH="$$PATH:$(abspath $(O)/tests/bench)" SR_BIN=$(O)/bin SR_UNIT=$(UNIT) sh tests/run.sh
+test: all $(UNIT) $(GEN) $(SHIM) $(STORETEST)
+	@PATH="$$PATH:$(abspath $(O)/tests/bench)" SR_BIN=$(O)/bin SR_UNIT=$(UNIT) SR_STORETEST=$(abspath $(STORETEST)) sh tests/run.sh
 
 # Everything CI runs: the suite under ASan+UBSan, valgrind, fuzzing, then the
 # suite itself, whose "N passed, N failed" line ends the output.
@@ -178,7 +200,7 @@ lint: $(O)/cmd/sr-serve/page.inc
 	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh tests/faults/*.sh .ci/run
 	cppcheck --error-exitcode=1 --quiet --std=c11 --enable=warning,style,performance,portability \
 	    --suppress=variableScope --inline-suppr $(SR_CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz tests/faults
-	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(SR_CPPFLAGS) -Icmd/sr-hourly -Icmd/sr-serve -I$(O)/cmd/sr-serve $(PGINC:%=-I%) -std=c11
+	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(SR_CPPFLAGS) -Icmd/sr-hourly -Icmd/sr-load -Icmd/sr-serve -I$(O)/cmd/sr-serve $(PGINC:%=-I%) -std=c11
 
 # install(1) with explicit modes, whatever the umask; it removes the old file and
 # writes a new one, so installing over a running sr-serve works (cp: "Text file busy").
@@ -196,7 +218,7 @@ uninstall:
 	rm -f $(UNITS:$(O)/cmd/systemd/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
 
 clean:
-	rm -rf bin build $(UNITS:$(O)/%=%) cmd/sr-serve/page.inc lib/*.o lib/libsr.a tests/unit/unit tests/bench/sr-gen tests/faults/failshim.so
+	rm -rf bin build $(UNITS:$(O)/%=%) cmd/sr-serve/page.inc lib/*.o lib/libsr.a lib/libsrstore.a tests/store/storetest tests/unit/unit tests/bench/sr-gen tests/faults/failshim.so
 	rm -f sales_rank.db sales_rank.db-wal sales_rank.db-shm
 
-.PHONY: FORCE all filters unit gen deps deps-build test check check-sanitize memcheck fuzz faults bench bench-serve bench-hourly demo lint install uninstall clean
+.PHONY: FORCE all filters unit gen store-test deps deps-build test check check-sanitize memcheck fuzz faults bench bench-serve bench-hourly demo lint install uninstall clean

@@ -22,6 +22,7 @@
 #include "msg.h"
 #include "number.h"
 #include "routes.h"
+#include "store.h"
 
 #define DB_DEFAULT "sales_rank.db"
 #define LISTEN_DEFAULT "127.0.0.1:8080"
@@ -46,19 +47,23 @@ static const struct option longopts[] = {
 };
 
 static const char usagetext[] =
-    "usage: sr-serve [--db path] [--listen address:port] [--max-age duration]\n"
+    "usage: sr-serve [--db path | uri] [--listen address:port] [--max-age duration]\n"
     "                [--max-connections n] [--max-failed-reloads n]\n";
 
 static const char abouttext[] =
     "\nServe the ranking in the sales_rank table of a SQLite database (default\n"
-    "sales_rank.db, opened read-only) over HTTP on 127.0.0.1:8080: GET\n"
-    "/api/v1/popular?category_id=ID[&limit=N], /api/v1/categories, /healthz,\n"
-    "/metrics, and a page at /. Reloads within a second of a new load, and at once\n"
-    "on SIGHUP. /healthz answers 503 when the ranking is older than --max-age\n"
-    "(default 2h; s, m, h, d) or the last --max-failed-reloads (default 3) failed;\n"
-    "0 turns either check off. See sr-serve(1).\n"
+    "sales_rank.db, opened read-only) or of PostgreSQL (a postgresql:// URI, the\n"
+    "rest from the PG* variables and ~/.pgpass; SELECT only) over HTTP on\n"
+    "127.0.0.1:8080: GET /api/v1/popular?category_id=ID[&limit=N],\n"
+    "/api/v1/categories, /healthz, /metrics, and a page at /. Reloads within a\n"
+    "second of a new load (PostgreSQL: at its NOTIFY, or polled on a standby), and\n"
+    "at once on SIGHUP; serves the last ranking while the database is away.\n"
+    "/healthz answers 503 when the ranking is older than --max-age (default 2h; s,\n"
+    "m, h, d) or the last --max-failed-reloads (default 3) failed; 0 turns either\n"
+    "check off. See sr-serve(1).\n"
     "\n"
-    "  --db path                 the SQLite database (default sales_rank.db)\n"
+    "  --db path | uri           the SQLite database (default sales_rank.db), or a\n"
+    "                            PostgreSQL URI without a password\n"
     "  --listen address:port     listen there (default 127.0.0.1:8080)\n"
     "  --max-age duration        /healthz fails past this age of the ranking\n"
     "  --max-connections n       serve at most n connections at once\n"
@@ -155,6 +160,7 @@ main(int argc, char *argv[])
 {
 	const char *dbpath = DB_DEFAULT, *addr = LISTEN_DEFAULT;
 	long maxconn = CONN_DEFAULT;
+	char err[256];
 	int c;
 
 	prog_init(argv);	/* first: closed descriptors 0-2 get /dev/null before anything is opened */
@@ -186,8 +192,8 @@ main(int argc, char *argv[])
 	}
 	if (optind < argc)
 		usage_exit(usagetext);
-	if (*dbpath == '\0')
-		fatal(EXIT_USAGE, "--db: empty path");
+	if (store_check_where(dbpath, err, sizeof err) < 0)
+		fatal(EXIT_USAGE, "--db: %s", err);
 	listen_check(addr);
 	return serve(dbpath, addr, maxconn);
 }

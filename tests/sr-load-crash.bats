@@ -315,47 +315,37 @@ state() {
 # sr-load-pg.bats. It holds sr-load.c to one shape: SQL text is string literals
 # or named constants; data goes in through sqlite3_bind_*, as PostgreSQL
 # parameters, or as escaped COPY data.
-@test "sr-load.c builds no SQL from data" {
-	local src="$BATS_TEST_DIRNAME/../cmd/sr-load.c" call re
-	run grep -nE 'sqlite3_v?mprintf|sqlite3_str_|sqlite3_snprintf|PQescape|%[qQw]' "$src"
+# each_call GREP_RE ALLOWED_RE FILE...: every match of GREP_RE in the files matches ALLOWED_RE; at least one.
+each_call() {
+	local grep_re=$1 allowed=$2 call
+	shift 2
+	run grep -hoE "$grep_re" "$@"
+	[ "${#lines[@]}" -ge 1 ] || { echo "no match of $grep_re"; return 1; }
+	for call in "${lines[@]}"; do
+		[[ "$call" =~ $allowed ]] || { echo "$call"; return 1; }
+	done
+}
+
+@test "sr-load and the store build no SQL from data" {
+	local top="$BATS_TEST_DIRNAME/.." store sql
+	store=("$top"/lib/store*.c)
+	# sr-load speaks to no database but through lib/store, and has no SQL of the ranking's.
+	run grep -nE 'sqlite3_|PQ[a-z]|(SELECT|INSERT|DELETE|CREATE|UPDATE|COPY) .*sales_rank' "$top/cmd/sr-load.c"
 	[ "$status" -eq 1 ]
-	# snprintf writes messages (msg, why, q), the temporary file's name, or integers: never SQL.
-	run grep -n 'printf(' "$src"
-	[ "${#lines[@]}" -ge 4 ]
-	re='snprintf\((msg|why|q \+ o|path), |snprintf\(.*, "%" PRId64( "%c", v, end|, st->rows|, st->categories)\);$'
-	for call in "${lines[@]}"; do
-		[[ "$call" =~ $re ]] || { echo "$call"; false; }
-	done
-	# sqlite3_exec gets literals, or exec_sql's parameter; exec_sql gets literals or the schema.
-	run grep -oE 'sqlite3_exec\([^,]*, [^,]*,' "$src"
-	[ "${#lines[@]}" -ge 1 ]
-	for call in "${lines[@]}"; do
-		[[ "$call" =~ ^sqlite3_exec\((db,\ (\"[^\"]*\"|sql)|mem,\ sqlite_schema),$ ]] || { echo "$call"; false; }
-	done
-	run grep -oE '[^_a-z]exec_sql\([^,]*,' "$src"
-	[ "${#lines[@]}" -ge 1 ]
-	for call in "${lines[@]}"; do
-		[[ "$call" =~ ^.exec_sql\((\"[^\"]*\"|sqlite_schema|const\ char\ \*sql),$ ]] || { echo "$call"; false; }
-	done
-	# Prepared statements are the named constants, bound with sqlite3_bind_*.
-	run grep -oE 'sqlite3_prepare[_v23]*\([^,]*, [^,]*,' "$src"
-	[ "${#lines[@]}" -ge 1 ]
-	for call in "${lines[@]}"; do
-		[[ "$call" =~ ^sqlite3_prepare_v2\((db,\ (sqlite_insert|sqlite_meta)|d,\ sqlite_objects),$ ]] || { echo "$call"; false; }
-	done
-	# PostgreSQL gets literals or the named constants; the metadata goes as parameters.
-	run grep -oE '(PQexec|PQexecParams|PQprepare|PQsendQuery|PQsendQueryParams|PQsendPrepare)\([^,)]*[,)] ?[^,)]*[,)]' "$src"
-	[ "${#lines[@]}" -ge 3 ]
-	for call in "${lines[@]}"; do
-		[[ "$call" =~ ^(PQsendQuery\(pg,\ (sql|pg_objects|\"COMMIT\")\)|PQsendQueryParams\(pg,\ pg_meta,)$ ]] || { echo "$call"; false; }
-	done
-	run grep -oE '[^_a-z]pg_exec\([^,]*,' "$src"
-	[ "${#lines[@]}" -ge 1 ]
-	for call in "${lines[@]}"; do
-		[[ "$call" =~ ^.pg_exec\((\"[^\"]*\"|pg_schema|pg_copy|const\ char\ \*sql),$ ]] || { echo "$call"; false; }
-	done
-	run grep -cE '^static const char (sqlite_schema|sqlite_objects|sqlite_insert|sqlite_meta|pg_schema|pg_objects|pg_copy|pg_meta)\[\] =$' "$src"
-	[ "$output" = 8 ]
+	run grep -nE 'sqlite3_v?mprintf|sqlite3_str_|sqlite3_snprintf|PQescape|%[qQw]' "${store[@]}"
+	[ "$status" -eq 1 ]
+	# Statements are literals, the named constants, the schema (store_ddl), or the parameter of
+	# exec_sql and run, whose callers are checked in turn. Data goes in as bound parameters or COPY rows.
+	sql='("[^"]*"( [A-Z_]+)?( "[^"]*")?|ok \? "COMMIT" : "ROLLBACK"|(insert|meta|objects|copy)_sql|STORE_[A-Z]+_SQL|store_ddl\([01]\))'
+	each_call 'sqlite3_exec\([^,]*, [^,]*,' "^sqlite3_exec\((s->db|db|\*db|mem), ($sql|sql),\$" "${store[@]}"
+	each_call '[^_a-z]exec_sql\([^,]*, [^,]*,' "^.exec_sql\(s, $sql,\$" "${store[@]}"
+	each_call 'sqlite3_prepare[_v23]*\([^,]*, [^,]*,' "^sqlite3_prepare_v2\((s->db|db|d), $sql,\$" "${store[@]}"
+	each_call '(PQexec|PQexecParams|PQprepare|PQsendQuery|PQsendQueryParams|PQsendPrepare)\([^,)]*[,)] ?[^,)]*[,)]' \
+	    "^PQsendQuery(Params)?\(s->conn, ($sql|sql)[,)]\$" "${store[@]}"
+	each_call '[^_a-z](run|exec_ok)\([^,]*, [^,]*,' "^.(run|exec_ok)\(s, ($sql|sql),\$" "${store[@]}"
+	# The schema's DDL is made from nothing but the constant table: store_ddl takes only which back end.
+	grep -q '^const struct store_table store_tables\[STORE_TABLES\] = {$' "$top/lib/store.c"
+	grep -q '^store_ddl(int pg)$' "$top/lib/store.c"
 }
 
 @test "4 loads at once on a new database: each waits its turn, all succeed, one ranking stays" {

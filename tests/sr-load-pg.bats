@@ -42,6 +42,8 @@ setup() {
 	psql -qX -c "CREATE DATABASE t$BATS_TEST_NUMBER" > /dev/null
 	export PGDATABASE=t$BATS_TEST_NUMBER
 	PG=postgresql:///$PGDATABASE
+	# The tables, as the database's owner makes them once (sr-load --init); loads need no CREATE.
+	"$TOOL" --init --db "$PG"
 }
 
 # sql QUERY: its rows, fields separated by spaces (or by $SEP), NULL as NULL.
@@ -523,6 +525,7 @@ PY
 	check 2 "--db postgres://sr_pw:sr-secret@localhost:1/sr_pw" "$RANKING" "" "$msg"
 	check 1 "--db postgresql://sr_pw@/sr_pw" "$RANKING" "" \
 	    "$TOOL: postgresql: connection to server on socket \"$PGHOST/.s.PGSQL.5432\" failed: fe_sendauth: no password supplied\n"
+	PGPASSWORD=sr-secret "$TOOL" --init --db postgresql://sr_pw@/sr_pw
 	PGPASSWORD=sr-secret check 0 "--db postgresql://sr_pw@/sr_pw" "$RANKING" ""
 	echo "*:*:sr_pw:sr_pw:sr-secret" > pgpass
 	chmod 600 pgpass
@@ -553,4 +556,29 @@ PY
 		fi
 	done
 	rows_are "$ROWS"
+}
+
+@test "sr-load postgresql: a load that commits tells the listeners (NOTIFY sr_ranking); one that fails tells none" {
+	local storetest=${SR_STORETEST:-$BATS_TEST_DIRNAME/store/storetest} pid
+	[ -x "$storetest" ] || skip "no $storetest: make store-test"
+	check 0 "--db $PG" "$RANKING" ""
+	psql -qX -c "DROP ROLE IF EXISTS ro$BATS_TEST_NUMBER" -c "CREATE ROLE ro$BATS_TEST_NUMBER LOGIN" \
+	    -c "GRANT SELECT ON sales_rank, sales_rank_meta TO ro$BATS_TEST_NUMBER" > /dev/null
+	# A load that fails inside its transaction (no right to delete): no notification in 3 s.
+	timeout 20 "$storetest" watch "$PG" 3 1 > w1 &
+	pid=$!
+	sleep 0.5
+	PGUSER=ro$BATS_TEST_NUMBER check 1 "--db $PG" "$RANKING" "" "$TOOL: postgresql: permission denied for table sales_rank\n"
+	wait "$pid"
+	[ "$(cat w1)" = "$(printf 'listening\ntimeout')" ]
+	# Three loads that commit: each seen, the generation read after it at least as new.
+	timeout 30 "$storetest" watch "$PG" 5 3 > w2 &
+	pid=$!
+	sleep 0.5
+	for g in 2 3 4; do
+		check 0 "--db $PG" "$RANKING" ""
+		sleep 0.5
+	done
+	wait "$pid"
+	[ "$(cat w2)" = "$(printf 'listening\nnotified 2\nnotified 3\nnotified 4')" ]
 }

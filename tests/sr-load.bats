@@ -4,8 +4,8 @@
 load helper
 TOOL=sr-load
 
-USAGE='usage: sr-load [--allow-empty] [--db path | uri] [--now time] [--days n | --since time
-               --until time] [--timeout seconds] [file ...]\n'
+USAGE='usage: sr-load [--allow-empty] [--db path | uri] [--init] [--now time]
+               [--days n | --since time --until time] [--timeout seconds] [file ...]\n'
 RANKING='a\t1\tp\t5\na\t2\tq\t3\nb\t1\tr\t9\n'
 ROWS='a 1 p 5\na 2 q 3\nb 1 r 9'
 NOW='--now 2026-11-30T00:00:00Z'
@@ -258,6 +258,49 @@ PY
 		check 1 "--db t.db dup.$i" "" "" "$(cat "dup.$i.err")\n"
 	done
 	[ ! -e t.db ]
+}
+
+@test "sr-load: the products seen are a category's own: 2000 categories after one of 5000 share ids, then a repeat is found" {
+	# The set is emptied for each category: ids seen in the one before are new again, however many.
+	awk 'BEGIN {
+		for (r = 1; r <= 5000; r++) printf "a\t%d\tp%d\t1\n", r, r
+		for (c = 0; c < 2000; c++) for (r = 1; r <= 3; r++) printf "b%04d\t%d\tp%d\t1\n", c, r, r
+	}' > ok.tsv
+	check 0 "--db t.db ok.tsv" "" ""
+	db_is "SELECT count(*), count(DISTINCT category_id) FROM sales_rank" "11000 2001"
+	{ cat ok.tsv; printf 'c\t1\tp1\t1\nc\t2\tp5000\t1\nc\t3\tp1\t1\n'; } > dup.tsv
+	check 1 "--db t.db dup.tsv" "" "" "$TOOL: dup.tsv:11003: field 3 (product_id): product ranked twice in its category: 'p1'\n"
+}
+
+@test "sr-load: --init makes the tables of a new SQLite file and loads nothing; again it changes nothing; a load follows" {
+	check 0 "--init --db t.db" "" ""
+	db_is "SELECT count(*) FROM sales_rank_meta" "0"
+	db_is "SELECT count(*) FROM sales_rank" "0"
+	db_is "PRAGMA journal_mode" "wal"
+	[ -e t.db-wal ] && [ -e t.db-shm ]
+	sqlite3 t.db .schema > schema
+	# The same tables as a first load makes in a file of its own.
+	printf "$RANKING" | "$TOOL" --db u.db
+	sqlite3 u.db .schema | diff schema -
+	check 0 "--init --db t.db" "" ""
+	sqlite3 t.db .schema | diff schema -
+	check 0 "--db t.db" "$RANKING" ""
+	meta_is "1 NULL NULL 3 2"
+	check 0 "--init --db t.db" "" ""
+	rows_are "$ROWS"
+	meta_is "1 NULL NULL 3 2"
+	# It takes nothing to load.
+	local msg="$TOOL: --init loads nothing: it takes no file, --allow-empty or window (load after it)\n"
+	check 2 "--init --db v.db in.tsv" "" "" "$msg"
+	check 2 "--init --db v.db -" "" "" "$msg"
+	check 2 "--init --db v.db --allow-empty" "" "" "$msg"
+	check 2 "--init --db v.db --days 7" "" "" "$msg"
+	[ ! -e v.db ]
+	# A table it did not make is refused as a load refuses it, and left as it was.
+	sqlite3 w.db 'CREATE TABLE sales_rank (id INTEGER PRIMARY KEY, category_id INTEGER)'
+	sqlite3 w.db .schema > before
+	check 1 "--init --db w.db" "" "" "$TOOL: w.db: not loaded: table sales_rank is not as sr-load creates it (sr-load loads only into the tables it creates)\n"
+	sqlite3 w.db .schema | diff before -
 }
 
 # utf8_cases: ids to try, judged by Python's strict UTF-8 decoder (no overlongs, surrogates or code points above

@@ -13,7 +13,7 @@ load serve/serve
 TOOL=sr-serve
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-240}
 
-USAGE='usage: sr-serve [--db path] [--listen address:port] [--max-age duration]\n                [--max-connections n] [--max-failed-reloads n]\n'
+USAGE='usage: sr-serve [--db path | uri] [--listen address:port] [--max-age duration]\n                [--max-connections n] [--max-failed-reloads n]\n'
 NOW=2026-11-30T00:00:00Z
 SINCE=2026-11-23T00:00:00Z
 
@@ -501,6 +501,7 @@ served_within() {
 	sr_serve_reload_last_failure_timestamp_seconds 0.000
 	sr_serve_reload_failures_in_a_row 0
 	sr_serve_healthy 1
+	sr_serve_db_up 1
 	sr_serve_max_age_seconds 7200
 	sr_build_info{version="$(sr-serve --version | awk '{ print $NF }')",sqlite="$(sqlite3 --version | cut -d' ' -f1)",libevent="V"} 1
 	EOF

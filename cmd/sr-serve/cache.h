@@ -1,4 +1,4 @@
-/* cache: one generation of the ranking in memory, every reply pre-rendered, built from the rows a source hands it. */
+/* cache: one generation of the ranking in memory, every reply pre-rendered, built from the rows the store hands it. */
 #ifndef SR_CACHE_H
 #define SR_CACHE_H
 

@@ -1,4 +1,4 @@
-/* loader: the thread that reads the ranking anew whenever the source holds another, and hands it to the event loop. */
+/* loader: the thread that reads the ranking anew whenever the store holds another, and hands it to the event loop. */
 #ifndef SR_LOADER_H
 #define SR_LOADER_H
 
@@ -24,5 +24,7 @@ struct cache *loader_take(void);
 /* New rankings read, and reloads that failed, so far. */
 unsigned long loader_reloads(void);
 unsigned long loader_errors(void);
+/* Whether the last poll or read reached the database (1) or not (0). */
+int loader_db_up(void);
 
 #endif

@@ -1,5 +1,6 @@
 /* metrics: the counts of requests by endpoint and status, and GET /metrics in the Prometheus text format. */
 #include <inttypes.h>
+#include <sqlite3.h>
 #include <stdint.h>
 
 #include <event2/buffer.h>
@@ -11,7 +12,6 @@
 #include "loader.h"
 #include "metrics.h"
 #include "reply.h"
-#include "source.h"
 
 const char *const endpoint_names[EP_COUNT] = { "popular", "categories", "healthz", "metrics", "page", "other" };
 
@@ -94,11 +94,14 @@ metrics_health(struct evbuffer *b, const struct cache *current)
 	    "# TYPE sr_serve_reload_failures_in_a_row gauge\nsr_serve_reload_failures_in_a_row %lu\n"
 	    "# HELP sr_serve_healthy 1 when /healthz answers 200, else 0.\n"
 	    "# TYPE sr_serve_healthy gauge\nsr_serve_healthy %d\n"
+	    "# HELP sr_serve_db_up 1 when the last poll or read reached the database, 0 while it cannot.\n"
+	    "# TYPE sr_serve_db_up gauge\nsr_serve_db_up %d\n"
 	    "# HELP sr_serve_max_age_seconds --max-age, 0 if off.\n"
 	    "# TYPE sr_serve_max_age_seconds gauge\nsr_serve_max_age_seconds %" PRId64 "\n"
 	    "# HELP sr_build_info The version of sr, and of the SQLite and libevent it runs with.\n"
 	    "# TYPE sr_build_info gauge\nsr_build_info{version=\"%s\",sqlite=\"%s\",libevent=\"%s\"} 1\n",
-	    health_failed_in_a_row(), fit, health_max_age, SR_VERSION, source_lib_version(), event_get_version());
+	    health_failed_in_a_row(), fit, loader_db_up(), health_max_age, SR_VERSION, sqlite3_libversion(),
+	    event_get_version());
 }
 
 void

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench-serve.sh: sr-serve's /api/v1/popular under wrk, against nginx serving the same body from memory, and under reloads.
+# bench-serve.sh: sr-serve's /api/v1/popular under wrk, from SQLite and from PostgreSQL, direct and through nginx, against nginx serving the same body from memory, and under reloads.
 #
 # usage: tests/bench/bench-serve.sh
 #
@@ -8,7 +8,14 @@
 # port. Then, BENCH_ROUNDS times (default 2), interleaved: wrk -t1 -c32 for
 # BENCH_SECONDS (default 10) on /api/v1/popular?category_id=C (all 100
 # products, about 6 KB) and on &limit=10, and the same on nginx answering the
-# 100-product body with `return 200` from its configuration. Last, a run on
+# 100-product body with `return 200` from its configuration. The same ranking
+# is also loaded into a throwaway PostgreSQL server (tests/pg.sh) and served
+# by a second sr-serve from it (--db postgresql:///bench): each run on the
+# SQLite one is paired with the same run on the PostgreSQL one, their order
+# swapped every round, and both are measured through nginx as a reverse
+# proxy too (tests/serve/nginx.conf's proxy settings). Replies come from
+# memory either way, so the PostgreSQL rate should be within 10% of SQLite's
+# (the table says whether it is; the per-round ratios are printed). Last, a run on
 # sr-serve while sr-load replaces the ranking every second, alternating two
 # rankings, with a wrk script that checks each body against the ranking of
 # its generation: a torn body (a mix of two loads) or any error fails it.
@@ -21,7 +28,8 @@
 # shared), 2 on bad usage.
 #
 # Environment: SR_BIN (the sr tools, default bin/), BENCH_SECONDS, BENCH_ROUNDS,
-# BENCH_KEEP=1 (keep the temp directory). Needs wrk, nginx, curl, jq (tests/deps.sh).
+# BENCH_KEEP=1 (keep the temp directory), BENCH_PG=0 (SQLite only; also when
+# PostgreSQL cannot be started, which is said). Needs wrk, nginx, curl, jq (tests/deps.sh).
 set -euo pipefail
 export LC_ALL=C
 
@@ -40,12 +48,14 @@ done
 
 tmp=$(mktemp -d)
 pids=()
+pg=""
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do
 		kill "$p" 2> /dev/null || true
 		wait "$p" 2> /dev/null || true
 	done
+	if [ -n "$pg" ]; then "$root/tests/pg.sh" stop "$tmp/pg.env"; fi
 	if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench-serve: kept $tmp" >&2; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -67,21 +77,60 @@ rank 2 "$tmp/b.tsv"
 # The category with the most products in both rankings; its replies are compared below.
 cat=$(cut -f 1 "$tmp/a.tsv" | uniq -c | sort -k1,1nr -k2,2 | awk 'NR == 1 { print $2 }')
 
+# listen_port ERRFILE: the port sr-serve says it listens on in ERRFILE, once it says so.
+listen_port() {
+	local p=""
+	for _ in $(seq 200); do
+		p=$(sed -n 's|^sr-serve: listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$1")
+		[ -n "$p" ] && break
+		sleep 0.05
+	done
+	[ -n "$p" ] || { cat "$1" >&2; return 1; }
+	echo "$p"
+}
+
 "$bin/sr-serve" --db "$tmp/r.db" --listen 127.0.0.1:0 2> "$tmp/serve.err" &
 pids+=($!)
 serve_pid=$!
-for _ in $(seq 100); do
-	port=$(sed -n 's|^sr-serve: listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$tmp/serve.err")
-	[ -n "$port" ] && break
-	sleep 0.05
-done
-[ -n "$port" ] || { cat "$tmp/serve.err" >&2; exit 1; }
+port=$(listen_port "$tmp/serve.err")
 url="http://127.0.0.1:$port/api/v1/popular?category_id=$cat"
 curl -sf "$url" > "$tmp/body.json"
 jq -e '.products | length == 100' "$tmp/body.json" > /dev/null
 
+# The same ranking in PostgreSQL, served by a second sr-serve; its body the same but for the load time.
+pg_why=""
+if [ "${BENCH_PG:-1}" = 0 ]; then
+	pg_why="BENCH_PG=0"
+elif ! "$root/tests/pg.sh" start "$tmp/pg.env" 2> "$tmp/pg.err"; then
+	pg_why="tests/pg.sh could not start a server: $(tr '\n' ' ' < "$tmp/pg.err")"
+else
+	pg=1
+	(
+		# shellcheck disable=SC1091
+		. "$tmp/pg.env"
+		psql -qX -c "CREATE DATABASE bench" > /dev/null
+		if "$bin/sr-load" --help 2>&1 | grep -q -e '--init'; then
+			"$bin/sr-load" --init --db postgresql:///bench > /dev/null
+		fi
+		"$bin/sr-load" --db postgresql:///bench --now "$now" "$tmp/a.tsv"
+	)
+	(
+		# shellcheck disable=SC1091
+		. "$tmp/pg.env"
+		exec "$bin/sr-serve" --db postgresql:///bench --listen 127.0.0.1:0
+	) 2> "$tmp/pgserve.err" &
+	pids+=($!)
+	pg_pid=$!
+	pgport=$(listen_port "$tmp/pgserve.err")
+	pgurl="http://127.0.0.1:$pgport/api/v1/popular?category_id=$cat"
+	cmp <(jq -c 'del(.loaded_at)' "$tmp/body.json") <(curl -sf "$pgurl" | jq -c 'del(.loaded_at)') ||
+	    { echo "bench-serve: the body from PostgreSQL differs" >&2; exit 1; }
+fi
+
 # nginx: the same body, from memory, with the same Content-Type.
 nport=$(free_port)
+sqport=$(free_port)
+pgpport=$(free_port)
 mkdir -p "$tmp/nginx/tmp"
 # nginx takes a string of at most 4 KB in its configuration: the body goes in pieces, joined by return.
 sets=""
@@ -113,6 +162,31 @@ $sets			return 200 "$vars
 ";
 		}
 	}
+	# Reverse proxies to the sr-serve of SQLite and that of PostgreSQL, set as tests/serve/nginx.conf.
+	upstream sr_sqlite {
+		server 127.0.0.1:$port;
+		keepalive 32;
+	}
+	upstream sr_pg {
+		server 127.0.0.1:${pgport:-$port};
+		keepalive 32;
+	}
+	server {
+		listen 127.0.0.1:$sqport;
+		location / {
+			proxy_pass http://sr_sqlite;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
+	server {
+		listen 127.0.0.1:$pgpport;
+		location / {
+			proxy_pass http://sr_pg;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
 }
 EOF
 nginx -p "$tmp/nginx" -e stderr -c "$tmp/nginx/nginx.conf" 2> "$tmp/nginx.err" &
@@ -125,9 +199,13 @@ done
 cmp "$tmp/body.json" "$tmp/nbody.json" || { echo "bench-serve: nginx's body differs" >&2; exit 1; }
 nginx_worker=$(pgrep -P "${pids[-1]}")
 
-# cpu PID: the CPU time of a process so far (all its threads, user and system), in clock ticks.
+# cpu PID[,PID...]: the CPU time of the processes so far (all their threads, user and system), in clock ticks.
 cpu() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat"
+	local p t=0
+	for p in ${1//,/ }; do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo "$t"
 }
 hz=$(getconf CLK_TCK)
 
@@ -149,10 +227,32 @@ run() {
 	echo "bench-serve: $name: $rps req/s, p99 $p99 ms, $us us of CPU per request" >&2
 }
 
+sqpurl="http://127.0.0.1:$sqport/api/v1/popular?category_id=$cat"
+pgpurl="http://127.0.0.1:$pgpport/api/v1/popular?category_id=$cat"
+cmp "$tmp/body.json" <(curl -sf "$sqpurl") || { echo "bench-serve: the body through nginx differs" >&2; exit 1; }
+
+# pair NAME URL-SQLITE URL-PG [wrk options]: the run on SQLite's sr-serve and the same on PostgreSQL's,
+# in the order of the round (swapped every round); without PostgreSQL, SQLite's alone. The CPU
+# time is sr-serve's, and also that of the processes in $also (comma-separated), if set.
+pair() {
+	local name=$1 su=$2 pu=$3 sp=$serve_pid${also:+,$also} pp=${pg_pid-}${also:+,$also}
+	shift 3
+	if [ -z "$pg" ]; then
+		run "$name" "$sp" "$su" "$@"
+	elif ((r % 2)); then
+		run "$name" "$sp" "$su" "$@"
+		run "$name-pg" "$pp" "$pu" "$@"
+	else
+		run "$name-pg" "$pp" "$pu" "$@"
+		run "$name" "$sp" "$su" "$@"
+	fi
+}
+
 for ((r = 1; r <= rounds; r++)); do
-	run sr-serve "$serve_pid" "$url"
+	pair sr-serve "$url" "${pgurl-}"
 	run nginx "$nginx_worker" "$nurl"
-	run sr-serve-limit10 "$serve_pid" "$url&limit=10"
+	pair sr-serve-limit10 "$url&limit=10" "${pgurl-}&limit=10"
+	also=$nginx_worker pair via-nginx "$sqpurl" "$pgpurl"
 done
 
 # Under reloads: two rankings alternate every second; each body must be exactly its generation's.
@@ -205,6 +305,30 @@ best() {
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
 }
+# side_by_side: SQLite and PostgreSQL, the best of the rounds and the ratio of each round's pair.
+side_by_side() {
+	local n s p
+	if [ -z "$pg" ]; then
+		printf '\nPostgreSQL not measured: %s\n' "$pg_why"
+		return
+	fi
+	printf '\n## The same ranking from SQLite and from PostgreSQL (two sr-serve, runs paired, order swapped each round)\n\n'
+	printf '| run | SQLite req/s | PostgreSQL req/s | PostgreSQL ÷ SQLite (best) | per round | SQLite CPU µs/req | PostgreSQL CPU µs/req | CPU SQLite ÷ PostgreSQL | within 10%% (req/s, CPU) |\n'
+	printf '| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |\n'
+	for n in sr-serve sr-serve-limit10 via-nginx; do
+		s=$(best "$n" 2)
+		p=$(best "$n-pg" 2)
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+		    "$(case $n in sr-serve) echo "direct, 100 products" ;; sr-serve-limit10) echo "direct, &limit=10" ;;
+		    *) echo "through nginx (proxy_pass, keepalive; CPU: sr-serve and nginx)" ;; esac)" "$s" "$p" "$(ratio "$p" "$s")" \
+		    "$(paste <(awk -v n="$n" '$1 == n { print $2 }' "$tmp/runs") <(awk -v n="$n-pg" '$1 == n { print $2 }' "$tmp/runs") |
+		    awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $2 / $1 }')" \
+		    "$(best "$n" 5)" "$(best "$n-pg" 5)" "$(ratio "$(best "$n" 5)" "$(best "$n-pg" 5)")" \
+		    "$(awk -v a="$p" -v b="$s" -v c="$(best "$n-pg" 5)" -v d="$(best "$n" 5)" \
+		    'BEGIN { print (a >= 0.9 * b ? "yes" : "NO") ", " (d >= 0.9 * c ? "yes" : "NO") }')"
+	done
+	printf '\nThe CPU time per request is the steadier measure on a shared machine; req/s of one run moves by more than 10%%.\n\n'
+}
 sr=$(best sr-serve 2)
 ng=$(best nginx 2)
 ngc=$(best nginx 5)
@@ -224,6 +348,7 @@ $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m); 1000 categories x top 100; th
 Under reloads: $gens generations served, $torn torn or wrong bodies, $(awk '$1 == "reloading" { print $4 }' "$tmp/runs") wrk error lines, $reload_errors failed reloads.
 The CPU time per request (the server's user and system time over the requests it
 answered) moves less than req/s when other jobs share the machine.
+$(side_by_side)
 Every run: $(awk '{ printf "%s%s %s req/s p99 %s ms %s us/req", (NR > 1 ? "; " : ""), $1, $2, $3, $5 }' "$tmp/runs").
 EOF
 [ "$torn" -eq 0 ] && [ "$gens" -ge 2 ] && [ "$reload_errors" -eq 0 ] && [ ! -s "$tmp/load.err" ] &&

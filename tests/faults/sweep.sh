@@ -271,6 +271,7 @@ case_load_pg() {
 	[ -n "$1" ] || return 0
 	cp "$fix/ranking.tsv" "$1/"
 	psql -qX -d postgres -c "drop database if exists sr_old" -c "create database sr_old" > /dev/null 2>&1 &&
+	    PGDATABASE=sr_old sr-load --db postgresql:// --init &&
 	    PGDATABASE=sr_old sr-load --db postgresql:// --now $NOW --days 7 "$fix/old-ranking.tsv"
 }
 # sr-hourly, a black box: a state made an hour before, then the run at NOW
