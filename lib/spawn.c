@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -23,6 +25,10 @@ static size_t nlive, caplive;
 
 /* The signal that asks this program to stop, once one came. */
 static volatile sig_atomic_t stopsig;
+
+/* spawn_end: how often it looks, and how long the stages have to end on SIGTERM before SIGKILL. */
+#define SPAWN_TICK_MS 10
+#define SPAWN_KILL_TICKS (10 * 1000 / SPAWN_TICK_MS)
 
 /* A pipe written by the signal handlers, so that a wait for the stages' messages wakes for them. */
 static int wake[2] = { -1, -1 };
@@ -44,6 +50,11 @@ spawn_init(void (*line)(const char *label, const char *s, size_t n))
 	else
 		selfdir[0] = '\0';
 	errline = line;
+	/*
+	 * A stage's own children (sort under sr-sort) that it leaves behind
+	 * become ours, not init's, so that spawn_end can wait for them too.
+	 */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
 /* A channel for the standard error of stages: a pipe whose read end never blocks. -1 if none. */
@@ -160,14 +171,14 @@ live_remove(pid_t pid)
 		}
 }
 
-/* Send sig to every child still running. */
+/* Send sig to every stage still running, and to the children it started (its process group). */
 static void
 spawn_kill(int sig)
 {
 	size_t i;
 
 	for (i = 0; i < nlive; i++)
-		kill(live[i], sig);
+		kill(-live[i], sig);
 }
 
 /*
@@ -178,12 +189,24 @@ spawn_kill(int sig)
 void
 spawn_end(void)
 {
-	int status;
+	static const struct timespec tick = { 0, SPAWN_TICK_MS * 1000 * 1000 };
+	int status, ticks;
+	pid_t pid;
 
 	spawn_kill(SIGTERM);
-	while (nlive > 0)
-		if (waitpid(live[nlive - 1], &status, 0) >= 0 || errno != EINTR)
-			nlive--;
+	/* Every descendant: the stages, and theirs, which come to us as they are orphaned. */
+	for (ticks = 0;; ticks++) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid > 0)
+			continue;
+		if (pid < 0 && errno == ECHILD)
+			break;
+		/* The groups of stages already reaped too: their children may still run. */
+		if (ticks == SPAWN_KILL_TICKS)
+			spawn_kill(SIGKILL);
+		nanosleep(&tick, NULL);
+	}
+	nlive = 0;
 }
 
 static void
@@ -246,6 +269,8 @@ child_exec(const struct stage *s, int in, int out, const struct errchan *err)
 		_exit(126);
 	for (i = 0; i < s->nkeep; i++)
 		fcntl(s->keep[i], F_SETFD, 0);
+	/* A group of its own, for spawn_kill to reach its children too. */
+	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);

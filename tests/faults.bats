@@ -150,3 +150,29 @@ preload() {
 	echo "# $tries points of failure, $failed failed runs, the lock free after each" >&3
 	[ "$failed" -gt 10 ]
 }
+
+# The same promise when a signal stops the run, at every moment of it: the
+# stages' own children too (GNU sort under sr-sort) are gone when it exits.
+@test "sr-hourly stopped by SIGTERM at any moment leaves no process behind holding the lock" {
+	now=1795996800
+	mkdir logs
+	sr-gen -n 200000 --seed 9 --products 20000 --categories 50 --days 2 --end $now --format epoch |
+	    awk -F '\t' '{ h = $1 - $1 % 3600; print > ("logs/" strftime("%Y-%m-%dT%H", h, 1) ".tsv") }'
+	start=$(date +%s%N)
+	sr-hourly --logs logs --state full --hours 48 -n 5 --now $now 2> /dev/null
+	ms=$((($(date +%s%N) - start) / 1000000))
+	tries=0 stopped=0
+	for ((t = 0; t <= ms + 20; t += ms / 50 + 1)); do
+		rm -rf state
+		sr-hourly --logs logs --state state --hours 48 -n 5 --now $now 2> /dev/null &
+		pid=$!
+		sleep "$(awk -v t="$t" 'BEGIN { print t / 1000 }')"
+		kill -TERM $pid 2> /dev/null || true
+		wait $pid && status=0 || status=$?
+		[ "$status" -eq 0 ] || stopped=$((stopped + 1))
+		flock -n state/lock true || { echo "killed at ${t} ms: the lock is still held"; ps -ef; false; }
+		tries=$((tries + 1))
+	done
+	echo "# $tries moments over a run of $ms ms, $stopped runs stopped, the lock free after each" >&3
+	[ "$stopped" -gt 5 ]
+}
