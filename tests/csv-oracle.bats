@@ -2,7 +2,8 @@
 # --csv against Python's csv module on random files: the same records accepted, every other one rejected whole, none lost, whatever the line lengths.
 
 bats_require_minimum_version 1.5.0
-BATS_TEST_TIMEOUT=900
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-900}
+load timeout
 
 # Files tried; CSV_ORACLE_FILES=1000 for a longer run.
 FILES=${CSV_ORACLE_FILES:-150}

@@ -10,7 +10,8 @@
 # filled; the C driver takes the statuses from waitpid.
 # tests/faults/known lists the wrong outcomes found, reported and not yet fixed.
 
-BATS_TEST_TIMEOUT=240
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-240}
+load timeout
 HOURLY=${SR_FAULTS_HOURLY:-1}
 
 setup() {

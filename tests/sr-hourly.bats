@@ -3,6 +3,7 @@
 
 # A test that hangs fails; the sanitizer build is several times slower.
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-900}
+load timeout
 
 setup() {
 	export LC_ALL=C

@@ -3,6 +3,9 @@
 #
 # Defaults: 20 kill -9 trials, 1000 reloads. The on-demand long run: SR_CRASH_TRIALS=200 bats tests/sr-load-crash.bats
 
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-600}
+load timeout
+
 setup_file() {
 	export LC_ALL=C
 	export PATH="${SR_BIN:-$BATS_TEST_DIRNAME/../bin}:$PATH"

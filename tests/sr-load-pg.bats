@@ -5,6 +5,9 @@
 # database of its own. Without PostgreSQL installed the tests are skipped,
 # saying why; with CI=true they fail instead.
 
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-600}
+load timeout
+
 load helper
 TOOL=sr-load
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # sr-load: a ranking into SQLite in one transaction: the rows, the metadata, and the old ranking kept whenever the new one is refused.
 
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-600}
+load timeout
+
 load helper
 TOOL=sr-load
 

@@ -3,6 +3,7 @@
 
 load helper
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+load timeout
 TOOL=sr-map
 
 NOW='--now 2026-11-30T00:00:00Z'		# the window [2026-11-23T00:00:00Z, 2026-11-30T00:00:00Z)
