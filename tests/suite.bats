@@ -59,3 +59,18 @@ setup() {
 	sleep 1
 	! pgrep -f "$b/"
 }
+
+@test "a test's own bare wait waits for its jobs, not for the timeout" {
+	local start took
+	{
+		printf 'BATS_TEST_TIMEOUT=60\nload %s/timeout\n' "$BATS_TEST_DIRNAME"
+		printf '@test "%s" { %s; }\n' 'wait' 'sleep 1 & wait' 'wait -n' 'sleep 1 & sleep 2 & wait -n; wait'
+	} > wait.bats
+	start=$(date +%s)
+	run env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$HOME" timeout 120 bats --tap wait.bats
+	took=$(($(date +%s) - start))
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "# 2 tests with their own wait done in $took s" >&3
+	[ "$took" -lt 40 ]
+}
