@@ -32,6 +32,7 @@ esac
 
 bin=$(cd "${SR_BIN:-bin}" && pwd)
 limit=${SR_FILE_TIMEOUT:-1800}
+echo "== bats tests of $bin${SR_SOAK:+ (SR_SOAK=$SR_SOAK)}"
 for file in ${SR_BATS:-tests/*.bats}; do
 	echo "== $file"
 	start=$(date +%s)
