@@ -450,6 +450,11 @@ PY
 	local in='007\t1\t0042\t5\n007\t2\t42\t5\n1e3\t1\t+1\t3\n'
 	schema_variants > variants
 	[ "$(wc -l < variants)" -gt 200 ]
+	# Every variant under make soak (SR_SOAK=1); every 3rd and the good one under make check.
+	if [ "${SR_SOAK:-0}" != 1 ]; then
+		awk -F '\t' 'NR % 3 == 1 || $1 == "same"' variants > some-variants
+		mv some-variants variants
+	fi
 	while IFS=$'\t' read -r label sql; do
 		rm -f t.db t.db-wal t.db-shm
 		sqlite3 t.db "$sql" || { echo "-- $label: the variant cannot be made: $sql"; return 1; }
