@@ -146,7 +146,8 @@ test: all $(UNIT) $(GEN) $(SHIM) $(STORETEST)
 	@PATH="$$PATH:$(abspath $(O)/tests/bench)" SR_BIN=$(O)/bin SR_UNIT=$(UNIT) SR_STORETEST=$(abspath $(STORETEST)) sh tests/run.sh
 
 # Everything CI runs: the suite under ASan+UBSan, valgrind, fuzzing, then the
-# suite itself, whose "N passed, N failed" line ends the output.
+# suite itself, whose "N passed, N failed" line ends the output. Each bats file
+# shows its tests as they end; the soaks run in their short form (make soak).
 check: deps
 	@$(MAKE) --no-print-directory check-sanitize
 	@$(MAKE) --no-print-directory memcheck
@@ -154,12 +155,28 @@ check: deps
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory test
 
+# The bats files that test only shell and driver logic (GNU parallel, the Hadoop
+# emulation, the suite's own timeouts) run in the plain pass only.
+SANITIZE_SKIP = tests/hadoop.bats tests/parallel.bats tests/suite.bats
 check-sanitize:
-	@$(MAKE) --no-print-directory O=build/sanitize CC=clang \
+	@SR_BATS="$${SR_BATS:-$(filter-out $(SANITIZE_SKIP),$(wildcard tests/*.bats))}" \
+	    $(MAKE) --no-print-directory O=build/sanitize CC=clang \
 	    CFLAGS="-O1 -g -std=c11 -Wall -Wextra -Wpedantic -Werror $(SANITIZE)" LDFLAGS="$(SANITIZE)" test
 
 memcheck: all
 	@sh tests/memcheck.sh
+
+# The soaks in their long form (SR_SOAK=1; make check runs them short): 200
+# kill -9 trials and 1000 reloads under 4 readers (sr-load-crash.bats), every
+# invalid UTF-8 id a process (sr-load.bats), every refused PostgreSQL schema
+# (sr-load-pg.bats); under ASan+UBSan, then on the plain build. The long fault
+# sweep is make faults.
+SOAK_BATS = tests/sr-load-crash.bats tests/sr-load.bats tests/sr-load-pg.bats
+soak:
+	@SR_SOAK=1 SR_BATS="$(SOAK_BATS)" BATS_TEST_TIMEOUT=3600 SR_FILE_TIMEOUT=14400 \
+	    $(MAKE) --no-print-directory check-sanitize
+	@SR_SOAK=1 SR_BATS="$(SOAK_BATS)" BATS_TEST_TIMEOUT=3600 SR_FILE_TIMEOUT=14400 \
+	    $(MAKE) --no-print-directory test
 
 FUZZ_SECONDS = 60
 fuzz:
@@ -221,4 +238,4 @@ clean:
 	rm -rf bin build $(UNITS:$(O)/%=%) cmd/sr-serve/page.inc lib/*.o lib/libsr.a lib/libsrstore.a tests/store/storetest tests/unit/unit tests/bench/sr-gen tests/faults/failshim.so
 	rm -f sales_rank.db sales_rank.db-wal sales_rank.db-shm
 
-.PHONY: FORCE all filters unit gen store-test deps deps-build test check check-sanitize memcheck fuzz faults bench bench-serve bench-hourly demo lint install uninstall clean
+.PHONY: FORCE all filters unit gen store-test deps deps-build test check check-sanitize memcheck soak fuzz faults bench bench-serve bench-hourly demo lint install uninstall clean

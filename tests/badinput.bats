@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # The bad-input catalogue: every case is rejected with its message, counted, kept verbatim, or accepted as documented.
 
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+load timeout
+
 bats_require_minimum_version 1.5.0
 
 setup() {

@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # End to end: the six stages composed as the README runs them, on the textbook's sample and on generated logs.
 
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+load timeout
+
 setup() {
 	export LC_ALL=C
 	PATH="${SR_BIN:-$BATS_TEST_DIRNAME/../bin}:$BATS_TEST_DIRNAME/bench:$PATH"

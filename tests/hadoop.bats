@@ -14,6 +14,9 @@
 #     the reducer reads them on stdin; its output is a part file.
 # The ranking is then made from the parts, as README.md shows.
 
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+load timeout
+
 NOW=2026-11-30T00:00:00Z
 
 setup_file() {

@@ -2,7 +2,8 @@
 # No tool writes over a file it reads, under any name, and none lets a closed descriptor 0-2 send output astray.
 
 bats_require_minimum_version 1.5.0
-BATS_TEST_TIMEOUT=120
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+load timeout
 
 setup() {
 	export LC_ALL=C

@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # The manuals keep up with the code: every tool has a lint-clean page, and every option it accepts is documented there.
 
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+load timeout
+
 TOOLS="sr-filter-week sr-map sr-sort sr-reduce sr-topk sr-load sr-serve sr-hourly"
 
 setup() {

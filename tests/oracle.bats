@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # Oracle: the pipeline's ranking of a generated log equals an independent awk + sort computation, exactly.
 
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+load timeout
+
 setup() {
 	export LC_ALL=C
 	PATH="${SR_BIN:-$BATS_TEST_DIRNAME/../bin}:$BATS_TEST_DIRNAME/bench:$PATH"

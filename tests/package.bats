@@ -10,7 +10,8 @@
 # machine). Without the tools (debhelper, lintian, devscripts, systemd) or root a test skips, except
 # under CI=true, where it fails.
 
-BATS_TEST_TIMEOUT=600
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-600}
+load timeout
 
 setup_file() {
 	export LC_ALL=C

@@ -5,6 +5,9 @@
 # they need root. Without it the multi-host tests are skipped, except in CI
 # (CI=true), where they fail.
 
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+load timeout
+
 NOW=2026-11-30T00:00:00Z
 
 setup_file() {

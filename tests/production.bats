@@ -10,6 +10,7 @@
 # the whole of them together. It adds two users and removes them after: root only (CI is root).
 
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+load timeout
 
 C0=1795996800 # 2026-11-30T00:00:00Z: the hour of the first run
 HOURS=24      # the window

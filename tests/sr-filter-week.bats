@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # sr-filter-week: the window [from, to), every timestamp form, rejects and their reports, CSV in and TSV out.
 
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+load timeout
+
 load helper
 TOOL=sr-filter-week
 

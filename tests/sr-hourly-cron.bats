@@ -2,6 +2,7 @@
 # sr-hourly under cron and monitoring: what a failed run says on stderr whatever --log and --quiet, the stages' messages with their hour, the tools beside it under cron's PATH, unwritable state and log, a logs directory of other names, no reload when nothing changed, --metrics, --now as the tools read times.
 
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-600}
+load timeout
 
 setup() {
 	export LC_ALL=C

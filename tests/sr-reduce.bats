@@ -3,6 +3,7 @@
 
 load helper
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+load timeout
 TOOL=sr-reduce
 
 USAGE='usage: sr-reduce [-m] [-s file] [--tee file] [file ...]\n'

@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # sr-sort: byte order whatever the locale, -m, the sort program and temporary directories checked first, options passed on.
 
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+load timeout
+
 load helper
 TOOL=sr-sort
 

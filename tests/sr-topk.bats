@@ -3,6 +3,7 @@
 
 load helper
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+load timeout
 TOOL=sr-topk
 
 USAGE='usage: sr-topk [-a | -n count] [file ...]\n'

@@ -55,6 +55,7 @@ void metrics_mapped(int64_t hours);
 void metrics_rows(int64_t rows);
 int metrics_write(const char *file, int status, double start, double end, const char **op);
 
+/* hourly.c */
 char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xmalloc(size_t n);
 int64_t hour_index(const struct hourly *h, const char *name, size_t n);
