@@ -32,6 +32,7 @@
 
 load helper
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+load timeout
 EXAMPLE_TIMEOUT=120
 
 # The rules for unmarked blocks: "ERE<TAB>reason", tried in order against the block's text.

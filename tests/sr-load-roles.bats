@@ -6,7 +6,8 @@
 # privileges: CREATE on it for its owner (pg_database_owner) only. Without PostgreSQL the tests
 # are skipped, saying why (with CI=true they fail instead).
 
-BATS_TEST_TIMEOUT=180
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180}
+load timeout
 
 load helper
 TOOL=sr-load

@@ -10,6 +10,7 @@ load helper
 load serve/serve
 TOOL=sr-serve
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+load timeout
 
 NOW=2026-11-30T00:00:00Z
 END=1795996800 # NOW, epoch seconds

@@ -6,7 +6,8 @@
 # of it for the LISTEN that fails there; without PostgreSQL they are skipped,
 # saying why (with CI=true they fail instead).
 
-BATS_TEST_TIMEOUT=120
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+load timeout
 
 load helper
 
