@@ -170,8 +170,14 @@ store_check_where(const char *where, char *err, size_t errsize)
 }
 
 static struct store *
-opened(struct store *s, int writer)
+open_store(const char *where, int writer, char *err, size_t errsize)
 {
+	struct store *s;
+
+	if (store_check_where(where, err, errsize) < 0)
+		return NULL;
+	s = store_is_pg(where) ? store_pg_open(where, writer, err, errsize) :
+	    store_sqlite_open(where, writer, err, errsize);
 	if (s != NULL) {
 		s->writer = writer;
 		s->timeout = TIMEOUT_DEFAULT;
@@ -182,19 +188,13 @@ opened(struct store *s, int writer)
 struct store *
 store_open_writer(const char *where, char *err, size_t errsize)
 {
-	if (store_check_where(where, err, errsize) < 0)
-		return NULL;
-	return opened(store_is_pg(where) ? store_pg_open(where, 1, err, errsize) :
-	    store_sqlite_open(where, 1, err, errsize), 1);
+	return open_store(where, 1, err, errsize);
 }
 
 struct store *
 store_open_reader(const char *where, char *err, size_t errsize)
 {
-	if (store_check_where(where, err, errsize) < 0)
-		return NULL;
-	return opened(store_is_pg(where) ? store_pg_open(where, 0, err, errsize) :
-	    store_sqlite_open(where, 0, err, errsize), 0);
+	return open_store(where, 0, err, errsize);
 }
 
 void
@@ -250,6 +250,15 @@ store_read(struct store *s, int (*meta)(void *ctx, const struct store_meta *m),
     int (*row)(void *ctx, const struct store_row *r), void *ctx, char *err, size_t errsize)
 {
 	return s->ops->read(s, meta, row, ctx, err, errsize);
+}
+
+int
+store_meta_read(const struct store_meta *m, struct store_version *v, int (*cb)(void *, const struct store_meta *),
+    void *ctx)
+{
+	v->generation = m->generation;
+	snprintf(v->loaded_at, sizeof v->loaded_at, "%s", m->loaded_at != NULL ? m->loaded_at : "");
+	return cb(ctx, m);
 }
 
 void

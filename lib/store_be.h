@@ -32,6 +32,9 @@ struct store {
 struct store *store_sqlite_open(const char *path, int writer, char *err, size_t errsize);
 struct store *store_pg_open(const char *uri, int writer, char *err, size_t errsize);
 int store_pg_check_uri(const char *uri, char *err, size_t errsize);
+/* A back end's read found the meta row m: v takes its version, then the reader's callback has it; its result. */
+int store_meta_read(const struct store_meta *m, struct store_version *v, int (*cb)(void *, const struct store_meta *),
+    void *ctx);
 
 /* --- The schema, written once: both back ends' DDL and checks are made from it --- */
 

@@ -334,13 +334,15 @@ has_schema(struct pgs *s, char *err, size_t errsize)
  * concurrent loads wait for each other, and READ COMMITTED, whatever the
  * database's default, lets the DELETE after it see the rows that the load
  * before committed, so that none is left over; lock_timeout bounds the wait.
+ * Then, in it, which of sr's tables the database has (has_schema's answer).
  */
 static int
 begin_locked(struct pgs *s, char *err, size_t errsize)
 {
-	if (exec_ok(s, "BEGIN ISOLATION LEVEL READ COMMITTED", err, errsize) < 0)
+	if (exec_ok(s, "BEGIN ISOLATION LEVEL READ COMMITTED", err, errsize) < 0 ||
+	    run(s, "SELECT pg_advisory_xact_lock(" LOCK_KEY ")", 0, NULL, PGRES_TUPLES_OK, NULL, err, errsize) < 0)
 		return -1;
-	return run(s, "SELECT pg_advisory_xact_lock(" LOCK_KEY ")", 0, NULL, PGRES_TUPLES_OK, NULL, err, errsize);
+	return has_schema(s, err, errsize);
 }
 
 /* Commit, which of a transaction that failed succeeds, saying ROLLBACK. */
@@ -364,11 +366,9 @@ static int
 pg_init(struct store *b, char *err, size_t errsize)
 {
 	struct pgs *s = (struct pgs *)b;
-	int have;
+	int have = begin_locked(s, err, errsize);
 
-	if (begin_locked(s, err, errsize) < 0 || (have = has_schema(s, err, errsize)) < 0)
-		return -1;
-	if (!have && exec_ok(s, store_ddl(1), err, errsize) < 0)
+	if (have < 0 || (!have && exec_ok(s, store_ddl(1), err, errsize) < 0))
 		return -1;
 	return commit(s, err, errsize);
 }
@@ -387,7 +387,7 @@ pg_begin(struct store *b, char *err, size_t errsize)
 	struct pgs *s = (struct pgs *)b;
 	int have;
 
-	if (begin_locked(s, err, errsize) < 0 || (have = has_schema(s, err, errsize)) < 0)
+	if ((have = begin_locked(s, err, errsize)) < 0)
 		return -1;
 	if (!have)
 		return fail_msg(s, "not loaded: the database has no tables sales_rank and sales_rank_meta:"
@@ -602,9 +602,7 @@ read_meta(struct pgs *s, int (*cb)(void *, const struct store_meta *), void *ctx
 		PQclear(res);
 		return snprintf(err, errsize, "sales_rank_meta: a count is not a number"), -1;
 	}
-	v->generation = m.generation;
-	snprintf(v->loaded_at, sizeof v->loaded_at, "%s", m.loaded_at != NULL ? m.loaded_at : "");
-	rc = cb(ctx, &m);
+	rc = store_meta_read(&m, v, cb, ctx);
 	PQclear(res);
 	return rc;
 }

@@ -46,17 +46,24 @@ static const char objects_sql[] =
 
 /* --- The write side --- */
 
-/* A database error ends the write: what was begun is rolled back, the old ranking stays. */
-static int
-fail(struct sq *s, const char *what, char *err, size_t errsize)
+/* The write ended: what was begun is rolled back, the old ranking stays, the database is closed. */
+static void
+rollback_close(struct sq *s)
 {
-	snprintf(err, errsize, "%s: %s", what, s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
 	sqlite3_finalize(s->ins);
 	s->ins = NULL;
 	if (s->db != NULL)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(s->db);
 	s->db = NULL;
+}
+
+/* A database error ends the write, saying why. */
+static int
+fail(struct sq *s, const char *what, char *err, size_t errsize)
+{
+	snprintf(err, errsize, "%s: %s", what, s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
+	rollback_close(s);
 	return -1;
 }
 
@@ -269,17 +276,24 @@ begin_locked(struct sq *s, char *err, size_t errsize)
 	return have ? 0 : exec_sql(s, store_ddl(0), "create tables", err, errsize);
 }
 
+/* COMMIT, then the database closed: a writer's last step. */
 static int
-sq_init(struct store *b, char *err, size_t errsize)
+commit_close(struct sq *s, char *err, size_t errsize)
 {
-	struct sq *s = (struct sq *)b;
-
-	if (begin_locked(s, err, errsize) < 0 || exec_sql(s, "COMMIT", "commit", err, errsize) < 0)
+	if (exec_sql(s, "COMMIT", "commit", err, errsize) < 0)
 		return -1;
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		return fail(s, "close", err, errsize);
 	s->db = NULL;
 	return 0;
+}
+
+static int
+sq_init(struct store *b, char *err, size_t errsize)
+{
+	struct sq *s = (struct sq *)b;
+
+	return begin_locked(s, err, errsize) < 0 ? -1 : commit_close(s, err, errsize);
 }
 
 /* One write transaction: readers on WAL see the old ranking until COMMIT and the new one after, never a mix. */
@@ -346,25 +360,13 @@ sq_commit(struct store *b, const struct store_meta *m, char *err, size_t errsize
 		return fail(s, "metadata", err, errsize);
 	}
 	sqlite3_finalize(meta);
-	if (exec_sql(s, "COMMIT", "commit", err, errsize) < 0)
-		return -1;
-	if (sqlite3_close(s->db) != SQLITE_OK)
-		return fail(s, "close", err, errsize);
-	s->db = NULL;
-	return 0;
+	return commit_close(s, err, errsize);
 }
 
 static void
 sq_abandon(struct store *b)
 {
-	struct sq *s = (struct sq *)b;
-
-	sqlite3_finalize(s->ins);
-	s->ins = NULL;
-	if (s->db != NULL)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(s->db);
-	s->db = NULL;
+	rollback_close((struct sq *)b);
 }
 
 /* --- The read side: no file beside the database made, changed or removed for another user --- */
@@ -556,9 +558,7 @@ read_meta(sqlite3 *db, int (*cb)(void *, const struct store_meta *), void *ctx, 
 		sqlite3_finalize(st);
 		return snprintf(err, errsize, "out of memory"), -1;
 	}
-	v->generation = m.generation;
-	snprintf(v->loaded_at, sizeof v->loaded_at, "%s", m.loaded_at != NULL ? m.loaded_at : "");
-	rc = cb(ctx, &m);
+	rc = store_meta_read(&m, v, cb, ctx);
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -9,42 +9,17 @@ BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-600}
 load timeout
 
 load helper
+load pg
 TOOL=sr-load
 
 RANKING='a\t1\tp\t5\na\t2\tq\t3\nb\t1\tr\t9\n'
 ROWS='1 a 1 p 5\n2 a 2 q 3\n3 b 1 r 9'
 NOW='--now 2026-11-30T00:00:00Z'
 
-setup_file() {
-	local out
-	export SR_PG_ENV="$BATS_FILE_TMPDIR/pg.env" SR_PG_SKIP=""
-	if ! out=$("$BATS_TEST_DIRNAME/pg.sh" start "$SR_PG_ENV" 2>&1); then
-		out=$(printf '%s' "$out" | tr '\n' ' ')
-		if [ "${CI:-}" = true ]; then
-			echo "PostgreSQL is needed in CI, and tests/pg.sh could not start it: $out" >&2
-			return 1
-		fi
-		SR_PG_SKIP="no PostgreSQL server (tests/pg.sh start: $out)"
-	fi
-}
-
-teardown_file() {
-	if [ -z "$SR_PG_SKIP" ]; then
-		"$BATS_TEST_DIRNAME/pg.sh" stop "$SR_PG_ENV"
-	fi
-}
-
 # Each test in an empty directory and an empty database of its own, named by --db $PG.
 setup() {
-	[ -z "$SR_PG_SKIP" ] || skip "$SR_PG_SKIP"
 	cd "$BATS_TEST_TMPDIR" || return 1
-	# Only the settings of the throwaway server: none of the caller's PG* variables.
-	unset "${!PG@}"
-	# shellcheck disable=SC1090
-	. "$SR_PG_ENV"
-	psql -qX -c "CREATE DATABASE t$BATS_TEST_NUMBER" > /dev/null
-	export PGDATABASE=t$BATS_TEST_NUMBER
-	PG=postgresql:///$PGDATABASE
+	pg_database
 	# The tables, as the database's owner makes them once (sr-load --init); loads need no CREATE.
 	"$TOOL" --init --db "$PG"
 }

@@ -10,6 +10,7 @@ BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180}
 load timeout
 
 load helper
+load pg
 TOOL=sr-load
 
 RANKING='a\t1\tp\t5\na\t2\tq\t3\nb\t1\tr\t9\n'
@@ -17,39 +18,22 @@ NOW='--now 2026-11-30T00:00:00Z'
 STORETEST=${SR_STORETEST:-$BATS_TEST_DIRNAME/store/storetest}
 
 setup_file() {
-	local out
-	export SR_PG_ENV="$BATS_FILE_TMPDIR/pg.env" SR_PG_SKIP=""
-	if ! out=$("$BATS_TEST_DIRNAME/pg.sh" start "$SR_PG_ENV" 2>&1); then
-		out=$(printf '%s' "$out" | tr '\n' ' ')
-		if [ "${CI:-}" = true ]; then
-			echo "PostgreSQL is needed in CI, and tests/pg.sh could not start it: $out" >&2
-			return 1
-		fi
-		SR_PG_SKIP="no PostgreSQL server (tests/pg.sh start: $out)"
-		return 0
-	fi
-	# shellcheck disable=SC1090
-	. "$SR_PG_ENV"
+	pg_start || return 1
+	[ -z "$SR_PG_SKIP" ] || return 0
+	pg_env
 	psql -qX -v ON_ERROR_STOP=1 -c 'CREATE ROLE sr_owner LOGIN' -c 'CREATE ROLE sr_loader LOGIN' \
 	    -c 'CREATE ROLE sr_reader LOGIN' > /dev/null
 }
 
 teardown_file() {
-	if [ -z "$SR_PG_SKIP" ]; then
-		"$BATS_TEST_DIRNAME/pg.sh" stop "$SR_PG_ENV"
-	fi
+	pg_stop
 }
 
 # Each test a database of its own, owned by sr_owner, without sr's tables; $DB names it (no user).
 setup() {
-	[ -z "$SR_PG_SKIP" ] || skip "$SR_PG_SKIP"
 	cd "$BATS_TEST_TMPDIR" || return 1
-	unset "${!PG@}"
-	# shellcheck disable=SC1090
-	. "$SR_PG_ENV"
-	export PGDATABASE=t$BATS_TEST_NUMBER
-	psql -qX -d postgres -c "CREATE DATABASE $PGDATABASE OWNER sr_owner" > /dev/null
-	DB=postgresql:///$PGDATABASE
+	pg_database sr_owner
+	DB=$PG
 }
 
 # as ROLE COMMAND...: COMMAND with libpq connecting as ROLE.

@@ -8,6 +8,7 @@
 
 load helper
 load serve/serve
+load pg
 TOOL=sr-serve
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 load timeout
@@ -16,41 +17,21 @@ NOW=2026-11-30T00:00:00Z
 END=1795996800 # NOW, epoch seconds
 
 setup_file() {
-	local out
-	export SR_PG_ENV="$BATS_FILE_TMPDIR/pg.env" SR_PG_SKIP=""
-	if ! out=$(timeout 120 "$BATS_TEST_DIRNAME/pg-replica.sh" start "$SR_PG_ENV" 2>&1); then
-		out=$(printf '%s' "$out" | tr '\n' ' ')
-		if [ "${CI:-}" = true ]; then
-			echo "PostgreSQL is needed in CI, and tests/pg-replica.sh could not start it: $out" >&2
-			return 1
-		fi
-		SR_PG_SKIP="no PostgreSQL primary and standby (tests/pg-replica.sh start: $out)"
-	fi
+	pg_start pg-replica.sh
 }
 
 teardown_file() {
-	if [ -z "$SR_PG_SKIP" ]; then
-		"$BATS_TEST_DIRNAME/pg-replica.sh" stop "$SR_PG_ENV"
-	fi
+	pg_stop
 }
 
 # Each test in an empty directory and an empty database of its own on the primary, named by --db $PG.
 setup() {
-	[ -z "$SR_PG_SKIP" ] || skip "$SR_PG_SKIP"
 	cd "$BATS_TEST_TMPDIR" || return 1
-	unset "${!PG@}"
-	primary
-	psql -qX -c "CREATE DATABASE t$BATS_TEST_NUMBER" > /dev/null
-	export PGDATABASE=t$BATS_TEST_NUMBER
-	PG=postgresql:///$PGDATABASE
+	pg_database
 }
 
 teardown() {
-	local p
-	for p in ${NGINX_PID-} ${SERVE_PIDS-}; do
-		kill "$p" 2> /dev/null || true
-		wait "$p" 2> /dev/null || true
-	done
+	stop_all ${NGINX_PID-}
 	if [ -n "${STOPPED-}" ]; then
 		standby_signal CONT || true
 	fi

@@ -29,11 +29,7 @@ setup_file() {
 }
 
 teardown() {
-	local p
-	for p in ${NGINX_PID-} ${SERVE_PIDS-}; do
-		kill "$p" 2> /dev/null || true
-		wait "$p" 2> /dev/null || true
-	done
+	stop_all ${NGINX_PID-}
 }
 
 # load_db RANKING [DB] [sr-load options]: load RANKING into DB (default r.db), window of the week before NOW.

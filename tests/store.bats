@@ -10,44 +10,16 @@ BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
 load timeout
 
 load helper
+load pg
 
 STORETEST=${SR_STORETEST:-$BATS_TEST_DIRNAME/store/storetest}
 NOW='--now 2026-11-30T00:00:00Z'
 RANKING='a\t1\tp\t5\na\t2\tq\t3\nb\t1\tr\t9\n'
 
-setup_file() {
-	local out
-	export SR_PG_ENV="$BATS_FILE_TMPDIR/pg.env" SR_PG_SKIP=""
-	if ! out=$("$BATS_TEST_DIRNAME/pg.sh" start "$SR_PG_ENV" 2>&1); then
-		out=$(printf '%s' "$out" | tr '\n' ' ')
-		if [ "${CI:-}" = true ]; then
-			echo "PostgreSQL is needed in CI, and tests/pg.sh could not start it: $out" >&2
-			return 1
-		fi
-		SR_PG_SKIP="no PostgreSQL server (tests/pg.sh start: $out)"
-	fi
-}
-
-teardown_file() {
-	if [ -z "$SR_PG_SKIP" ]; then
-		"$BATS_TEST_DIRNAME/pg.sh" stop "$SR_PG_ENV"
-	fi
-}
-
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 	[ -x "$STORETEST" ] || skip "no $STORETEST: make store-test"
 	unset "${!PG@}"
-}
-
-# pg_setup: this test's own database on the throwaway server, as $PG.
-pg_setup() {
-	[ -z "$SR_PG_SKIP" ] || skip "$SR_PG_SKIP"
-	# shellcheck disable=SC1090
-	. "$SR_PG_ENV"
-	psql -qX -c "CREATE DATABASE t$BATS_TEST_NUMBER" > /dev/null
-	export PGDATABASE=t$BATS_TEST_NUMBER
-	PG=postgresql:///$PGDATABASE
 }
 
 # tables WHERE: sr's tables, empty but for a meta row, made as sr-load makes them.
@@ -204,7 +176,7 @@ teardown() {
 }
 
 @test "PostgreSQL: the same ranking as SQLite, in byte order, over 20 shuffled rankings and one of 25,000 rows (3 cursor batches)" {
-	pg_setup
+	pg_database
 	local seed
 	for seed in $(seq 1 20); do
 		psql -qX -c 'DROP TABLE IF EXISTS sales_rank, sales_rank_meta' > /dev/null
@@ -229,7 +201,7 @@ teardown() {
 }
 
 @test "PostgreSQL: version 0 without tables; a SELECT-only role without TEMP reads; the connection is usable after a callback's refusal" {
-	pg_setup
+	pg_database
 	run "$STORETEST" version "$PG"
 	[ "$status" -eq 0 ] && [ "$output" = "version 0 - 0:0" ]
 	run "$STORETEST" read "$PG"
@@ -248,7 +220,7 @@ teardown() {
 }
 
 @test "PostgreSQL: NOTIFY sr_ranking makes the notify fd readable, also when it came in with a query's answer" {
-	pg_setup
+	pg_database
 	tables "$PG"
 	local p1 p2
 	timeout 20 "$STORETEST" watch "$PG" 5 1 > w1.out &
@@ -267,7 +239,7 @@ teardown() {
 }
 
 @test "PostgreSQL: on a hot standby LISTEN fails: the notify fd is -1 (poll), and the standby's ranking reads" {
-	pg_setup
+	pg_database
 	tables "$PG"
 	printf "$RANKING" | sr-load --db "$PG" $NOW
 	local sd as=()

@@ -1,4 +1,4 @@
-# serve.bash: starting sr-serve for a test and asking it, shared by sr-serve.bats and sr-serve-ops.bats.
+# serve.bash: starting sr-serve for a test and asking it, shared by sr-serve.bats, sr-serve-ops.bats and sr-serve-pg.bats.
 
 # serve [as USER] DB [options]: start sr-serve on a free loopback port; sets URL, PORT, SERVE_PID, SERVE_LOG.
 serve() {
@@ -18,6 +18,15 @@ serve() {
 	done
 	[ -n "$PORT" ] || { echo "sr-serve did not start:"; cat "$SERVE_LOG"; return 1; }
 	URL=http://127.0.0.1:$PORT
+}
+
+# stop_all [PID...]: in teardown, end the processes PID and every sr-serve that serve started, and wait for them.
+stop_all() {
+	local p
+	for p in "$@" ${SERVE_PIDS-}; do
+		kill "$p" 2> /dev/null || true
+		wait "$p" 2> /dev/null || true
+	done
 }
 
 # get PATH [curl options]: sets STATUS; the body is in .body (none: no file), the headers in .headers.
