@@ -189,7 +189,7 @@ spawn_kill(int sig)
 void
 spawn_end(void)
 {
-	static const struct timespec tick = { 0, SPAWN_TICK_MS * 1000 * 1000 };
+	static const struct timespec tick = { 0, SPAWN_TICK_MS * 1000L * 1000 };
 	int status, ticks;
 	pid_t pid;
 
