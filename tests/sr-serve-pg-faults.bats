@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# sr-serve from PostgreSQL under a hostile operator: the server hung while sr-serve is asked to stop.
+#
+# The file starts its own throwaway server (tests/pg.sh) and gives each test a
+# database of its own. Without PostgreSQL the tests are skipped, saying why;
+# with CI=true they fail instead. Needs curl.
+
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+load helper
+load serve/serve
+TOOL=sr-serve
+
+NOW=2026-11-30T00:00:00Z
+
+setup_file() {
+	local out
+	export SR_PG_ENV="$BATS_FILE_TMPDIR/pg.env" SR_PG_SKIP=""
+	if ! out=$(timeout 120 "$BATS_TEST_DIRNAME/pg.sh" start "$SR_PG_ENV" 2>&1); then
+		out=$(printf '%s' "$out" | tr '\n' ' ')
+		if [ "${CI:-}" = true ]; then
+			echo "PostgreSQL is needed in CI, and tests/pg.sh could not start it: $out" >&2
+			return 1
+		fi
+		SR_PG_SKIP="no PostgreSQL server (tests/pg.sh start: $out)"
+	fi
+}
+
+teardown_file() {
+	if [ -z "$SR_PG_SKIP" ]; then
+		"$BATS_TEST_DIRNAME/pg.sh" stop "$SR_PG_ENV"
+	fi
+}
+
+setup() {
+	[ -z "$SR_PG_SKIP" ] || skip "$SR_PG_SKIP"
+	cd "$BATS_TEST_TMPDIR" || return 1
+	unset "${!PG@}"
+	# shellcheck disable=SC1090
+	. "$SR_PG_ENV"
+	psql -qX -c "CREATE DATABASE t$BATS_TEST_NUMBER" > /dev/null
+	export PGDATABASE=t$BATS_TEST_NUMBER
+	PG=postgresql:///$PGDATABASE
+	sr-load --init --db "$PG" > /dev/null
+	printf 'a\t1\tp\t5\na\t2\tq\t3\nb\t1\tr\t9\n' | sr-load --db "$PG" --now "$NOW"
+}
+
+teardown() {
+	local p
+	[ -z "${STOPPED-}" ] || pg_signal CONT || true
+	for p in ${SERVE_PIDS-}; do
+		kill -KILL "$p" 2> /dev/null || true
+		wait "$p" 2> /dev/null || true
+	done
+}
+
+# pg_signal SIGNAL: send SIGNAL to the server's postmaster and every process it started.
+pg_signal() {
+	local pm
+	pm=$(head -n 1 "$SR_PG_DIR/data/postmaster.pid")
+	# shellcheck disable=SC2046
+	kill -"$1" "$pm" $(ps -o pid= --ppid "$pm")
+}
+
+# stops_within PID MS: PID, sent SIGTERM, has exited (0) within MS milliseconds; sets MS to how long it took.
+stops_within() {
+	local t0 i
+	t0=$(date +%s%N)
+	kill -TERM "$1"
+	for ((i = 0; i < $2 / 20; i++)); do
+		kill -0 "$1" 2> /dev/null || break
+		sleep 0.02
+	done
+	MS=$((($(date +%s%N) - t0) / 1000000))
+	! kill -0 "$1" 2> /dev/null || { echo "sr-serve still running $MS ms after SIGTERM"; return 1; }
+	wait "$1" || { echo "sr-serve exited with $?"; return 1; }
+}
+
+@test "sr-serve --db postgresql://: SIGTERM while the loader waits on a hung server (a query, then a new connection, no connect_timeout): stopped within 2 s, replies from memory until then" {
+	local at tries=0
+	for at in 0.5 3 12; do
+		SERVE_PIDS=""
+		serve "$PG"
+		pg_signal STOP
+		STOPPED=1
+		sleep "$at"
+		get '/api/v1/popular?category_id=a' --max-time 2
+		tries=$((tries + 1))
+		[ "$STATUS" = 200 ] && grep -q '"product_id":"p"' .body || { echo "at $at s: $STATUS"; cat .body; return 1; }
+		stops_within "$SERVE_PID" 2000 || { echo "SIGTERM $at s after the server hung"; cat "$SERVE_LOG"; return 1; }
+		pg_signal CONT
+		STOPPED=""
+		echo "# SIGTERM $at s after the server hung: stopped in $MS ms" >&3
+	done
+}
