@@ -92,3 +92,33 @@ stops_within() {
 		echo "# SIGTERM $at s after the server hung: stopped in $MS ms" >&3
 	done
 }
+
+@test "sr-serve --db postgresql://: a hung server, no connect_timeout in the URI nor PGCONNECT_TIMEOUT: /healthz 503 and sr_serve_db_up 0 within 60 s, replies from memory meanwhile; 200 again after SIGCONT" {
+	local i t0 ms tries=0
+	unset PGCONNECT_TIMEOUT
+	serve "$PG" --max-failed-reloads 3
+	t0=$(date +%s%N)
+	pg_signal STOP
+	STOPPED=1
+	for ((i = 0; i < 600; i++)); do
+		get '/api/v1/popular?category_id=a' --max-time 2
+		tries=$((tries + 1))
+		[ "$STATUS" = 200 ] && grep -q '"product_id":"p"' .body || { echo "try $tries: $STATUS"; cat .body; return 1; }
+		get /healthz --max-time 2
+		[ "$STATUS" != 503 ] || break
+		sleep 0.1
+	done
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$STATUS" = 503 ] && ((ms < 60000)) || { echo "/healthz $STATUS after $ms ms, $tries replies"; cat .body "$SERVE_LOG"; return 1; }
+	curl -sS "$URL/metrics" | grep -qx 'sr_serve_db_up 0'
+	echo "# server hung: $tries replies from memory, /healthz 503 after $ms ms" >&3
+	pg_signal CONT
+	STOPPED=""
+	for ((i = 0; i < 300; i++)); do
+		get /healthz --max-time 2
+		[ "$STATUS" != 200 ] || break
+		sleep 0.1
+	done
+	[ "$STATUS" = 200 ] || { echo "/healthz $STATUS 30 s after SIGCONT"; cat .body "$SERVE_LOG"; return 1; }
+	curl -sS "$URL/metrics" | grep -qx 'sr_serve_db_up 1'
+}
