@@ -157,8 +157,8 @@ next_result(struct pgs *s, PGresult **out, char *err, size_t errsize)
 	pfd.events = POLLIN;
 	while (PQisBusy(s->conn)) {
 		if (time(NULL) >= end) {
-			snprintf(msg, sizeof msg, "no answer from the server in %d s (--timeout)%s", s->base.timeout,
-			    s->base.writer ? ": not loaded" : "");
+			snprintf(msg, sizeof msg, "no answer from the server in %d s%s", s->base.timeout,
+			    s->base.writer ? " (--timeout): not loaded" : "");
 			return fail_msg(s, msg, err, errsize);
 		}
 		n = poll(&pfd, 1, (int)(end - time(NULL)) * 1000);

@@ -87,6 +87,7 @@ stops_within() {
 		tries=$((tries + 1))
 		[ "$STATUS" = 200 ] && grep -q '"product_id":"p"' .body || { echo "at $at s: $STATUS"; cat .body; return 1; }
 		stops_within "$SERVE_PID" 2000 || { echo "SIGTERM $at s after the server hung"; cat "$SERVE_LOG"; return 1; }
+		! grep -e '--timeout' "$SERVE_LOG" || { echo "an option sr-serve does not have"; return 1; }
 		pg_signal CONT
 		STOPPED=""
 		echo "# SIGTERM $at s after the server hung: stopped in $MS ms" >&3
