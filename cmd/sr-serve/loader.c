@@ -254,7 +254,7 @@ loader_stop(pthread_t thread)
 	for (i = 0; i < STOP_WAIT_MS / STOP_TICK_MS && !atomic_load(&finished); i++)
 		nanosleep(&tick, NULL);
 	if (!atomic_load(&finished)) {
-		warnmsg("%s: stopped without waiting for the database, which has not answered", where);
+		warnmsg("%s: stopped without waiting for the read of the database under way", where);
 		pthread_detach(thread);
 		return;
 	}
