@@ -21,6 +21,7 @@
 #define MSG_SIZE 1024
 #define LOCK_KEY "hashtext('sr-load sales_rank')"	/* the advisory lock loads take turns by */
 #define UNDEFINED_TABLE "42P01"
+#define READER_CONNECT_S "10"	/* a reader's wait for a new connection, unless the URI or PGCONNECT_TIMEOUT says */
 
 struct pgs {
 	struct store base;
@@ -156,8 +157,8 @@ next_result(struct pgs *s, PGresult **out, char *err, size_t errsize)
 	pfd.events = POLLIN;
 	while (PQisBusy(s->conn)) {
 		if (time(NULL) >= end) {
-			snprintf(msg, sizeof msg, "no answer from the server in %d s (--timeout)%s", s->base.timeout,
-			    s->base.writer ? ": not loaded" : "");
+			snprintf(msg, sizeof msg, "no answer from the server in %d s%s", s->base.timeout,
+			    s->base.writer ? " (--timeout): not loaded" : "");
 			return fail_msg(s, msg, err, errsize);
 		}
 		n = poll(&pfd, 1, (int)(end - time(NULL)) * 1000);
@@ -761,13 +762,17 @@ listen_on(struct pgs *s, char *err, size_t errsize)
 /*
  * The connection, in the server's encoding (the id bytes are stored and read
  * as given), WARNINGs reformatted; a writer's locks wait 10 s at most, as
- * SQLite's; a reader LISTENs.
+ * SQLite's; a reader LISTENs. A reader waits READER_CONNECT_S for a new
+ * connection unless told otherwise (the URI's parameters override it): libpq
+ * alone waits for ever on a server that accepts and does not answer, and a
+ * server that keeps a reader waiting so would not count as a failed reload.
  */
 struct store *
 store_pg_open(const char *uri, int writer, char *err, size_t errsize)
 {
-	static const char *const keys[] = { "dbname", "fallback_application_name", NULL };
-	const char *values[] = { uri, progname, NULL };
+	static const char *const keys[] = { "connect_timeout", "dbname", "fallback_application_name", NULL };
+	const char *values[] = { READER_CONNECT_S, uri, progname, NULL };
+	int first = writer || getenv("PGCONNECT_TIMEOUT") != NULL;	/* 1: no connect_timeout of the store's */
 	struct pgs *s = calloc(1, sizeof *s);
 	const char *enc;
 
@@ -777,7 +782,7 @@ store_pg_open(const char *uri, int writer, char *err, size_t errsize)
 	s->base.writer = writer;
 	s->base.timeout = 600;
 	s->ep = -1;
-	if ((s->conn = PQconnectdbParams(keys, values, 1)) == NULL) {
+	if ((s->conn = PQconnectdbParams(keys + first, values + first, 1)) == NULL) {
 		free(s);
 		return snprintf(err, errsize, "out of memory"), NULL;
 	}

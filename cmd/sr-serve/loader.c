@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "health.h"
@@ -19,12 +20,14 @@
 #define BACKOFF_MIN_MS 100	/* the first wait before connecting to PostgreSQL again */
 #define BACKOFF_MAX_MS 5000	/* the longest: it doubles from the first up to this */
 #define ANSWER_S 10		/* the longest wait for PostgreSQL's answer to one statement: a hung server is left */
+#define STOP_WAIT_MS 1000	/* the longest SIGTERM waits for the loader: one blocked in libpq is left to the exit */
+#define STOP_TICK_MS 10
 #define ERR_SIZE 256
 
 static const char *where;
 static int is_pg;
 static _Atomic(struct cache *) fresh;	/* the loader hands a new cache over here */
-static atomic_int stopping, hup, db_up;
+static atomic_int stopping, finished, hup, db_up;
 static atomic_ulong reloads, reload_errors;
 static int wake_pipe[2] = { -1, -1 };	/* SIGHUP and the end wake the loader's poll here */
 
@@ -203,6 +206,7 @@ loader(void *arg)
 		if (!atomic_load(&stopping))
 			refresh(forced);
 	}
+	atomic_store(&finished, 1);
 	return NULL;
 }
 
@@ -233,11 +237,27 @@ loader_start(pthread_t *thread)
 		fatal(EXIT_DATA, "cannot start the loader thread: %s", strerror(errno));
 }
 
+/*
+ * The loader told to end, and waited for STOP_WAIT_MS at most: one that
+ * waits in libpq for a hung server or a new connection (up to 10 s for an
+ * answer, for ever to connect without connect_timeout) is left running, with
+ * its store and wake pipe, to end with the process.
+ */
 void
 loader_stop(pthread_t thread)
 {
+	struct timespec tick = { 0, STOP_TICK_MS * 1000000L };
+	int i;
+
 	atomic_store(&stopping, 1);
 	loader_wake();
+	for (i = 0; i < STOP_WAIT_MS / STOP_TICK_MS && !atomic_load(&finished); i++)
+		nanosleep(&tick, NULL);
+	if (!atomic_load(&finished)) {
+		warnmsg("%s: stopped without waiting for the read of the database under way", where);
+		pthread_detach(thread);
+		return;
+	}
 	pthread_join(thread, NULL);
 	cache_free(atomic_exchange(&fresh, NULL));
 	if (store != NULL)
