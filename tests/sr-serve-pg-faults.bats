@@ -6,40 +6,17 @@
 # with CI=true they fail instead. Needs curl and python3.
 
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+load timeout
 load helper
 load serve/serve
+load pg
 TOOL=sr-serve
 
 NOW=2026-11-30T00:00:00Z
 
-setup_file() {
-	local out
-	export SR_PG_ENV="$BATS_FILE_TMPDIR/pg.env" SR_PG_SKIP=""
-	if ! out=$(timeout 120 "$BATS_TEST_DIRNAME/pg.sh" start "$SR_PG_ENV" 2>&1); then
-		out=$(printf '%s' "$out" | tr '\n' ' ')
-		if [ "${CI:-}" = true ]; then
-			echo "PostgreSQL is needed in CI, and tests/pg.sh could not start it: $out" >&2
-			return 1
-		fi
-		SR_PG_SKIP="no PostgreSQL server (tests/pg.sh start: $out)"
-	fi
-}
-
-teardown_file() {
-	if [ -z "$SR_PG_SKIP" ]; then
-		"$BATS_TEST_DIRNAME/pg.sh" stop "$SR_PG_ENV"
-	fi
-}
-
 setup() {
-	[ -z "$SR_PG_SKIP" ] || skip "$SR_PG_SKIP"
 	cd "$BATS_TEST_TMPDIR" || return 1
-	unset "${!PG@}"
-	# shellcheck disable=SC1090
-	. "$SR_PG_ENV"
-	psql -qX -c "CREATE DATABASE t$BATS_TEST_NUMBER" > /dev/null
-	export PGDATABASE=t$BATS_TEST_NUMBER
-	PG=postgresql:///$PGDATABASE
+	pg_database
 	sr-load --init --db "$PG" > /dev/null
 	printf 'a\t1\tp\t5\na\t2\tq\t3\nb\t1\tr\t9\n' | sr-load --db "$PG" --now "$NOW"
 }
