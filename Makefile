@@ -57,12 +57,10 @@ gen: $(GEN)
 # One rule builds every tool the same way: cmd/TOOL.c, its modules of its own
 # in cmd/TOOL/ if it has any (sr-hourly, sr-serve), and lib.
 .SECONDEXPANSION:
-$(O)/bin/%: cmd/%.c $$(wildcard cmd/%/*.c cmd/%/*.h) $(LIBA) $(LIBHDR)
+# bin/.needs-TOOL, first, checks the headers the tool needs (NEEDS_TOOL),
+# before anything of it (the store, which includes libpq's) is compiled.
+$(O)/bin/%: $(O)/bin/.needs-% cmd/%.c $$(wildcard cmd/%/*.c cmd/%/*.h) $$(STORE_$$*) $(LIBA) $(LIBHDR)
 	@mkdir -p $(@D)
-	@for h in $(NEEDS); do \
-	    printf '#include <%s>\n' "$${h%%=*}" | $(CC) $(SR_CPPFLAGS) -E -o /dev/null - 2> /dev/null || { \
-	    echo "make: $(@F) needs <$${h%%=*}>: apt-get install $${h#*=}; make filters builds the tools that do not" >&2; \
-	    exit 1; }; done
 	$(CC) $(SR_CPPFLAGS) -Icmd/$* $(SR_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(STORELINK) $(LIBA) $(LDLIBS) $(SR_LDLIBS)
 
 # sr-load and sr-serve use the ranking store, which also speaks to PostgreSQL,
@@ -70,14 +68,15 @@ $(O)/bin/%: cmd/%.c $$(wildcard cmd/%/*.c cmd/%/*.h) $(LIBA) $(LIBHDR)
 # filters, or make -k, builds the others).
 PG_CONFIG = pg_config
 PGINC := $(shell $(PG_CONFIG) --includedir 2> /dev/null)
-$(O)/bin/sr-load $(O)/bin/sr-serve: $(STOREA)
+STORE_sr-load = $(STOREA)
+STORE_sr-serve = $(STOREA)
 $(O)/bin/sr-load $(O)/bin/sr-serve: private STORELINK = $(STOREA)
 $(O)/bin/sr-load $(O)/bin/sr-serve: private SR_CPPFLAGS += $(PGINC:%=-I%)
 $(O)/bin/sr-load $(O)/bin/sr-serve: private SR_LDLIBS += -lpq
-$(O)/bin/sr-load: private NEEDS = libpq-fe.h=libpq-dev
+NEEDS_sr-load = libpq-fe.h=libpq-dev
 
 # sr-serve, the read API, is an HTTP server on libevent, with a thread that reloads.
-$(O)/bin/sr-serve: private NEEDS = event2/event.h=libevent-dev libpq-fe.h=libpq-dev
+NEEDS_sr-serve = event2/event.h=libevent-dev libpq-fe.h=libpq-dev
 $(O)/bin/sr-serve: private SR_LDLIBS += -levent -pthread
 # Its page is cmd/sr-serve/page.html, whose bytes od and sed write out as a C
 # initializer, $(O)/cmd/sr-serve/page.inc, which cmd/sr-serve/page.c includes.
@@ -87,6 +86,13 @@ $(O)/cmd/sr-serve/page.inc: cmd/sr-serve/page.html
 	@mkdir -p $(@D)
 	od -An -v -tx1 cmd/sr-serve/page.html | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g' > $@.tmp
 	mv -f $@.tmp $@
+
+$(TOOLS:%=$(O)/bin/.needs-%): $(O)/bin/.needs-%:
+	@for h in $(NEEDS_$*); do \
+	    printf '#include <%s>\n' "$${h%%=*}" | $(CC) $(SR_CPPFLAGS) $(PGINC:%=-I%) -E -o /dev/null - 2> /dev/null || { \
+	    echo "make: $* needs <$${h%%=*}>: apt-get install $${h#*=}; make filters builds the tools that do not" >&2; \
+	    exit 1; }; done
+	@mkdir -p $(@D) && touch $@
 
 $(O)/lib/%.o: lib/%.c $(LIBHDR)
 	@mkdir -p $(@D)
