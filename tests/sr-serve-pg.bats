@@ -109,6 +109,27 @@ metric_names() {
 	curl -sS "$1/metrics" | awk '/^sr_serve_(cache_generation|healthy) / { print } !/^#/ { sub(/[{ ].*/, ""); print }' | sort -u
 }
 
+# caught_up TRIES GEN: both instances ($P1, $P2) healthy, database up, at generation GEN, asked
+# every 50 ms up to TRIES times; counts the replies in $tries.
+caught_up() {
+	local i p down
+	for ((i = 0; i < $1; i++)); do
+		down=0
+		for p in $P1 $P2; do
+			tries=$((${tries:-0} + 1))
+			URL=http://127.0.0.1:$p
+			get /healthz
+			[ "$STATUS" = 200 ] && [ "$(jq .generation .body)" = "$2" ] && [ "$(metric "$URL" sr_serve_db_up)" = 1 ] ||
+			    down=$((down + 1))
+		done
+		[ "$down" -gt 0 ] || return 0
+		sleep 0.05
+	done
+	echo "not caught up after $tries tries"
+	cat .body
+	return 1
+}
+
 @test "sr-serve --db postgresql://: the same bytes as --db file.db for the same ranking, every endpoint, 8 rankings with edge ids" {
 	local i seed cats k edge n at paths=0 cmp=0 sq pg
 	need sr-gen "sr-gen (make gen) makes the rankings"
@@ -476,19 +497,7 @@ metric() {
 	"$BATS_TEST_DIRNAME/pg-replica.sh" start-standby "$SR_PG_ENV"
 	t0=$(date +%s%N)
 	tries=0
-	for ((i = 0; i < 300; i++)); do
-		down=0
-		for p in $P1 $P2; do
-			tries=$((tries + 1))
-			URL=http://127.0.0.1:$p
-			get /healthz
-			[ "$STATUS" = 200 ] && [ "$(jq .generation .body)" = 2 ] && [ "$(metric "$URL" sr_serve_db_up)" = 1 ] ||
-			    down=$((down + 1))
-		done
-		[ "$down" -gt 0 ] || break
-		sleep 0.05
-	done
-	[ "$down" -eq 0 ] || { echo "not caught up after $tries tries"; cat .body; return 1; }
+	caught_up 300 2 || return 1
 	echo "# standby up again: both instances at the new generation, healthy, after $(( ($(date +%s%N) - t0) / 1000000 )) ms ($tries tries)" >&3
 	URL=http://127.0.0.1:$PN
 	get '/api/v1/popular?category_id=c0'
@@ -534,16 +543,6 @@ standby_signal() {
 	standby_signal CONT
 	STOPPED=""
 	t0=$(date +%s%N)
-	for ((i = 0; i < 400; i++)); do
-		down=0
-		for p in $P1 $P2; do
-			URL=http://127.0.0.1:$p
-			get /healthz
-			[ "$STATUS" = 200 ] && [ "$(jq .generation .body)" = 2 ] || down=$((down + 1))
-		done
-		[ "$down" -gt 0 ] || break
-		sleep 0.05
-	done
-	[ "$down" -eq 0 ] || { echo "not caught up"; cat .body; return 1; }
+	caught_up 400 2 || return 1
 	echo "# standby going again: both instances at the new generation after $((($(date +%s%N) - t0) / 1000000)) ms" >&3
 }
