@@ -1,6 +1,5 @@
 /* sr-filter-week: pass the sales log lines whose timestamp lies inside the ranking window. */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -8,8 +7,6 @@
 #include "msg.h"
 #include "out.h"
 #include "window.h"
-
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
 
 static const struct option longopts[] = {
 	LOGREAD_OPTIONS,
@@ -88,18 +85,9 @@ main(int argc, char *argv[])
 	int c, status = 0;
 
 	prog_init(argv);
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (window_option(&window, c, optarg) || logread_option(c, optarg))
-			continue;
-		switch (c) {
-		case OPT_HELP:
-			help(usagetext, abouttext);
-		case OPT_VERSION:
-			version();
-		default:
-			usage_exit(usagetext);
-		}
-	}
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+		if (!window_option(&window, c, optarg) && !logread_option(c, optarg))
+			std_option(c, usagetext, abouttext);
 	argv += optind;
 	window_finish(&window);
 	logread_start(argv);

@@ -32,8 +32,8 @@
 #define REJECTS_MAX 999999999
 
 enum {
-	OPT_CSV = CHAR_MAX + 1, OPT_DB, OPT_FULL, OPT_HELP, OPT_HOUR, OPT_HOURS, OPT_JOBS,
-	OPT_LATE, OPT_LOG, OPT_LOGS, OPT_MAXREJ, OPT_METRICS, OPT_NOW, OPT_STATE, OPT_VERSION
+	OPT_CSV = CHAR_MAX + 1, OPT_DB, OPT_FULL, OPT_HOUR, OPT_HOURS, OPT_JOBS, OPT_LATE, OPT_LOG,
+	OPT_LOGS, OPT_MAXREJ, OPT_METRICS, OPT_NOW, OPT_STATE
 };
 
 static const struct option longopts[] = {
@@ -153,7 +153,6 @@ set_option(int c, const char *arg, const char **now, const char **logfile, int *
 	case OPT_CSV: run.csv = 1; break;
 	case OPT_DB: run.db = arg; break;
 	case OPT_FULL: run.full = 1; break;
-	case OPT_HELP: help(usagetext, abouttext);
 	case OPT_HOUR: add_hour_option(arg); break;
 	case OPT_HOURS: run.span = count("--hours", arg, 1, SPAN_MAX); break;
 	case OPT_JOBS: run.jobs = count("--jobs", arg, 1, JOBS_MAX); break;
@@ -166,8 +165,7 @@ set_option(int c, const char *arg, const char **now, const char **logfile, int *
 	case OPT_NOW: *now = arg; break;
 	case 'q': *quiet = 1; break;
 	case OPT_STATE: run.state = arg; break;
-	case OPT_VERSION: version();
-	default: usage_exit(usagetext);
+	default: std_option(c, usagetext, abouttext);
 	}
 }
 

@@ -23,7 +23,7 @@
 #define TIMEOUT_MAX 86400
 #define ERR_SIZE 1536
 
-enum { OPT_ALLOW_EMPTY = CHAR_MAX + 1, OPT_DB, OPT_HELP, OPT_INIT, OPT_TIMEOUT, OPT_VERSION };
+enum { OPT_ALLOW_EMPTY = CHAR_MAX + 1, OPT_DB, OPT_INIT, OPT_TIMEOUT };
 
 static const struct option longopts[] = {
 	{ "allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY },
@@ -439,18 +439,14 @@ main(int argc, char *argv[])
 		case OPT_DB:
 			dbpath = optarg;
 			break;
-		case OPT_HELP:
-			help(usagetext, abouttext);
 		case OPT_INIT:
 			init_only = 1;
 			break;
 		case OPT_TIMEOUT:
 			timeout = (int)arg_count("--timeout", optarg, 1, TIMEOUT_MAX);
 			break;
-		case OPT_VERSION:
-			version();
 		default:
-			usage_exit(usagetext);
+			std_option(c, usagetext, abouttext);
 		}
 	}
 	argv += optind;

@@ -1,6 +1,5 @@
 /* sr-map: sales log lines to "category_id TAB product_id TAB qty", summed in memory like a combiner. */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,6 @@
 
 #define MEMORY_DEFAULT (512LL << 20)
 #define MEMORY_MIN (1LL << 20)
-
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
 
 static const struct option longopts[] = {
 	LOGREAD_OPTIONS,
@@ -179,12 +176,8 @@ main(int argc, char *argv[])
 		case 'm':
 			memory = arg_size("-S", optarg, MEMORY_MIN, INT64_MAX / 2);
 			break;
-		case OPT_HELP:
-			help(usagetext, abouttext);
-		case OPT_VERSION:
-			version();
 		default:
-			usage_exit(usagetext);
+			std_option(c, usagetext, abouttext);
 		}
 	}
 	argv += optind;

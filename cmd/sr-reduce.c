@@ -17,7 +17,7 @@
 #include "out.h"
 #include "sumread.h"
 
-enum { OPT_HELP = CHAR_MAX + 1, OPT_TEE, OPT_VERSION };
+enum { OPT_TEE = CHAR_MAX + 1 };
 
 static const struct option longopts[] = {
 	{ "merge", no_argument, NULL, 'm' },
@@ -471,12 +471,8 @@ main(int argc, char *argv[])
 		case OPT_TEE:
 			tee = optarg;
 			break;
-		case OPT_HELP:
-			help(usagetext, abouttext);
-		case OPT_VERSION:
-			version();
 		default:
-			usage_exit(usagetext);
+			std_option(c, usagetext, abouttext);
 		}
 	}
 	argv += optind;

@@ -30,10 +30,7 @@
 #define CONN_MAX 1000000
 #define TIMEOUT_S 10		/* without progress in reading a request or writing a reply; idle */
 
-enum {
-	OPT_DB = CHAR_MAX + 1, OPT_HELP, OPT_LISTEN, OPT_MAX_AGE, OPT_MAX_CONNECTIONS, OPT_MAX_FAILED_RELOADS,
-	OPT_VERSION
-};
+enum { OPT_DB = CHAR_MAX + 1, OPT_LISTEN, OPT_MAX_AGE, OPT_MAX_CONNECTIONS, OPT_MAX_FAILED_RELOADS };
 
 static const struct option longopts[] = {
 	{ "db", required_argument, NULL, OPT_DB },
@@ -182,12 +179,8 @@ main(int argc, char *argv[])
 		case OPT_MAX_FAILED_RELOADS:
 			health_max_failed = arg_count("--max-failed-reloads", optarg, 0, HEALTH_MAX_FAILED_MAX);
 			break;
-		case OPT_HELP:
-			help(usagetext, abouttext);
-		case OPT_VERSION:
-			version();
 		default:
-			usage_exit(usagetext);
+			std_option(c, usagetext, abouttext);
 		}
 	}
 	if (optind < argc)

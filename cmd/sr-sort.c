@@ -30,7 +30,7 @@
 #define RELAY_BUF (1 << 16)	/* bytes of sort's output read at once where splice cannot be */
 #define VERSION_READ_MAX 256	/* bytes of sort --version read, at most */
 
-enum { OPT_COMPRESS = CHAR_MAX + 1, OPT_HELP, OPT_PARALLEL, OPT_VERSION };
+enum { OPT_COMPRESS = CHAR_MAX + 1, OPT_PARALLEL };
 
 static const struct option longopts[] = {
 	{ "buffer-size", required_argument, NULL, 'S' },
@@ -398,12 +398,8 @@ parse_options(int argc, char *argv[], struct opts *o)
 		case OPT_PARALLEL:
 			o->parallel = optarg;
 			break;
-		case OPT_HELP:
-			help(usagetext, abouttext);
-		case OPT_VERSION:
-			version();
 		default:
-			usage_exit(usagetext);
+			std_option(c, usagetext, abouttext);
 		}
 	}
 }

@@ -1,6 +1,5 @@
 /* sr-topk: the top K products of each category from reduced totals, ranked 1..K. */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +12,6 @@
 
 #define K_DEFAULT 100
 #define K_MAX 100000000
-
-enum { OPT_HELP = CHAR_MAX + 1, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{ "all", no_argument, NULL, 'a' },
@@ -98,12 +95,8 @@ main(int argc, char *argv[])
 		case 'n':
 			count = optarg;
 			break;
-		case OPT_HELP:
-			help(usagetext, abouttext);
-		case OPT_VERSION:
-			version();
 		default:
-			usage_exit(usagetext);
+			std_option(c, usagetext, abouttext);
 		}
 	}
 	argv += optind;

@@ -138,6 +138,20 @@ version(void)
 }
 
 /*
+ * An option the tool does not take itself, as getopt_long returned it:
+ * --help, --version, or else a usage error ('?': getopt_long has said why).
+ */
+void
+std_option(int opt, const char *usage, const char *about)
+{
+	if (opt == OPT_HELP)
+		help(usage, about);
+	if (opt == OPT_VERSION)
+		version();
+	usage_exit(usage);
+}
+
+/*
  * The one form of a message about input data: "file:line: problem", or with a
  * field (field >= 0, counted from 0) "file:line: field N (name): problem: 'value'".
  */
