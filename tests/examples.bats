@@ -14,17 +14,22 @@
 #       <!-- example: skip: REASON -->          in Markdown,
 #       .\" example: skip: REASON               in mdoc;
 #   - or, for pages whose authors did not mark them, one of the NEEDS rules below: a block that
-#     names a PostgreSQL URI or client, is SQL or shows output (JSON), starts a server in the
-#     background, asks one with curl, needs root or systemd, is a crontab line, or needs other
-#     hosts or Hadoop. Any other block runs: a new example that cannot run here fails this test
-#     until it is marked.
+#     names a PostgreSQL URI or client, is SQL or shows output (JSON), needs root or systemd, is
+#     a crontab line, or needs other hosts or Hadoop. Any other block runs: a new example that
+#     cannot run here fails this test until it is marked.
 # Every skip is printed with its place and reason, and the last test prints how many ran.
+#
+# A block that starts a server in the background or asks one with curl (the SERVES rules) runs
+# in a network and a PID namespace of its own (unshare -npf, with -r when not root), loopback up:
+# its ports (8080, 8081, ...) are free whatever else listens on this machine, and what it left
+# running is killed when it ends. Where no such namespace can be made, it is skipped, saying so;
+# so is one that runs nginx when not root (nginx as root in a user namespace fails).
 #
 # Where: each document's examples run in order, each under "bash -e -o pipefail" with a timeout,
 # in one fresh directory per document (so an example may use what an earlier one made), with the
 # tools first on PATH. The directory holds what the examples name, all from testdata/sales.tsv
 # (a week and a half of sales, 20 to 29 November 2026):
-#   testdata/   a copy of the repository's;
+#   testdata/   a copy of the repository's; tests/serve/nginx.conf likewise;
 #   sales.tsv   the sample log; sales.csv the same as CSV;
 #   logs/       the sample cut into one file per UTC hour, as sr-hourly(1) finds them
 #               (logs/2026-11-29T23.tsv), each starting with the header line; the hours before
@@ -41,8 +46,6 @@ postgres(ql)?://	needs a PostgreSQL server
 (^|[^[:alnum:]])(psql|createuser|createdb|pg_ctl|pg_basebackup) 	needs a PostgreSQL server
 ^(CREATE|GRANT|REVOKE|ALTER|SELECT|BEGIN|INSERT|DELETE) 	is SQL for a database server
 ^[{[]	shows output, not a command
-&[[:space:]]*$	starts a server in the background
-(^|[^[:alnum:]])curl 	asks a running server
 (^|[^[:alnum:]])(sudo|systemctl|adduser|journalctl|install -d) 	needs root or systemd
 (^|[[:space:]])/etc/	needs root
 ^MAILTO=|^[0-9*/,-]+ [0-9*/,-]+ [0-9*/,-]+ [0-9*/,-]+ [0-9*/,-]+ 	is a crontab line
@@ -50,10 +53,25 @@ postgres(ql)?://	needs a PostgreSQL server
 (^|[^[:alnum:]])(hadoop|hdfs) 	needs a Hadoop cluster
 EOF
 )
+# The rules for blocks that run in a namespace of their own, "ERE<TAB>what they do".
+SERVES=$(cat <<'EOF'
+&[[:space:]]*$	starts a server in the background
+(^|[^[:alnum:]])curl 	asks a running server
+EOF
+)
 
 setup_file() {
 	export LC_ALL=C
 	: > "$BATS_FILE_TMPDIR/tally"
+	# How a block gets a network and PID namespace of its own here, if it can.
+	export NETNS=
+	local o
+	for o in -npf -rnpf; do
+		if unshare "$o" --kill-child bash -c 'ip link set lo up' 2> /dev/null; then
+			NETNS=$o
+			break
+		fi
+	done
 }
 
 setup() {
@@ -115,6 +133,8 @@ extract() {
 sandbox() {
 	mkdir -p "$1/logs"
 	cp -R testdata "$1/"
+	mkdir -p "$1/tests/serve"
+	cp tests/serve/nginx.conf "$1/tests/serve/"
 	cp testdata/sales.tsv "$1/sales.tsv"
 	tr '\t' , < testdata/sales.tsv > "$1/sales.csv"
 	awk -F '\t' -v dir="$1/logs" 'NR == 1 { header = $0; next }
@@ -122,20 +142,27 @@ sandbox() {
 	gzip "$1"/logs/2026-11-2[0-8]T*.tsv
 }
 
-# The reason an unmarked block is skipped by the NEEDS rules, or nothing.
-needs() {
+# rule RULES FILE: the reason of the first of RULES that FILE matches, or nothing.
+rule() {
 	local re reason
 	while IFS=$'\t' read -r re reason; do
-		if grep -qE -- "$re" "$1"; then
+		if grep -qE -- "$re" "$2"; then
 			echo "$reason"
 			return
 		fi
-	done <<< "$NEEDS"
+	done <<< "$1"
 }
+
+# The reason an unmarked block is skipped by the NEEDS rules, or nothing.
+needs() { rule "$NEEDS" "$1"; }
+
+# What a block does that makes it run in a namespace of its own (the SERVES rules), or nothing.
+serves() { rule "$SERVES" "$1"; }
 
 # run_examples DOC: run DOC's examples in a sandbox; fail naming the first that fails.
 run_examples() {
 	local doc=$1 ex box f where reason ran=0 skipped=0 st
+	local -a run
 	ex=$(mktemp -d "$BATS_TEST_TMPDIR/ex.XXXXXX")
 	box=$(mktemp -d "$BATS_TEST_TMPDIR/box.XXXXXX")
 	extract "$doc" "$ex"
@@ -144,6 +171,16 @@ run_examples() {
 		[ -e "$f" ] || { echo "$doc: no examples found"; return 1; }
 		where=$(cat "${f%.sh}.where")
 		reason=$(cat "${f%.sh}.skip" 2>/dev/null || needs "$f")
+		run=(bash -e -o pipefail "$f")
+		if [ -z "$reason" ] && [ -n "$(serves "$f")" ]; then
+			if [ "$NETNS" = -rnpf ] && grep -qE '(^|[^[:alnum:]])nginx ' "$f"; then
+				reason="runs nginx, which needs real root to hand its workers to another user"
+			elif [ -n "$NETNS" ]; then
+				run=(unshare "$NETNS" --kill-child bash -c 'ip link set lo up && exec bash -e -o pipefail "$0"' "$f")
+			else
+				reason="$(serves "$f"), and no network namespace of its own can be made here (unshare -npf)"
+			fi
+		fi
 		if [ -n "$reason" ]; then
 			skipped=$((skipped + 1))
 			printf 'skip\t%s\t%s\n' "$where" "$reason" >> "$TALLY"
@@ -151,7 +188,7 @@ run_examples() {
 			continue
 		fi
 		st=0
-		(cd "$box" && timeout "$EXAMPLE_TIMEOUT" bash -e -o pipefail "$f") \
+		(cd "$box" && timeout "$EXAMPLE_TIMEOUT" "${run[@]}") \
 		    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" < /dev/null || st=$?
 		if [ "$st" -ne 0 ] || { [ -f "${f%.sh}.expect" ] && ! cmp -s "${f%.sh}.expect" "$BATS_TEST_TMPDIR/out"; }; then
 			echo "example at $where failed (status $st):"
@@ -225,21 +262,24 @@ EOF
 	[ "$(cat "$d/x/002.sh")" = "echo '\-x' ab -c" ]
 	[ "$(cat "$d/x/003.sh")" = "echo x" ] && [ "$(cat "$d/x/003.expect")" = x ]
 	[ "$(cat "$d/x/002.where")" = "$d/t.1:13" ]
-	[ "$(needs "$d/x/004.sh")" = "starts a server in the background" ]
-	[ -z "$(needs "$d/x/002.sh")" ]
+	[ -z "$(needs "$d/x/004.sh")" ] && [ "$(serves "$d/x/004.sh")" = "starts a server in the background" ]
+	[ -z "$(needs "$d/x/002.sh")" ] && [ -z "$(serves "$d/x/002.sh")" ]
 	# Each rule, on a line made to match it, and a near miss that must not.
-	local line want tries=0
+	local line want got tries=0
 	while IFS='|' read -r line want; do
 		printf '%s\n' "$line" > "$d/rule.sh"
-		[ "$(needs "$d/rule.sh")" = "$want" ] || { echo "'$line': '$(needs "$d/rule.sh")', want '$want'"; return 1; }
+		got=$(needs "$d/rule.sh")
+		[ -n "$got" ] || got=$(serves "$d/rule.sh" | sed 's/./serves: &/')
+		[ "$got" = "$want" ] || { echo "'$line': '$got', want '$want'"; return 1; }
 		tries=$((tries + 1))
 	done <<'EOF'
 sr-load --db postgresql://sr@db/shop ranking.tsv|needs a PostgreSQL server
 createuser -S sr_load|needs a PostgreSQL server
 GRANT SELECT ON sales_rank TO sr_read;|is SQL for a database server
 {"category_id":"3"}|shows output, not a command
-sr-serve --db x.db --listen 127.0.0.1:8081 &|starts a server in the background
-curl -f http://127.0.0.1:8080/healthz|asks a running server
+sr-serve --db x.db --listen 127.0.0.1:8081 &|serves: starts a server in the background
+curl -f http://127.0.0.1:8080/healthz|serves: asks a running server
+psql -c 'SELECT 1' &|needs a PostgreSQL server
 sudo -u sr sr-load --db x.db r.tsv|needs root or systemd
 echo SR_LOGS=x > /etc/default/sr-hourly|needs root
 5 * * * * sr-hourly --logs l --state s|is a crontab line
@@ -250,7 +290,7 @@ sr-topk -n 5 sums.tsv > top5.tsv|
 echo SELECT rank FROM sales_rank|
 sqlite3 sales_rank.db 'SELECT * FROM sales_rank_meta'|
 EOF
-	[ "$tries" -eq 15 ]
+	[ "$tries" -eq 16 ]
 	printf '%s\n' '<!-- example: skip: why not -->' '```sh' 'a' '```' '```text' 'b' '```' '' '```sh' 'c' '```' > "$d/t.md"
 	extract "$d/t.md" "$d/m"
 	[ "$(ls "$d/m"/*.sh | wc -l)" -eq 2 ]
@@ -277,6 +317,38 @@ EOF
 	run run_examples "$d/session.1"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^ran' "$TALLY")" -eq 2 ]
+}
+
+# A server block's ports are its own: here 8080 is taken (by this test, or by something else
+# already), yet the block's sr-serve listens on it and its curl reaches that one; and what the
+# block left running is gone when it ends.
+@test "examples: a block that starts a server has its own ports, and what it started ends with it" {
+	[ -n "$NETNS" ] || skip "no network namespace of its own can be made here (unshare -npf)"
+	local d=$BATS_TEST_TMPDIR pid
+	TALLY=$d/tally
+	printf 'c\t1\tp\t5\n' | sr-load --db "$d/host.db" --now 2026-11-30T00:00:00Z
+	sr-serve --db "$d/host.db" > /dev/null 2>&1 3>&- &
+	pid=$!
+	curl -s --retry 5 --retry-connrefused -o /dev/null http://127.0.0.1:8080/healthz || true
+	(exec 3<> /dev/tcp/127.0.0.1/8080)
+	cat > "$d/serve.1" <<'EOF'
+.Sh EXAMPLES
+.Bd -literal
+printf 'c\etq\et7\en' | sr-topk | sr-load --db ns.db --now 2026-11-30T00:00:00Z
+sr-serve --db ns.db &
+sleep 2999.5 &
+curl -sf --retry 5 --retry-connrefused 'http://127.0.0.1:8080/api/v1/popular?category_id=c' > got.json
+grep -q '"product_id":"q"' got.json
+.Ed
+EOF
+	run run_examples "$d/serve.1"
+	kill "$pid"
+	wait "$pid" || true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^ran' "$TALLY")" -eq 1 ]
+	! pgrep -f 'sleep 2999[.]5'
+	! pgrep -f 'sr-serve --db ns[.]db'
 }
 
 @test "examples: how many ran and were skipped" {
