@@ -3,7 +3,8 @@
 #
 # What is an example:
 #   README.md   every fenced block opened by a line "```sh"; other fences (```text, indented
-#               blocks) are not run.
+#               blocks) are not run. A "```text" block on the line after an example's closing
+#               fence is the output it must print, where "…" stands for any text in a line.
 #   man/*.[1-9] every ".Bd -literal" block of the EXAMPLES section (its .Ss subsections
 #               included), with the roff escapes \e, \&, \- and \(aq undone.
 # A block whose first line starts with "$ " is a session: its "$ " lines are the commands, the
@@ -121,8 +122,14 @@ extract() {
 		return ""
 	}
 	kind == "md" {
-		if (inblock) { if ($0 ~ /^```[[:space:]]*$/) end(); else body($0) }
-		else if ($0 ~ /^```sh[[:space:]]*$/) begin(marker(prev, "^<!-- example: skip: "))
+		if (inout) {
+			if ($0 ~ /^```[[:space:]]*$/) { inout = 0; close(name ".expect") }
+			else print > (name ".expect")
+		} else if (inblock) {
+			if ($0 ~ /^```[[:space:]]*$/) { end(); closed = NR } else body($0)
+		} else if ($0 ~ /^```text[[:space:]]*$/ && n && closed == NR - 1 && !session) {
+			inout = 1; printf "" > (name ".expect")
+		} else if ($0 ~ /^```sh[[:space:]]*$/) begin(marker(prev, "^<!-- example: skip: "))
 		prev = $0; next
 	}
 	kind == "mdoc" {
@@ -131,8 +138,26 @@ extract() {
 		else if (examples && $0 ~ /^\.Bd -literal/) begin(marker(prev, "^\\.\\\\\" example: skip: "))
 		prev = $0; next
 	}
-	END { if (inblock) { printf "%s: block not closed\n", doc > "/dev/stderr"; exit 1 } }
+	END { if (inblock || inout) { printf "%s: block not closed\n", doc > "/dev/stderr"; exit 1 } }
 	' "$doc"
+}
+
+# same EXPECT OUT: is OUT what EXPECT shows, "…" in EXPECT standing for any text within a line?
+same() {
+	grep -q '…' "$1" || { cmp -s "$1" "$2"; return; }
+	[ "$(wc -l < "$1")" -eq "$(wc -l < "$2")" ] && [ -z "$(tail -c 1 "$2")" ] || return 1
+	paste -d '\n' "$1" "$2" | awk '
+	NR % 2 { want = $0; next }
+	{
+		n = split(want, piece, "…"); rest = $0
+		if (substr(rest, 1, length(piece[1])) != piece[1]) exit 1
+		rest = substr(rest, length(piece[1]) + 1)
+		for (i = 2; i < n; i++) {
+			if (!(at = index(rest, piece[i]))) exit 1
+			rest = substr(rest, at + length(piece[i]))
+		}
+		if (n > 1 && (length(rest) < length(piece[n]) || substr(rest, length(rest) - length(piece[n]) + 1) != piece[n])) exit 1
+	}'
 }
 
 # sandbox DIR: the files the examples name (see the top of this file).
@@ -255,7 +280,7 @@ run_examples() {
 		st=0
 		(cd "$box" && timeout "$EXAMPLE_TIMEOUT" "${run[@]}") \
 		    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" < /dev/null || st=$?
-		if [ "$st" -ne 0 ] || { [ -f "${f%.sh}.expect" ] && ! cmp -s "${f%.sh}.expect" "$BATS_TEST_TMPDIR/out"; }; then
+		if [ "$st" -ne 0 ] || { [ -f "${f%.sh}.expect" ] && ! same "${f%.sh}.expect" "$BATS_TEST_TMPDIR/out"; }; then
 			echo "example at $where failed (status $st):"
 			sed 's/^/    /' "$f"
 			[ ! -f "${f%.sh}.expect" ] || { echo "--- expected output:"; cat "${f%.sh}.expect"; }
@@ -369,6 +394,23 @@ EOF
 	extract "$d/t.md" "$d/m"
 	[ "$(ls "$d/m"/*.sh | wc -l)" -eq 2 ]
 	[ "$(cat "$d/m/001.skip")" = "why not" ] && [ "$(cat "$d/m/002.sh")" = c ] && [ ! -e "$d/m/002.skip" ]
+	[ "$(cat "$d/m/001.expect")" = b ] && [ ! -e "$d/m/002.expect" ]
+	# A text block is an example's output only on the line after it.
+	printf '%s\n' '```sh' 'a' '```' '' '```text' 'b' '```' > "$d/t.md"
+	extract "$d/t.md" "$d/n"
+	[ ! -e "$d/n/001.expect" ]
+	# "…" stands for any text within a line, and only there.
+	printf '%s\n' '{"at":"…","n":1}' 'x…y…z' > "$d/want"
+	printf '%s\n' '{"at":"2026-11-30T18:00:00Z","n":1}' 'xAyyBz' > "$d/got"
+	same "$d/want" "$d/got"
+	local bad
+	for bad in '{"at":"","n":2}|xyz' '{"at":"","n":1}|xz' '{"at":"","n":1}|xyzq' '{"at":"","n":1}|x
+y z'; do
+		printf '%s\n' "${bad%%|*}" "${bad#*|}" > "$d/got"
+		! same "$d/want" "$d/got" || { echo "matched: $bad"; return 1; }
+	done
+	printf '%s\n' '{"at":"","n":1}' > "$d/got"
+	! same "$d/want" "$d/got" || return 1
 }
 
 @test "examples: a failing example fails its document and is shown; a session's output is compared" {
