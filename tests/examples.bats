@@ -184,8 +184,11 @@ pg_local() {
 		return 1
 	fi
 	if ! out=$(timeout 120 tests/pg.sh start "$env" 2>&1); then
-		echo "needs a PostgreSQL server (tests/pg.sh start: $(printf '%s' "$out" | tr '\n' ' '))" | tee "$skip"
 		rm -f "$env"
+		out="tests/pg.sh start: $(printf '%s' "$out" | tr '\n' ' ')"
+		# As in pg.bash: in CI, PostgreSQL must be had.
+		[ "${CI:-}" != true ] || { echo "PostgreSQL is needed in CI ($out)"; return 2; }
+		echo "needs a PostgreSQL server ($out)" | tee "$skip"
 		return 1
 	fi
 	(
@@ -230,6 +233,39 @@ needs() { rule "$NEEDS" "$1"; }
 # What a block does that makes it run in a namespace of its own (the SERVES rules), or nothing.
 serves() { rule "$SERVES" "$1"; }
 
+# plan FILE BOX: how to run the block FILE in the sandbox BOX: sets run (the command) or, to
+# skip it, reason (which comes in as the marker's or the NEEDS rules'); fails, saying why in
+# reason, if the throwaway PostgreSQL server cannot be set up.
+plan() {
+	local f=$1 box=$2 st=0
+	run=(bash -e -o pipefail "$f")
+	if [ "$reason" = "needs a PostgreSQL server" ] && pg_block "$f" &&
+	    [ -z "$(rule "$(grep -v $'\tneeds a PostgreSQL server$' <<< "$NEEDS")" "$f")" ]; then
+		reason=$(pg_local) || st=$?
+		[ "$st" -ne 2 ] || return 1
+		[ "$st" -eq 0 ] || return 0
+		printf 'localhost:5432:shop:sr_loader:sr-loader-secret\n' > "$box/.pgpass"
+		chmod 600 "$box/.pgpass"
+		run=(unshare -npf --kill-child env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGPASSWORD \
+		    HOME="$box" bash -c '. "$1" && ip link set lo up &&
+		    (cd / && runuser -u postgres -- "$SR_PG_BIN/pg_ctl" -D "$SR_PG_DIR/data" -l "$SR_PG_DIR/server.log" -w \
+		        -o "-c listen_addresses=localhost -c unix_socket_directories=$SR_PG_DIR -p 5432 -c fsync=off" start > /dev/null) &&
+		    unset "${!PG@}" && st=0 && { bash -e -o pipefail "$0" || st=$?; } &&
+		    (cd / && runuser -u postgres -- "$SR_PG_BIN/pg_ctl" -D "$SR_PG_DIR/data" -m fast -w stop > /dev/null) && exit $st' \
+		    "$f" "$BATS_FILE_TMPDIR/pg.env")
+	elif [ "$reason" = "needs a PostgreSQL server" ] && grep -qE 'postgres(ql)?://' "$f"; then
+		reason="needs a PostgreSQL server on another host"
+	elif [ -z "$reason" ] && [ -n "$(serves "$f")" ]; then
+		if [ "$NETNS" = -rnpf ] && grep -qE '(^|[^[:alnum:]])nginx ' "$f"; then
+			reason="runs nginx, which needs real root to hand its workers to another user"
+		elif [ -n "$NETNS" ]; then
+			run=(unshare "$NETNS" --kill-child bash -c 'ip link set lo up && exec bash -e -o pipefail "$0"' "$f")
+		else
+			reason="$(serves "$f"), and no network namespace of its own can be made here (unshare -npf)"
+		fi
+	fi
+}
+
 # run_examples DOC: run DOC's examples in a sandbox; fail naming the first that fails.
 run_examples() {
 	local doc=$1 ex box f where reason ran=0 skipped=0 st
@@ -242,35 +278,7 @@ run_examples() {
 		[ -e "$f" ] || { echo "$doc: no examples found"; return 1; }
 		where=$(cat "${f%.sh}.where")
 		reason=$(cat "${f%.sh}.skip" 2>/dev/null || needs "$f")
-		run=(bash -e -o pipefail "$f")
-		if [ "$reason" = "needs a PostgreSQL server" ] && pg_block "$f" &&
-		    [ -z "$(rule "$(grep -v $'\tneeds a PostgreSQL server$' <<< "$NEEDS")" "$f")" ]; then
-			st=0
-			reason=$(pg_local) || st=$?
-			[ "$st" -ne 2 ] || { echo "$reason"; return 1; }
-			if [ "$st" -eq 0 ]; then
-				printf 'localhost:5432:shop:sr_loader:sr-loader-secret\n' > "$box/.pgpass"
-				chmod 600 "$box/.pgpass"
-				run=(unshare -npf --kill-child env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGPASSWORD \
-				    HOME="$box" bash -c '. "$1" && ip link set lo up &&
-				    (cd / && runuser -u postgres -- "$SR_PG_BIN/pg_ctl" -D "$SR_PG_DIR/data" -l "$SR_PG_DIR/server.log" -w \
-				        -o "-c listen_addresses=localhost -c unix_socket_directories=$SR_PG_DIR -p 5432 -c fsync=off" start > /dev/null) &&
-				    unset "${!PG@}" && st=0 && { bash -e -o pipefail "$0" || st=$?; } &&
-				    (cd / && runuser -u postgres -- "$SR_PG_BIN/pg_ctl" -D "$SR_PG_DIR/data" -m fast -w stop > /dev/null) && exit $st' \
-				    "$f" "$BATS_FILE_TMPDIR/pg.env")
-			fi
-		elif [ "$reason" = "needs a PostgreSQL server" ] && grep -qE 'postgres(ql)?://' "$f"; then
-			reason="needs a PostgreSQL server on another host"
-		fi
-		if [ -z "$reason" ] && [ -n "$(serves "$f")" ]; then
-			if [ "$NETNS" = -rnpf ] && grep -qE '(^|[^[:alnum:]])nginx ' "$f"; then
-				reason="runs nginx, which needs real root to hand its workers to another user"
-			elif [ -n "$NETNS" ]; then
-				run=(unshare "$NETNS" --kill-child bash -c 'ip link set lo up && exec bash -e -o pipefail "$0"' "$f")
-			else
-				reason="$(serves "$f"), and no network namespace of its own can be made here (unshare -npf)"
-			fi
-		fi
+		plan "$f" "$box" || { echo "$reason"; return 1; }
 		if [ -n "$reason" ]; then
 			skipped=$((skipped + 1))
 			printf 'skip\t%s\t%s\n' "$where" "$reason" >> "$TALLY"
