@@ -180,7 +180,7 @@ pg_local() {
 	[ ! -s "$skip" ] || { cat "$skip"; return 1; }
 	[ ! -f "$env" ] || return 0
 	if [ "$NETNS" != -npf ]; then
-		echo "needs a PostgreSQL server, and root to run a throwaway one in a namespace" | tee "$skip"
+		echo "needs a PostgreSQL server; a throwaway one needs root and a namespace of its own (unshare -npf)" | tee "$skip"
 		return 1
 	fi
 	if ! out=$(timeout 120 tests/pg.sh start "$env" 2>&1); then
