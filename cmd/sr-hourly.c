@@ -472,6 +472,7 @@ main(int argc, char *argv[])
 	spawn_init(stage_line);
 	fatal_hook(finish);
 	logfile = parse_options(argc, argv, &quiet);
+	check_outputs(&run, logfile, metrics);
 	if (runlog_open(logfile, quiet) < 0)
 		die(logfile, pathf("cannot open the log: %s", strerror(errno)));
 	if (stat(run.logs, &st) < 0 || !S_ISDIR(st.st_mode))

@@ -120,3 +120,24 @@ FORMER="sr-map:m sr-map:--memory"
 	grep -q 'sales_rank_meta' man/sr.7
 	grep -q 'total_sold' man/sr.7
 }
+
+# Issue 11: README and sr(7) state the fault model, and sr-hourly(1) says what an
+# operator sees and does after each kind of failure. README lost its section once,
+# in a rewrite; this names what each must keep.
+@test "README, sr(7) and sr-hourly(1) state what sr promises under faults" {
+	local f what
+	f=$(awk '/^## When things go wrong$/ { on = 1; next } /^## / { on = 0 } on' README.md | tr '\n' ' ')
+	for what in "never silently wrong" "full disk" "I/O error" "kill -9" "previous ranking" \
+	    "full recompute" "hostile clients" "sr-hourly(1)" "sr(7)" "make faults"; do
+		[[ $f == *"$what"* ]] || { echo "README.md, When things go wrong: no '$what'"; return 1; }
+	done
+	f=$(MANWIDTH=200 man -l man/sr.7 2> /dev/null | awk '/^FAULTS$/ { on = 1; next } /^[A-Z]/ { on = 0 } on' | tr -s ' \n' '  ')
+	for what in "never silently wrong" "full disk" "I/O error" "killed" "previous ranking" \
+	    "full recompute" "request head" "connection limit"; do
+		[[ $f == *"$what"* ]] || { echo "sr(7), FAULTS: no '$what'"; return 1; }
+	done
+	f=$(MANWIDTH=200 man -l man/sr-hourly.1 2> /dev/null | awk '/^ +After a failure$/ { on = 1; next } /^ +The options are/ { on = 0 } on' | tr -s ' \n' '  ')
+	for what in "A full disk" "I/O error" "A killed run" "A stage failing" "previous ranking stays"; do
+		[[ $f == *"$what"* ]] || { echo "sr-hourly(1), After a failure: no '$what'"; return 1; }
+	done
+}

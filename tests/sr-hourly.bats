@@ -423,6 +423,67 @@ mapped() {
 	sr-hourly --help > /dev/full && return 1 || true
 }
 
+# snapshot: every file under logs and state, and the files beside them, with their sums.
+snapshot() {
+	find . -path ./.err -prune -o -path ./snap.\* -prune -o -type f -print0 | sort -z | xargs -0 md5sum
+	find . -path ./.err -prune -o -path ./snap.\* -prune -o -print | sort
+}
+
+# Issue 11, case 6 for sr-hourly: --log appended its messages to a log file it
+# then read, --metrics renamed itself over a log file or over ranking.tsv, exit
+# 0. Every output option against every kind of file it must not write over.
+@test "--log, --metrics, --db naming a log file (or a link to one, or a log's name), a file of the state, or each other: status 2, nothing written" {
+	logs
+	hourly --now $((NOW - 3600)) --db r.db || { cat .err; return 1; }
+	ln logs/2026-11-29T10.tsv hard.tsv
+	ln -s logs/2026-11-29T10.tsv sym.tsv
+	snapshot > snap.before
+	local opt target why n=0 t
+	local -a targets=(
+	    "logs/2026-11-29T10.tsv:is named as a log file in --logs"
+	    "./logs/../logs/2026-11-29T10.tsv:is named as a log file in --logs"
+	    "logs/2030-01-01T00.next:is named as a log file in --logs"
+	    "hard.tsv:is a log file in --logs"
+	    "sym.tsv:is a log file in --logs"
+	    "state/ranking.tsv:is a file of --state"
+	    "state/lock:is a file of --state"
+	    "state/loaded:is a file of --state"
+	    "state/week:is a file of --state"
+	    "state/.tmp.1:is a file of --state"
+	    "state/hours/2026-11-29T10.tsv:is in --state"
+	    "state/hours/new:is in --state")
+	for opt in --log --metrics --db; do
+		for t in "${targets[@]}"; do
+			target=${t%%:*} why=${t#*:}
+			run sr-hourly --logs logs --state state -n 20 --now $NOW "$opt" "$target"
+			[ "$status" -eq 2 ] && [ "$output" = "sr-hourly: $opt $target: $why: refusing to write over it" ] ||
+			    { echo "$opt $target: status $status: $output"; return 1; }
+			snapshot | cmp -s - snap.before || { echo "$opt $target: written"; snapshot | diff snap.before -; return 1; }
+			n=$((n + 1))
+		done
+	done
+	# Two of them the same file.
+	for t in "--log x --metrics x:--metrics x:--log" "--log x --db ./x:--db ./x:--log" \
+	    "--metrics state/m --db state/../state/m:--db state/../state/m:--metrics" "--log hard.tsv --db hard.tsv:--log hard.tsv:"; do
+		# shellcheck disable=SC2086
+		run sr-hourly --logs logs --state state -n 20 --now $NOW ${t%%:*}
+		why=${t#*:}
+		[ "$status" -eq 2 ] || { echo "${t%%:*}: status $status: $output"; return 1; }
+		[ -z "${why#*:}" ] || [ "$output" = "sr-hourly: ${why%%:*}: is also ${why#*:}: refusing to write it twice" ] ||
+		    { echo "${t%%:*}: $output"; return 1; }
+		snapshot | cmp -s - snap.before || { echo "${t%%:*}: written"; return 1; }
+		n=$((n + 1))
+	done
+	echo "# $n outputs refused, nothing written" >&3
+	# Beside the logs and in the state under names of their own, they are fine.
+	full $NOW > want
+	sr-hourly -q --logs logs --state state -n 20 --now $NOW --log logs/hourly.log --metrics state/hourly.prom \
+	    --db state/sales_rank.db
+	cmp want state/ranking.tsv
+	grep -q '^sr_hourly_last_run_exit_status 0$' state/hourly.prom
+	[ "$(sqlite3 state/sales_rank.db 'SELECT count(*) FROM sales_rank')" -eq "$(wc -l < state/ranking.tsv)" ]
+}
+
 @test "names are data: a space, a newline and a backslash in log file names and in the --state path" {
 	local st=$'my state/s\nx\\y'
 	logs

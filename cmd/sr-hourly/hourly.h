@@ -60,6 +60,9 @@ char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xmalloc(size_t n);
 int64_t hour_index(const struct hourly *h, const char *name, size_t n);
 
+/* outpaths.c */
+void check_outputs(const struct hourly *h, const char *logfile, const char *metrics);
+
 /* hourplan.c */
 int plan_hours(struct hourly *h);
 char *sources(const struct hourly *h, int64_t i, size_t *len);
