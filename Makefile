@@ -149,7 +149,7 @@ deps-build:
 # The quick suite: unit tests, then the bats files against $(O)/bin (sr-gen
 # from $(O)/tests/bench when the tree has none of its own).
 test: all $(UNIT) $(GEN) $(SHIM) $(STORETEST)
-	@PATH="$$PATH:$(abspath $(O)/tests/bench)" SR_BIN=$(O)/bin SR_UNIT=$(UNIT) SR_STORETEST=$(abspath $(STORETEST)) sh tests/run.sh
+	@PATH="$$PATH:$(abspath $(O)/tests/bench)" SR_BIN=$(O)/bin SR_UNIT=$(UNIT) SR_STORETEST=$(abspath $(STORETEST)) bash tests/run.sh
 
 # Everything CI runs: the suite under ASan+UBSan, valgrind, fuzzing, then the
 # suite itself, whose "N passed, N failed" line ends the output. Each bats file

@@ -7,6 +7,7 @@
 
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-600}
 load timeout
+# run.sh: waits 45
 
 load helper
 load pg

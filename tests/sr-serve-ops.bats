@@ -10,6 +10,7 @@ load serve/serve
 TOOL=sr-serve
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 load timeout
+# run.sh: waits 95
 
 NOW=2026-11-30T00:00:00Z
 

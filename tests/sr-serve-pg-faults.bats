@@ -7,6 +7,7 @@
 
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 load timeout
+# run.sh: waits 70
 load helper
 load serve/serve
 load pg

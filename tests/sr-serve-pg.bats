@@ -12,6 +12,7 @@ load pg
 TOOL=sr-serve
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 load timeout
+# run.sh: waits 50
 
 NOW=2026-11-30T00:00:00Z
 END=1795996800 # NOW, epoch seconds

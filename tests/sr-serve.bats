@@ -13,6 +13,7 @@ load serve/serve
 TOOL=sr-serve
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-240}
 load timeout
+# run.sh: waits 110
 
 USAGE='usage: sr-serve [--db path | uri] [--listen address:port] [--max-age duration]\n                [--max-connections n] [--max-failed-reloads n]\n'
 NOW=2026-11-30T00:00:00Z

@@ -8,6 +8,7 @@
 
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
 load timeout
+# run.sh: waits 20
 
 load helper
 load pg
