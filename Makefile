@@ -186,7 +186,7 @@ soak:
 
 FUZZ_SECONDS = 60
 fuzz:
-	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # The long fault-injection sweep: the n-th call of each kind failing, for every n
 # (up to LONG_CAP), in every tool and sr-hourly; then sr-hourly on a small tmpfs
@@ -223,7 +223,13 @@ lint: $(O)/cmd/sr-serve/page.inc
 	shellcheck -S warning tests/*.sh tests/fuzz/*.sh tests/bench/*.sh tests/faults/*.sh .ci/run
 	cppcheck --error-exitcode=1 --quiet --std=c11 --enable=warning,style,performance,portability \
 	    --suppress=variableScope --inline-suppr $(SR_CPPFLAGS) cmd lib tests/unit tests/bench tests/load tests/fuzz tests/faults
-	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' cmd/*.c cmd/*/*.c lib/*.c -- $(SR_CPPFLAGS) -Icmd/sr-hourly -Icmd/sr-load -Icmd/sr-serve -I$(O)/cmd/sr-serve $(PGINC:%=-I%) -std=c11
+	@$(MAKE) --no-print-directory -j$(NPROC) $(TIDY_SRC:%=%.tidy)
+
+# clang-tidy, a source file at a time, as many at once as there are processors.
+NPROC = $(shell nproc 2> /dev/null || echo 1)
+TIDY_SRC = $(wildcard cmd/*.c cmd/*/*.c lib/*.c)
+%.c.tidy: FORCE $(O)/cmd/sr-serve/page.inc
+	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' $*.c -- $(SR_CPPFLAGS) -Icmd/sr-hourly -Icmd/sr-load -Icmd/sr-serve -I$(O)/cmd/sr-serve $(PGINC:%=-I%) -std=c11
 
 # install(1) with explicit modes, whatever the umask; it removes the old file and
 # writes a new one, so installing over a running sr-serve works (cp: "Text file busy").

@@ -14,7 +14,7 @@
 # timed checks. A file that computes never runs beside another.
 #
 # SR_BATS: the bats files to run (default tests/*.bats). SR_JOBS: how many
-# waiting files at once (default 2; 1 runs everything one at a time).
+# waiting files at once (default 3; 1 runs everything one at a time).
 # SR_SOAK=1 runs the long forms of the soaks (make soak). SR_FILE_TIMEOUT:
 # seconds a file may take (default 1800), a backstop for what
 # BATS_TEST_TIMEOUT does not cover (a setup_file that hangs).
@@ -42,7 +42,7 @@ esac
 
 bin=$(cd "${SR_BIN:-bin}" && pwd)
 limit=${SR_FILE_TIMEOUT:-1800}
-jobs=${SR_JOBS:-2}
+jobs=${SR_JOBS:-3}
 
 # bats_file FILE: its TAP lines, with timings.
 bats_file() {

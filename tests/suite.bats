@@ -3,6 +3,7 @@
 
 BATS_TEST_TIMEOUT=120
 load timeout
+# run.sh: waits 20
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
@@ -73,4 +74,45 @@ setup() {
 	[ "$status" -eq 0 ]
 	echo "# 2 tests with their own wait done in $took s" >&3
 	[ "$took" -lt 40 ]
+}
+
+@test "run.sh: the files that wait run side by side, each shown whole; every pass, failure, skip and unfinished file is counted" {
+	local start took i
+	mkdir -p t/tests
+	cp "$BATS_TEST_DIRNAME/run.sh" t/tests/
+	printf '#!/bin/sh\necho "2 passed, 0 failed"\n' > t/unit
+	chmod +x t/unit
+	# Four files that each wait 3 s, one of them failing a test and one skipping one, one
+	# that outlives SR_FILE_TIMEOUT, and one that computes.
+	for i in 1 2 3 4; do
+		{
+			printf 'BATS_TEST_TIMEOUT=30\nload %s/timeout\n# run.sh: waits %s\n' "$BATS_TEST_DIRNAME" "$i"
+			printf '@test "w%s a" { sleep 3; }\n' "$i"
+			case $i in
+			1) printf '@test "w1 b" { false; }\n' ;;
+			2) printf '@test "w2 b" { skip "why"; }\n' ;;
+			esac
+		} > "t/tests/w$i.bats"
+	done
+	printf 'BATS_TEST_TIMEOUT=30\nload %s/timeout\n@test "alone" { :; }\n' "$BATS_TEST_DIRNAME" > t/tests/alone.bats
+	printf 'BATS_TEST_TIMEOUT=30\nload %s/timeout\n# run.sh: waits 9\n@test "b1" { :; }\n@test "b2" { sleep 20; }\n' \
+	    "$BATS_TEST_DIRNAME" > t/tests/broken.bats
+	start=$(date +%s)
+	run env SR_UNIT="$PWD/t/unit" SR_BIN=/ SR_JOBS=3 SR_FILE_TIMEOUT=5 timeout 120 bash t/tests/run.sh
+	took=$(($(date +%s) - start))
+	echo "$output"
+	[ "$status" -eq 1 ]
+	# 2 unit + alone + w1..w4 a + b1; w1 b fails, and broken.bats did not end.
+	[ "$(tail -n 1 <<< "$output")" = "8 passed, 2 failed, 1 skipped" ]
+	grep -qx '== tests/broken.bats: 1 of 2 tests reported after [56] s (SR_FILE_TIMEOUT=5)' <<< "$output"
+	# Each file's lines together, after its name.
+	for i in 1 2 3 4; do
+		[ "$(grep -A1 -x "== tests/w$i.bats" <<< "$output" | tail -n 1)" = "1..$((i <= 2 ? 2 : 1))" ]
+	done
+	# Four files of 3 s and one of 5, three at a time: about 6 s, not 17.
+	echo "# 4 waiting files of 3 s and one of 5 in $took s" >&3
+	[ "$took" -lt 11 ]
+	run env SR_UNIT="$PWD/t/unit" SR_BIN=/ SR_JOBS=1 SR_BATS="tests/w3.bats tests/w4.bats" timeout 120 bash t/tests/run.sh
+	[ "$status" -eq 0 ]
+	[ "$(tail -n 1 <<< "$output")" = "4 passed, 0 failed, 0 skipped" ]
 }
