@@ -154,12 +154,6 @@ store_pg_expect(int table, int part)
 }
 
 int
-store_is_pg(const char *where)
-{
-	return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0;
-}
-
-int
 store_check_where(const char *where, char *err, size_t errsize)
 {
 	if (store_is_pg(where))

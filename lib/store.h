@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * A connection to the ranking in one database: a SQLite file, or a
@@ -39,8 +40,13 @@ struct store_version {
 	unsigned long long dev, ino;	/* the SQLite file; 0 for PostgreSQL */
 };
 
-/* Whether where names a PostgreSQL server rather than a SQLite file. */
-int store_is_pg(const char *where);
+/* Whether where names a PostgreSQL server rather than a SQLite file (sr-hourly asks too). */
+static inline int
+store_is_pg(const char *where)
+{
+	return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0;
+}
+
 /*
  * Whether where may be used, before anything is read or connected: a
  * PostgreSQL URI libpq can parse, with no password in it (ps and shell

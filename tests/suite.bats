@@ -9,6 +9,15 @@ setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1
 }
 
+# bats_alone FILE: run FILE with a bats of its own, without this one's BATS_
+# variables; its output and status as run sets them, the seconds it took in took.
+bats_alone() {
+	local start
+	start=$(date +%s)
+	run env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$HOME" timeout 120 bats --tap "$1"
+	took=$(($(date +%s) - start))
+}
+
 @test "every bats file sets BATS_TEST_TIMEOUT and loads timeout before its first test" {
 	local f n=0 bad=0 head
 	for f in "$BATS_TEST_DIRNAME"/*.bats; do
@@ -25,7 +34,7 @@ setup() {
 }
 
 @test "a test that hangs, in any of 8 ways, fails within its timeout named, and leaves no process behind" {
-	local b=$PWD/bin start took
+	local b=$PWD/bin took
 	# The processes that hang are named by their path, which is this test's alone.
 	mkdir bin
 	cp /bin/sleep "$b/sleep"
@@ -46,10 +55,7 @@ setup() {
 		    'a pipeline in a background subshell' "( $b/sleep 1000 | cat ) & wait" \
 		    'after them, a test that passes' true
 	} > hang.bats
-	start=$(date +%s)
-	# A bats of its own, without this one's BATS_ variables.
-	run env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$HOME" timeout 120 bats --tap hang.bats
-	took=$(($(date +%s) - start))
+	bats_alone hang.bats
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[ "$(grep -c '^not ok [1-8] .* # timeout after 2s$' <<< "$output")" -eq 8 ]
@@ -62,14 +68,12 @@ setup() {
 }
 
 @test "a test's own bare wait waits for its jobs, not for the timeout" {
-	local start took
+	local took
 	{
 		printf 'BATS_TEST_TIMEOUT=60\nload %s/timeout\n' "$BATS_TEST_DIRNAME"
 		printf '@test "%s" { %s; }\n' 'wait' 'sleep 1 & wait' 'wait -n' 'sleep 1 & sleep 2 & wait -n; wait'
 	} > wait.bats
-	start=$(date +%s)
-	run env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$HOME" timeout 120 bats --tap wait.bats
-	took=$(($(date +%s) - start))
+	bats_alone wait.bats
 	echo "$output"
 	[ "$status" -eq 0 ]
 	echo "# 2 tests with their own wait done in $took s" >&3

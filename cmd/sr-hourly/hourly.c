@@ -40,22 +40,31 @@ pathf(const char *fmt, ...)
 	return p;
 }
 
+/* Whether the name (n bytes) starts with an hour, YYYY-MM-DDTHH, as a log file's does; its start in *sec. */
+int
+hour_named(const char *name, size_t n, int64_t *sec)
+{
+	char buf[HOUR_LEN + 8];
+	struct instant t;
+
+	if (n < HOUR_LEN)
+		return 0;
+	memcpy(buf, name, HOUR_LEN);
+	memcpy(buf + HOUR_LEN, ":00:00Z", 8);
+	if (buf[4] != '-' || buf[7] != '-' || buf[10] != 'T' || ts_parse(buf, strlen(buf), &t) != NULL)
+		return 0;
+	*sec = t.sec;
+	return 1;
+}
+
 /* Which hour of the run, counted from the first of the window, the name starts with; -1 if none. */
 int64_t
 hour_index(const struct hourly *h, const char *name, size_t n)
 {
-	char buf[HOUR_LEN + 8];
-	struct instant t;
-	int64_t i;
+	int64_t sec, i;
 
-	if (n < HOUR_LEN)
+	if (!hour_named(name, n, &sec) || sec < h->since)
 		return -1;
-	memcpy(buf, name, HOUR_LEN);
-	memcpy(buf + HOUR_LEN, ":00:00Z", 8);
-	if (buf[4] != '-' || buf[7] != '-' || buf[10] != 'T' || ts_parse(buf, strlen(buf), &t) != NULL)
-		return -1;
-	i = (t.sec - h->since) / HOUR_SECONDS;
-	if (t.sec < h->since || i >= h->span + h->late)
-		return -1;
-	return i;
+	i = (sec - h->since) / HOUR_SECONDS;
+	return i < h->span + h->late ? i : -1;
 }

@@ -58,6 +58,7 @@ int metrics_write(const char *file, int status, double start, double end, const 
 /* hourly.c */
 char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xmalloc(size_t n);
+int hour_named(const char *name, size_t n, int64_t *sec);
 int64_t hour_index(const struct hourly *h, const char *name, size_t n);
 
 /* outpaths.c */

@@ -6,7 +6,7 @@
 
 #include "hourly.h"
 #include "msg.h"
-#include "timestamp.h"
+#include "store.h"
 
 /* The names sr-hourly keeps in its state directory, and the prefixes of others. */
 static const char *const state_names[] = {
@@ -21,18 +21,13 @@ struct out {
 	const char *base;
 };
 
-/* Whether name starts as a log file of some hour does, YYYY-MM-DDTHH: any hour, not only this run's. */
+/* Whether name starts as a log file of some hour does: any hour, not only this run's. */
 static int
-hour_named(const char *name)
+log_named(const char *name)
 {
-	char buf[HOUR_LEN + 8];
-	struct instant t;
+	int64_t sec;
 
-	if (strlen(name) < HOUR_LEN)
-		return 0;
-	memcpy(buf, name, HOUR_LEN);
-	memcpy(buf + HOUR_LEN, ":00:00Z", 8);
-	return buf[4] == '-' && buf[7] == '-' && buf[10] == 'T' && ts_parse(buf, strlen(buf), &t) == NULL;
+	return hour_named(name, strlen(name), &sec);
 }
 
 /* Whether paths a and b are the same directory: the same device and inode, or, missing, spelt alike. */
@@ -79,12 +74,12 @@ check_logs(const struct hourly *h, const struct out *o)
 	DIR *d;
 	char *p;
 
-	if (same_dir(o->dir, h->logs) && hour_named(o->base))
+	if (same_dir(o->dir, h->logs) && log_named(o->base))
 		refuse(o, "named as a log file in --logs");
 	if (stat(o->path, &st) < 0 || !S_ISREG(st.st_mode) || (d = opendir(h->logs)) == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		if (!hour_named(e->d_name))
+		if (!log_named(e->d_name))
 			continue;
 		p = pathf("%s/%s", h->logs, e->d_name);
 		if (same_file(p, &st)) {
@@ -149,8 +144,7 @@ check_outputs(const struct hourly *h, const char *logfile, const char *metrics)
 	size_t i, j, n = 0;
 
 	for (i = 0; i < 3; i++) {
-		if (path[i] == NULL || (i == 2 && (strncmp(path[i], "postgresql://", 13) == 0 ||
-		    strncmp(path[i], "postgres://", 11) == 0)))
+		if (path[i] == NULL || (i == 2 && store_is_pg(path[i])))
 			continue;
 		split(&o[n], opt[i], path[i]);
 		check_logs(h, &o[n]);

@@ -20,7 +20,10 @@ case "$secs" in
 esac
 cc=${FUZZ_CC:-clang}
 build=${FUZZ_BUILD:-${TMPDIR:-/tmp}/sr-fuzz}
-flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Ilib"
+# A target links libFuzzer (its main); lib/ is only instrumented for it.
+common="-g -O1 -fno-sanitize-recover=all -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -Ilib"
+flags="-fsanitize=fuzzer,address,undefined $common"
+libflags="-fsanitize=fuzzer-no-link,address,undefined $common"
 
 if ! command -v "$cc" > /dev/null 2>&1; then
 	echo "run.sh: $cc not found: the fuzz targets need clang with libFuzzer (apt-get install clang)" >&2
@@ -63,8 +66,8 @@ for f in lib/*.c; do
 	o=$build/lib/$(basename "$f" .c).o
 	libobj+=("$o")
 	throttle
-	# shellcheck disable=SC2086 # flags is a list of words
-	"$cc" ${flags/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,} -c "$f" -o "$o" > "$o.log" 2>&1 &
+	# shellcheck disable=SC2086 # libflags is a list of words
+	"$cc" $libflags -c "$f" -o "$o" > "$o.log" 2>&1 &
 done
 wait
 for o in "${libobj[@]}"; do
